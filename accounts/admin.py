@@ -1,0 +1,317 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import ledger
+from .models import (
+    SENDER_OPERATORS,
+    AllowedAddress,
+    Customer,
+    LedgerEntry,
+    LedgerKind,
+    SenderId,
+    SenderStatus,
+    Service,
+    StateChangeRefused,
+    Tariff,
+)
+
+
+class ServiceInline(admin.TabularInline):
+    model = Service
+    fields = ["name", "kind", "state", "balance", "api_username"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "email", "service_count", "created_at"]
+    search_fields = ["name", "user__username", "user__email", "phone"]
+    list_filter = ["created_at"]
+    autocomplete_fields = ["user"]
+    inlines = [ServiceInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(_services=Count("services"))
+        )
+
+    @admin.display(description=_("e-mail"), ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+    @admin.display(description=_("services"), ordering="_services")
+    def service_count(self, obj):
+        return obj._services
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "standard_part_price",
+        "premium_part_price",
+        "own_gateway_part_price",
+        "is_default",
+    ]
+    list_filter = ["is_default"]
+    search_fields = ["name"]
+
+
+class AllowedAddressInline(admin.TabularInline):
+    model = AllowedAddress
+    fields = ["network", "note", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+
+
+class SenderIdInline(admin.TabularInline):
+    model = SenderId
+    fields = ["name", "status", "comment", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+    show_change_link = True
+
+
+class MoneyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("operation"),
+        choices=[(LedgerKind.TOP_UP, _("top-up")), (LedgerKind.ADJUSTMENT, _("adjustment"))],
+    )
+    amount = forms.DecimalField(
+        label=_("amount (PLN)"),
+        max_digits=14,
+        decimal_places=4,
+        help_text=_("A top-up is positive; an adjustment may be negative."),
+    )
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is None:
+            return data
+        if amount == 0:
+            self.add_error("amount", _("Enter an amount other than zero."))
+        elif data.get("kind") == LedgerKind.TOP_UP and amount < 0:
+            self.add_error(
+                "amount", _("A top-up must be positive; use an adjustment to take money away.")
+            )
+        return data
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "customer",
+        "kind",
+        "state",
+        "balance",
+        "credit_limit",
+        "api_username",
+        "created_at",
+    ]
+    list_display_links = ["id", "name"]
+    list_filter = ["state", "kind", "tariff", "created_at"]
+    search_fields = ["name", "customer__name", "customer__user__username", "api_username"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = [
+        "balance",
+        "money_link",
+        "api_password_state",
+        "sms_hash_state",
+        "created_at",
+        "activated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["customer", "name", "kind", "state", "tariff"]}),
+        (_("Money"), {"fields": ["balance", "credit_limit", "money_link"]}),
+        (
+            _("API"),
+            {"fields": ["api_username", "api_password_state", "sms_hash_state", "callback_url"]},
+        ),
+        (_("Dates"), {"fields": ["created_at", "activated_at"]}),
+    ]
+    inlines = [AllowedAddressInline, SenderIdInline]
+    actions = ["activate", "block_by_staff", "unblock_by_staff"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description=_("API password"))
+    def api_password_state(self, obj):
+        return _("set (stored as a digest; the customer regenerates it in the panel)")
+
+    @admin.display(description=_("SMS hash"))
+    def sms_hash_state(self, obj):
+        return _("set (stored as a digest; the customer regenerates it in the panel)")
+
+    @admin.display(description=_("ledger"))
+    def money_link(self, obj):
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a href="{}?service__id__exact={}">{}</a>',
+            reverse("admin:accounts_service_money", args=[obj.pk]),
+            _("Top up / adjust balance"),
+            reverse("admin:accounts_ledgerentry_changelist"),
+            obj.pk,
+            _("ledger entries"),
+        )
+
+    def _each(self, request, queryset, method, done_message):
+        changed = 0
+        for service in queryset:
+            try:
+                getattr(service, method)()
+                changed += 1
+            except StateChangeRefused as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+        if changed:
+            self.message_user(request, done_message % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Activate selected services"), permissions=["change"])
+    def activate(self, request, queryset):
+        self._each(request, queryset, "activate", _("%(n)d service(s) activated."))
+
+    @admin.action(description=_("Block selected services (106)"), permissions=["change"])
+    def block_by_staff(self, request, queryset):
+        self._each(request, queryset, "block_by_staff", _("%(n)d service(s) blocked."))
+
+    @admin.action(
+        description=_("Lift the staff block of selected services"), permissions=["change"]
+    )
+    def unblock_by_staff(self, request, queryset):
+        self._each(request, queryset, "unblock_by_staff", _("%(n)d service(s) unblocked."))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/money/",
+                self.admin_site.admin_view(self.money_view),
+                name="accounts_service_money",
+            )
+        ] + super().get_urls()
+
+    def money_view(self, request, pk):
+        service = get_object_or_404(Service, pk=pk)
+        if not self.has_change_permission(request, service):
+            raise PermissionDenied
+        form = MoneyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            operation = ledger.top_up if data["kind"] == LedgerKind.TOP_UP else ledger.adjust
+            result = operation(service.pk, data["amount"], user=request.user, note=data["note"])
+            self.message_user(
+                request,
+                _("%(kind)s of %(amount)s PLN recorded; balance now %(balance)s PLN.")
+                % {
+                    "kind": result.entry.get_kind_display(),
+                    "amount": data["amount"],
+                    "balance": result.balance.quantize(Decimal("0.01")),
+                },
+                messages.SUCCESS,
+            )
+            return redirect("admin:accounts_service_change", service.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": service,
+            "form": form,
+            "title": _("Top up / adjust balance: %s") % service,
+        }
+        return TemplateResponse(request, "admin/accounts/service/money.html", context)
+
+
+@admin.register(AllowedAddress)
+class AllowedAddressAdmin(admin.ModelAdmin):
+    list_display = ["network", "service", "note", "created_at"]
+    search_fields = ["network", "service__name", "service__customer__name"]
+    list_select_related = ["service"]
+    autocomplete_fields = ["service"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: money moves only through the ledger service functions."""
+
+    list_display = [
+        "created_at",
+        "service",
+        "kind",
+        "amount",
+        "balance_after",
+        "reference",
+        "note",
+        "created_by",
+    ]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["service__name", "service__customer__name", "reference", "note"]
+    list_select_related = ["service", "created_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SenderId)
+class SenderIdAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "status", "created_at", "updated_at"]
+    list_filter = ["status", "created_at"]
+    list_editable = ["status"]
+    search_fields = ["name", "service__name", "service__customer__name"]
+    list_select_related = ["service"]
+    autocomplete_fields = ["service"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["service", "name", "status", "comment", "confirmed_at"]}),
+        (_("Operator registration"), {"fields": list(SENDER_OPERATORS)}),
+        (_("Dates"), {"fields": ["created_at", "updated_at"]}),
+    ]
+    actions = ["allow", "disable"]
+
+    def _set_status(self, request, queryset, status):
+        n = queryset.update(status=status)
+        self.message_user(
+            request,
+            _("%(n)d sender ID(s) now %(status)s.")
+            % {"n": n, "status": SenderStatus(status).label},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Allow selected sender IDs"), permissions=["change"])
+    def allow(self, request, queryset):
+        self._set_status(request, queryset, SenderStatus.ALLOWED)
+
+    @admin.action(description=_("Disable selected sender IDs"), permissions=["change"])
+    def disable(self, request, queryset):
+        self._set_status(request, queryset, SenderStatus.DISABLED)
+
+
+admin.site.site_header = _("SMS platform administration")
+admin.site.site_title = _("SMS platform")

@@ -1,0 +1,106 @@
+"""Create (or refresh) the demo customer and print its credentials as JSON.
+
+Idempotent: the same user, customer and service are reused; each run sets a new
+panel password, API password and SMS hash (only their digests are stored, so
+printing working credentials means making new ones) and resets the balance.
+"""
+
+import json
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import ledger
+from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState, Tariff
+
+DEMO_USERNAME = "demo"
+DEMO_ADMIN = "admin"
+DEMO_SERVICE = "Demo SMS"
+DEMO_ADDRESSES = ("127.0.0.1", "::1")
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo account and print its credentials."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--balance", default="100.00", help="set the demo balance in PLN (default 100.00)"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            balance = Decimal(options["balance"])
+        except InvalidOperation:
+            raise CommandError(f"--balance must be a number, got {options['balance']!r}") from None
+        if balance < 0:
+            raise CommandError("--balance must not be negative")
+
+        with transaction.atomic():
+            result = self._seed(balance)
+
+        if options["json"]:
+            self.stdout.write(json.dumps(result))
+        else:
+            for key, value in result.items():
+                self.stdout.write(f"{key}: {value}")
+
+    def _seed(self, balance: Decimal) -> dict:
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "demo@example.com"}
+        )
+        panel_password = secrets.token_urlsafe(12)
+        user.set_password(panel_password)
+        user.is_active = True
+        user.save()
+
+        admin, _ = User.objects.get_or_create(
+            username=DEMO_ADMIN, defaults={"email": "admin@example.com"}
+        )
+        admin_password = secrets.token_urlsafe(12)
+        admin.set_password(admin_password)
+        admin.is_staff = admin.is_superuser = admin.is_active = True
+        admin.save()
+
+        customer, _ = Customer.objects.get_or_create(
+            user=user, defaults={"name": "Demo sp. z o.o."}
+        )
+        service = Service.objects.filter(customer=customer, name=DEMO_SERVICE).first()
+        if service is None:
+            service = Service.objects.create(
+                customer=customer,
+                name=DEMO_SERVICE,
+                kind=ServiceKind.TWO_WAY,
+                state=ServiceState.ACTIVE,
+                tariff=Tariff.default(),
+            )
+        elif service.state != ServiceState.ACTIVE:
+            Service.objects.filter(pk=service.pk).update(state=ServiceState.ACTIVE)
+        for address in DEMO_ADDRESSES:
+            AllowedAddress.objects.get_or_create(
+                service=service, network=address, defaults={"note": "demo"}
+            )
+
+        api_password = service.regenerate_api_password()
+        sms_hash = service.regenerate_sms_hash()
+
+        service.refresh_from_db(fields=["balance"])
+        difference = balance - service.balance
+        if difference:
+            ledger.adjust(service.pk, difference, note="seed_demo: set demo balance")
+
+        return {
+            "panel_username": DEMO_USERNAME,
+            "panel_password": panel_password,
+            "api_username": service.api_username,
+            "api_password": api_password,
+            "sms_hash": sms_hash,
+            "service_id": service.pk,
+            "balance": f"{balance:.2f}",
+            "admin_username": DEMO_ADMIN,
+            "admin_password": admin_password,
+        }

@@ -1,0 +1,477 @@
+"""Who sends and how much they have: customers, services, money, sender IDs."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import ipallow, secrets
+
+MONEY = {"max_digits": 14, "decimal_places": 4}
+# Balances and prices keep four decimal places (1/100 grosz): operators quote
+# part prices such as 0.0650 PLN, and express is 1.5 × that.
+ZERO = Decimal("0.0000")
+
+
+class Customer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer"
+    )
+    name = models.CharField(_("name"), max_length=200, help_text=_("Company or person."))
+    phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Route(models.TextChoices):
+    """Price routes (SPEC §2): how a message leaves the platform."""
+
+    STANDARD = "standard", _("standard (empty sender)")
+    PREMIUM = "premium", _("premium (sender ID or assigned number)")
+    OWN_GATEWAY = "own_gateway", _("own GSM gateway")
+
+
+EXPRESS_MULTIPLIER = Decimal("1.5")  # seed 001 §4: sms_express costs 1.5 × the tariff
+
+
+class Tariff(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    standard_part_price = models.DecimalField(
+        _("standard, per part (PLN)"), **MONEY, validators=[MinValueValidator(ZERO)]
+    )
+    premium_part_price = models.DecimalField(
+        _("premium, per part (PLN)"), **MONEY, validators=[MinValueValidator(ZERO)]
+    )
+    own_gateway_part_price = models.DecimalField(
+        _("own gateway, per part (PLN)"), **MONEY, validators=[MinValueValidator(ZERO)]
+    )
+    is_default = models.BooleanField(_("default for new services"), default=False)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_tariff",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def part_price(self, route: str) -> Decimal:
+        return {
+            Route.STANDARD: self.standard_part_price,
+            Route.PREMIUM: self.premium_part_price,
+            Route.OWN_GATEWAY: self.own_gateway_part_price,
+        }[Route(route)]
+
+    def price(self, route: str, parts: int, recipients: int = 1, express: bool = False) -> Decimal:
+        """Total price of ``parts``-part message to ``recipients`` numbers."""
+        per_part = self.part_price(route)
+        if express:
+            per_part *= EXPRESS_MULTIPLIER
+        return (per_part * parts * recipients).quantize(ZERO)
+
+    @classmethod
+    def default(cls) -> "Tariff":
+        """The tariff new services get; a starter one is made when staff set none."""
+        tariff = cls.objects.filter(is_default=True).first()
+        if tariff is None:
+            tariff, _created = cls.objects.get_or_create(
+                name="Standard",
+                defaults={
+                    "standard_part_price": Decimal("0.0700"),
+                    "premium_part_price": Decimal("0.1200"),
+                    "own_gateway_part_price": Decimal("0.0100"),
+                },
+            )
+            cls.objects.filter(pk=tariff.pk).update(is_default=True)
+            tariff.is_default = True
+        return tariff
+
+
+class ServiceKind(models.TextChoices):
+    ONE_WAY = "one_way", _("one-way")
+    TWO_WAY = "two_way", _("two-way")
+
+
+class ServiceState(models.IntegerChoices):
+    """Service states, valued as the Sms2Email code a refused send gets (seed 000, annex 1)."""
+
+    ACTIVE = 0, _("active")
+    NOT_ACTIVATED = 101, _("not yet activated")
+    IN_DEBT = 102, _("in debt")
+    SUSPENDED = 103, _("suspended or awaiting deactivation")
+    DEACTIVATED = 104, _("deactivated")
+    BLOCKED_BY_CUSTOMER = 105, _("blocked by the customer")
+    BLOCKED_BY_STAFF = 106, _("blocked by staff")
+
+
+class StateChangeRefused(Exception):
+    """A state change that the rules do not allow from the current state."""
+
+
+class Service(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="services", verbose_name=_("customer")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=ServiceKind.choices, default=ServiceKind.ONE_WAY
+    )
+    state = models.PositiveSmallIntegerField(
+        _("state"), choices=ServiceState.choices, default=ServiceState.NOT_ACTIVATED
+    )
+    tariff = models.ForeignKey(
+        Tariff,
+        on_delete=models.PROTECT,
+        related_name="services",
+        verbose_name=_("tariff"),
+        blank=True,
+        help_text=_("Empty: the default tariff."),
+    )
+    # Money lives on the service (the seed's "konto usługi"): each service has
+    # its own balance and credit limit; a customer's services do not share funds.
+    # ``balance`` is a running total kept in step with the ledger by
+    # accounts.ledger, in the same transaction; the ledger sum re-derives it.
+    balance = models.DecimalField(_("balance (PLN)"), **MONEY, default=ZERO, editable=False)
+    credit_limit = models.DecimalField(
+        _("credit limit (PLN)"),
+        **MONEY,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+        help_text=_("How far below zero the balance may go."),
+    )
+    api_username = models.CharField(
+        _("API username"),
+        max_length=64,
+        unique=True,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_.@-]+$", _("Letters, digits and _ . @ - only."))],
+    )
+    api_password_digest = models.CharField(
+        _("API password (digest)"), max_length=128, editable=False
+    )
+    sms_hash_digest = models.CharField(
+        _("SMS hash (digest)"), max_length=64, unique=True, editable=False
+    )
+    callback_url = models.URLField(
+        _("callback URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where delivery reports and incoming SMS are POSTed."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["customer__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credit_limit__gte=0), name="credit_limit_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (#{self.pk})"
+
+    def save(self, *args, **kwargs):
+        if not self.api_username:
+            self.api_username = self._unused_api_username()
+        if not self.api_password_digest:
+            # Nobody knows this password: the customer regenerates one in the panel.
+            self.api_password_digest = secrets.digest_api_password(secrets.generate_api_password())
+        if not self.sms_hash_digest:
+            self.sms_hash_digest = secrets.digest_sms_hash(secrets.generate_sms_hash())
+        if self.tariff_id is None:
+            self.tariff = Tariff.default()
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def _unused_api_username() -> str:
+        while True:
+            candidate = secrets.generate_api_username()
+            if not Service.objects.filter(api_username=candidate).exists():
+                return candidate
+
+    # -- sending -----------------------------------------------------------------
+
+    def sending_refusal(self) -> int | None:
+        """None when the service may send now, else the refusal code (101–106).
+
+        An active service whose balance sits below its credit limit (possible
+        only after a staff adjustment) is refused as in debt (102).
+        """
+        if self.state != ServiceState.ACTIVE:
+            return int(self.state)
+        if self.balance < -self.credit_limit:
+            return int(ServiceState.IN_DEBT)
+        return None
+
+    @property
+    def may_send(self) -> bool:
+        return self.sending_refusal() is None
+
+    @property
+    def available_funds(self) -> Decimal:
+        return self.balance + self.credit_limit
+
+    # -- state changes -------------------------------------------------------------
+    # Each is one conditional UPDATE, so two racing requests cannot both win.
+
+    def _transition(self, allowed_from, to, **extra) -> None:
+        updated = Service.objects.filter(pk=self.pk, state__in=list(allowed_from)).update(
+            state=to, **extra
+        )
+        if not updated:
+            self.refresh_from_db(fields=["state"])
+            raise StateChangeRefused(
+                f"Service #{self.pk} is {self.get_state_display()}; cannot change it to "
+                f"{ServiceState(to).label}."
+            )
+        self.state = to
+        for field, value in extra.items():
+            setattr(self, field, value)
+
+    def block_by_customer(self) -> None:
+        self._transition([ServiceState.ACTIVE], ServiceState.BLOCKED_BY_CUSTOMER)
+
+    def unblock_by_customer(self) -> None:
+        # Only the customer's own block (105) can be lifted here; never 106.
+        self._transition([ServiceState.BLOCKED_BY_CUSTOMER], ServiceState.ACTIVE)
+
+    def block_by_staff(self) -> None:
+        others = [s for s in ServiceState if s != ServiceState.BLOCKED_BY_STAFF]
+        self._transition(others, ServiceState.BLOCKED_BY_STAFF)
+
+    def unblock_by_staff(self) -> None:
+        self._transition([ServiceState.BLOCKED_BY_STAFF], ServiceState.ACTIVE)
+
+    def activate(self) -> None:
+        self._transition(
+            [ServiceState.NOT_ACTIVATED, ServiceState.IN_DEBT, ServiceState.SUSPENDED],
+            ServiceState.ACTIVE,
+            activated_at=self.activated_at or timezone.now(),
+        )
+
+    # -- secrets -----------------------------------------------------------------------
+
+    def regenerate_api_password(self) -> str:
+        """Store a new API password's digest and return the password (shown once)."""
+        password = secrets.generate_api_password()
+        self.api_password_digest = secrets.digest_api_password(password)
+        Service.objects.filter(pk=self.pk).update(api_password_digest=self.api_password_digest)
+        return password
+
+    def check_api_password(self, password: str) -> bool:
+        return secrets.check_api_password(password, self.api_password_digest)
+
+    def regenerate_sms_hash(self) -> str:
+        """Store a new SMS hash's digest and return the hash (shown once)."""
+        sms_hash = secrets.generate_sms_hash()
+        self.sms_hash_digest = secrets.digest_sms_hash(sms_hash)
+        Service.objects.filter(pk=self.pk).update(sms_hash_digest=self.sms_hash_digest)
+        return sms_hash
+
+    @classmethod
+    def by_sms_hash(cls, sms_hash: str) -> "Service | None":
+        return cls.objects.filter(sms_hash_digest=secrets.digest_sms_hash(sms_hash)).first()
+
+    # -- IP allowlist --------------------------------------------------------------------
+
+    def allows_address(self, address: str) -> bool:
+        networks = self.allowed_addresses.values_list("network", flat=True)
+        return ipallow.address_allowed(address, networks)
+
+
+class AllowedAddress(models.Model):
+    """Bramka SMS › Integracja (API) › Adresy IP. An empty list refuses every API call."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="allowed_addresses")
+    network = models.CharField(
+        _("address or range"),
+        max_length=64,
+        help_text=_("An IPv4/IPv6 address or a CIDR range such as 192.0.2.0/24."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("allowed IP address")
+        verbose_name_plural = _("allowed IP addresses")
+        ordering = ["service", "network"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "network"], name="unique_allowed_address")
+        ]
+
+    def __str__(self):
+        return self.network
+
+    def clean(self):
+        if not self.network:
+            return  # the field's own validation reports an empty value
+        try:
+            self.network = ipallow.canonical(self.network)
+        except ipallow.InvalidEntry as exc:
+            raise ValidationError({"network": str(exc)}) from None
+
+
+class LedgerKind(models.TextChoices):
+    CHARGE = "charge", _("charge")
+    REFUND = "refund", _("refund")
+    TOP_UP = "top_up", _("top-up")
+    ADJUSTMENT = "adjustment", _("adjustment")
+
+
+class LedgerEntry(models.Model):
+    """One change of a service's balance. Append-only: never updated or deleted."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("service")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=LedgerKind.choices)
+    amount = models.DecimalField(
+        _("amount (PLN)"), **MONEY, help_text=_("Signed: negative takes money away.")
+    )
+    balance_after = models.DecimalField(_("balance after (PLN)"), **MONEY)
+    # Makes an operation idempotent: e.g. "refund:recipient:42" can exist once.
+    reference = models.CharField(_("reference"), max_length=100, unique=True, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["service", "-created_at"], name="ledger_service_time")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} PLN"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Ledger entries are append-only.")
+
+
+class SenderStatus(models.IntegerChoices):
+    """Moderation status of a sender ID (seed 004)."""
+
+    PENDING = 0, _("pending moderation")
+    ALLOWED = 1, _("allowed")
+    DISABLED = 2, _("disabled")
+
+
+class OperatorStatus(models.IntegerChoices):
+    """Registration status of a sender ID at one operator (seed 004)."""
+
+    AWAITING = 0, _("awaiting registration")
+    SUBMITTED = 1, _("submitted for registration")
+    ACCEPTED = 2, _("accepted by the operator")
+    REFUSED = 3, _("refused by the operator")
+    SUSPENDED = 4, _("temporarily disabled")
+    NO_BALANCE = 5, _("auto-disabled: balance ran out")
+    DUPLICATE = 6, _("duplicate of another name (conflict)")
+
+
+# The operator columns of seed 004's `operators=1` listing, in its order.
+SENDER_OPERATORS = (
+    "mega",
+    "mts",
+    "mega_step",
+    "bee_step",
+    "motiv_step",
+    "mts_step",
+    "tele2_step",
+    "tele2",
+    "ua_reg",
+    "ua_int",
+)
+
+sender_name_validator = RegexValidator(
+    r"^(?:[A-Za-z0-9 .\-_&!]{1,11}|\+?[0-9]{5,15})$",
+    _(
+        "A sender name is 1–11 Latin letters, digits, spaces or . - _ & !, "
+        "or a phone number of up to 15 digits."
+    ),
+)
+
+
+def _operator_field(name):
+    return models.PositiveSmallIntegerField(
+        name, choices=OperatorStatus.choices, default=OperatorStatus.AWAITING
+    )
+
+
+class SenderId(models.Model):
+    """Nazwy nadawcy: a name or number shown as the sender, moderated by staff."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="sender_ids", verbose_name=_("service")
+    )
+    name = models.CharField(_("sender name"), max_length=16, validators=[sender_name_validator])
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=SenderStatus.choices, default=SenderStatus.PENDING
+    )
+    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    # A phone-number sender ID is confirmed by a code sent to it by SMS.
+    confirmed_at = models.DateTimeField(_("number confirmed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    mega = _operator_field("mega")
+    mts = _operator_field("mts")
+    mega_step = _operator_field("mega_step")
+    bee_step = _operator_field("bee_step")
+    motiv_step = _operator_field("motiv_step")
+    mts_step = _operator_field("mts_step")
+    tele2_step = _operator_field("tele2_step")
+    tele2 = _operator_field("tele2")
+    ua_reg = _operator_field("ua_reg")
+    ua_int = _operator_field("ua_int")
+
+    class Meta:
+        verbose_name = _("sender ID")
+        verbose_name_plural = _("sender IDs")
+        ordering = ["service", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="unique_sender_per_service")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_phone_number(self) -> bool:
+        return self.name.lstrip("+").isdigit()
+
+    def operator_statuses(self) -> dict[str, int]:
+        return {op: getattr(self, op) for op in SENDER_OPERATORS}

@@ -1,0 +1,41 @@
+"""Failure counters in the cache, used to slow down password guessing.
+
+A counter per key (an address, a username) counts failures inside a window;
+at the limit the key is refused until the window ends. Set a shared cache
+(Redis) when several web processes run, or each counts on its own.
+"""
+
+import time
+
+from django.core.cache import cache
+
+
+class Throttle:
+    def __init__(self, prefix: str, limit: int, window: int):
+        self.prefix = prefix
+        self.limit = limit
+        self.window = window
+
+    def _key(self, key: str) -> str:
+        return f"throttle:{self.prefix}:{key}"
+
+    def blocked(self, *keys: str) -> bool:
+        values = cache.get_many([self._key(k) for k in keys if k])
+        return any(count >= self.limit for count, _ in values.values())
+
+    def failure(self, *keys: str) -> None:
+        now = time.time()
+        for key in keys:
+            if not key:
+                continue
+            cache_key = self._key(key)
+            count, started = cache.get(cache_key, (0, now))
+            if now - started > self.window:
+                count, started = 0, now
+            # The window runs from the first failure: a blocked guesser who
+            # keeps trying does not extend it forever, but is not let in early.
+            remaining = max(1, int(self.window - (now - started)))
+            cache.set(cache_key, (count + 1, started), timeout=remaining)
+
+    def reset(self, *keys: str) -> None:
+        cache.delete_many([self._key(k) for k in keys if k])

@@ -1,0 +1,121 @@
+from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from accounts import ipallow
+from accounts.models import AllowedAddress, SenderId, Service
+from accounts.throttle import Throttle
+
+login_throttle = Throttle(
+    "login", limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW
+)
+
+
+class ThrottleLoginMixin:
+    """Refuse sign-in for a while after repeated failures from one address or for one user."""
+
+    def clean(self):
+        address = ipallow.request_address(self.request) if self.request else ""
+        username = (self.data.get("username") or "").strip().lower()
+        keys = (f"ip:{address}", f"user:{username}" if username else "")
+        if login_throttle.blocked(*keys):
+            minutes = max(1, settings.LOGIN_FAILURE_WINDOW // 60)
+            raise forms.ValidationError(
+                _(
+                    "Too many failed sign-in attempts. Wait %(minutes)d minutes and try "
+                    "again, or ask us to reset your password."
+                ),
+                code="throttled",
+                params={"minutes": minutes},
+            )
+        try:
+            data = super().clean()
+        except forms.ValidationError:
+            login_throttle.failure(*keys)
+            raise
+        login_throttle.reset(keys[1])
+        return data
+
+
+class ThrottledLoginForm(ThrottleLoginMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminLoginForm(ThrottleLoginMixin, AdminAuthenticationForm):
+    pass
+
+
+class AllowedAddressForm(forms.ModelForm):
+    class Meta:
+        model = AllowedAddress
+        fields = ["network", "note"]
+        widgets = {"network": forms.TextInput(attrs={"placeholder": "203.0.113.7"})}
+
+    def __init__(self, *args, service: Service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.instance.service = service
+
+    def clean_network(self):
+        try:
+            network = ipallow.canonical(self.cleaned_data["network"])
+        except ipallow.InvalidEntry as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        if self.service.allowed_addresses.filter(network=network).exists():
+            raise forms.ValidationError(
+                _("%(network)s is already on the list."),
+                code="duplicate",
+                params={"network": network},
+            )
+        return network
+
+    def validate_unique(self):
+        # clean_network already reported a duplicate in words a customer understands.
+        pass
+
+
+class CallbackUrlForm(forms.ModelForm):
+    callback_url = forms.URLField(
+        label=_("Callback URL"),
+        required=False,
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_(
+            "Delivery reports and incoming SMS are POSTed here; answer with the body OK. "
+            "Leave empty to switch callbacks off."
+        ),
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/sms/callback"}),
+        assume_scheme="https",
+    )
+
+    class Meta:
+        model = Service
+        fields = ["callback_url"]
+
+
+class SenderIdForm(forms.ModelForm):
+    class Meta:
+        model = SenderId
+        fields = ["name", "comment"]
+        labels = {"comment": _("What will you send with it?")}
+
+    def __init__(self, *args, service: Service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.instance.service = service
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if self.service.sender_ids.filter(name__iexact=name).exists():
+            raise forms.ValidationError(
+                _("You have already registered the sender name %(name)s."),
+                code="duplicate",
+                params={"name": name},
+            )
+        return name
+
+    def validate_unique(self):
+        pass

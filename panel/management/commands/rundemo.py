@@ -1,0 +1,99 @@
+"""Run the whole platform locally: web server and worker, with the demo account.
+
+Migrates, seeds the demo account, starts the web server and a django-q2
+worker as child processes, prints where to sign in, and stops them all on
+Ctrl-C (or when one of them dies).
+"""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from io import StringIO
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo account and run web server + worker until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="do not start qcluster")
+
+    def handle(self, *args, host, port, no_worker, **options):
+        if _port_in_use(host, port):
+            raise CommandError(f"{host}:{port} is already in use; pass --port to pick another.")
+        call_command("migrate", interactive=False, verbosity=0)
+        out = StringIO()
+        call_command("seed_demo", json=True, stdout=out)
+        demo = json.loads(out.getvalue())
+
+        manage = str(settings.BASE_DIR / "manage.py")
+        commands = {"web": [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload"]}
+        if not no_worker:
+            commands["worker"] = [sys.executable, manage, "qcluster"]
+        children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+
+        stop = False
+
+        def on_signal(signum, frame):
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            self._wait_for(host, port, children["web"])
+            self._banner(host, port, demo, sorted(children))
+            while not stop:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {child.returncode}; stopping.")
+                        stop = True
+                time.sleep(0.5)
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.terminate()
+            for child in children.values():
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    def _wait_for(self, host, port, web):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if web.poll() is not None:
+                raise CommandError("the web server did not start")
+            if _port_in_use(host, port):
+                return
+            time.sleep(0.2)
+        raise CommandError(f"the web server did not listen on {host}:{port} within 30 s")
+
+    def _banner(self, host, port, demo, running):
+        url = f"http://{host}:{port}/"
+        lines = [
+            "",
+            f"SMS panel is running ({', '.join(running)}); Ctrl-C stops everything.",
+            f"  Panel:        {url}",
+            f"  Sign in as:   {demo['panel_username']} / {demo['panel_password']}",
+            f"  Admin:        {url}admin/  as {demo['admin_username']} / {demo['admin_password']}",
+            f"  API user:     {demo['api_username']} / {demo['api_password']}",
+            f"  SMS hash:     {demo['sms_hash']}",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .forms import ThrottledAdminLoginForm, ThrottledLoginForm
+
+admin.site.login_form = ThrottledAdminLoginForm
+
+service_patterns = [
+    path("", views.service_interfaces, name="service"),
+    path("block/", views.service_block, name="service_block"),
+    path("unblock/", views.service_unblock, name="service_unblock"),
+    path("sms/", views.sms_settings, name="sms_settings"),
+    path("sms/api-password/", views.regenerate_api_password, name="regenerate_api_password"),
+    path("sms/sms-hash/", views.regenerate_sms_hash, name="regenerate_sms_hash"),
+    path("api/ip/", views.ip_addresses, name="ip_addresses"),
+    path("api/ip/<int:entry_id>/delete/", views.ip_address_delete, name="ip_address_delete"),
+    path("api/callback/", views.callback_url, name="callback_url"),
+    path("senders/", views.sender_ids, name="sender_ids"),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("services/<int:service_id>/", include(service_patterns)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,204 @@
+"""The customer panel's pages. Each view reaches only the signed-in customer's objects."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import Service, StateChangeRefused
+
+from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm
+
+
+def customer_services(user):
+    """The services this user may see: their own customer's, nobody else's."""
+    return Service.objects.filter(customer__user=user)
+
+
+def get_service(request, service_id) -> Service:
+    # Another customer's service is "not found", exactly like a missing one.
+    return get_object_or_404(customer_services(request.user), pk=service_id)
+
+
+def service_page(request, service, tab, template, **context):
+    return render(
+        request,
+        template,
+        {"service": service, "tab": tab, **context},
+    )
+
+
+@login_required
+def dashboard(request):
+    services = customer_services(request.user).select_related("tariff").order_by("name")
+    return render(
+        request,
+        "panel/dashboard.html",
+        {"services": services, "has_customer": hasattr(request.user, "customer")},
+    )
+
+
+@login_required
+def service_interfaces(request, service_id):
+    service = get_service(request, service_id)
+    return service_page(
+        request,
+        service,
+        "interfaces",
+        "panel/service_interfaces.html",
+        api_base=request.build_absolute_uri("/sms_api/"),
+    )
+
+
+@login_required
+@require_POST
+def service_block(request, service_id):
+    service = get_service(request, service_id)
+    try:
+        service.block_by_customer()
+        messages.success(
+            request, _("The service is blocked: it sends nothing until you unblock it.")
+        )
+    except StateChangeRefused:
+        messages.error(request, _("Only an active service can be blocked."))
+    return redirect("service", service.pk)
+
+
+@login_required
+@require_POST
+def service_unblock(request, service_id):
+    service = get_service(request, service_id)
+    try:
+        service.unblock_by_customer()
+        messages.success(request, _("The service is unblocked and can send again."))
+    except StateChangeRefused:
+        messages.error(
+            request,
+            _(
+                "You can lift only a block you set yourself. A service blocked by our "
+                "staff is unblocked by them: please contact us."
+            ),
+        )
+    return redirect("service", service.pk)
+
+
+@login_required
+def sms_settings(request, service_id):
+    service = get_service(request, service_id)
+    incoming_url = request.build_absolute_uri("/sms_api/incoming/") + "<SMS hash>/"
+    return service_page(
+        request, service, "sms", "panel/sms_settings.html", incoming_url=incoming_url
+    )
+
+
+def _show_secret_once(request, service, title, secret, explanation):
+    # Rendered straight into the POST response and never stored in clear:
+    # the page tells the customer to copy it now.
+    response = service_page(
+        request,
+        service,
+        "sms",
+        "panel/secret_shown.html",
+        title=title,
+        secret=secret,
+        explanation=explanation,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@login_required
+@require_POST
+def regenerate_api_password(request, service_id):
+    service = get_service(request, service_id)
+    password = service.regenerate_api_password()
+    return _show_secret_once(
+        request,
+        service,
+        _("New API password"),
+        password,
+        _("The previous API password no longer works. Update your software with this one."),
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def regenerate_sms_hash(request, service_id):
+    service = get_service(request, service_id)
+    sms_hash = service.regenerate_sms_hash()
+    return _show_secret_once(
+        request,
+        service,
+        _("New SMS hash"),
+        sms_hash,
+        _("Incoming SMS are now accepted at %(url)s only; the previous hash no longer works.")
+        % {"url": request.build_absolute_uri(f"/sms_api/incoming/{sms_hash}/")},
+    )
+
+
+@login_required
+def ip_addresses(request, service_id):
+    service = get_service(request, service_id)
+    form = AllowedAddressForm(request.POST or None, service=service)
+    if request.method == "POST" and form.is_valid():
+        entry = form.save()
+        messages.success(request, _("%(network)s added.") % {"network": entry.network})
+        return redirect("ip_addresses", service.pk)
+    return service_page(
+        request,
+        service,
+        "ip",
+        "panel/ip_addresses.html",
+        form=form,
+        entries=service.allowed_addresses.order_by("network"),
+        your_address=request.META.get("REMOTE_ADDR", ""),
+    )
+
+
+@login_required
+@require_POST
+def ip_address_delete(request, service_id, entry_id):
+    service = get_service(request, service_id)
+    entry = get_object_or_404(service.allowed_addresses, pk=entry_id)
+    entry.delete()
+    messages.success(request, _("%(network)s removed.") % {"network": entry.network})
+    return redirect("ip_addresses", service.pk)
+
+
+@login_required
+def callback_url(request, service_id):
+    service = get_service(request, service_id)
+    form = CallbackUrlForm(request.POST or None, instance=service)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        if service.callback_url:
+            messages.success(request, _("Callback URL saved."))
+        else:
+            messages.success(request, _("Callback URL removed: callbacks are off."))
+        return redirect("callback_url", service.pk)
+    return service_page(request, service, "callback", "panel/callback_url.html", form=form)
+
+
+@login_required
+def sender_ids(request, service_id):
+    service = get_service(request, service_id)
+    form = SenderIdForm(request.POST or None, service=service)
+    if request.method == "POST" and form.is_valid():
+        sender = form.save()
+        messages.success(
+            request,
+            _("Sender name %(name)s sent for moderation.") % {"name": sender.name},
+        )
+        return redirect("sender_ids", service.pk)
+    return service_page(
+        request,
+        service,
+        "senders",
+        "panel/sender_ids.html",
+        form=form,
+        senders=service.sender_ids.order_by("name"),
+    )

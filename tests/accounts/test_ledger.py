@@ -1,0 +1,172 @@
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from accounts import ledger
+from accounts.models import LedgerEntry, LedgerKind, Service
+
+pytestmark = pytest.mark.django_db
+
+
+def test_charge_takes_money_and_records_it(make_service):
+    service = make_service(balance=Decimal("10.00"))
+    result = ledger.charge(service.pk, Decimal("0.07"), note="1 SMS")
+    service.refresh_from_db()
+    assert service.balance == Decimal("9.93")
+    assert result.entry.kind == LedgerKind.CHARGE
+    assert result.entry.amount == Decimal("-0.07")
+    assert result.entry.balance_after == Decimal("9.93")
+
+
+def test_insufficient_funds_takes_nothing(make_service):
+    service = make_service(balance=Decimal("1.00"))
+    entries = LedgerEntry.objects.count()
+    with pytest.raises(ledger.InsufficientFunds) as info:
+        ledger.charge(service.pk, Decimal("1.01"))
+    assert info.value.available == Decimal("1.00")
+    service.refresh_from_db()
+    assert service.balance == Decimal("1.00")
+    assert LedgerEntry.objects.count() == entries
+
+
+def test_credit_limit_lets_the_balance_go_negative_to_the_limit(make_service):
+    service = make_service(balance=Decimal("1.00"), credit_limit=Decimal("2.00"))
+    ledger.charge(service.pk, Decimal("3.00"))
+    with pytest.raises(ledger.InsufficientFunds):
+        ledger.charge(service.pk, Decimal("0.0001"))
+    service.refresh_from_db()
+    assert service.balance == Decimal("-2.00")
+
+
+def test_refund_with_the_same_reference_is_applied_once(make_service):
+    service = make_service(balance=Decimal("5.00"))
+    ledger.charge(service.pk, Decimal("0.21"))
+    first = ledger.refund(service.pk, Decimal("0.07"), reference="refund:recipient:42")
+    second = ledger.refund(service.pk, Decimal("0.07"), reference="refund:recipient:42")
+    assert not first.duplicate
+    assert second.duplicate
+    service.refresh_from_db()
+    assert service.balance == Decimal("4.86")
+    assert LedgerEntry.objects.filter(reference="refund:recipient:42").count() == 1
+
+
+def test_refund_needs_a_reference(make_service):
+    service = make_service()
+    with pytest.raises(ValueError, match="reference"):
+        ledger.refund(service.pk, Decimal("1"), reference="")
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-1"), Decimal("0.00001")])
+def test_charge_and_top_up_refuse_non_positive_amounts(make_service, amount):
+    service = make_service(balance=Decimal("5"))
+    with pytest.raises(ledger.InvalidAmount):
+        ledger.charge(service.pk, amount)
+    with pytest.raises(ledger.InvalidAmount):
+        ledger.top_up(service.pk, amount)
+
+
+def test_ledger_entries_are_append_only(make_service):
+    service = make_service(balance=Decimal("5"))
+    entry = LedgerEntry.objects.get(service=service)
+    entry.amount = Decimal("500")
+    with pytest.raises(ValidationError):
+        entry.save()
+    with pytest.raises(ValidationError):
+        entry.delete()
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == Decimal("5.0000")
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["charge", "refund", "top_up", "adjust"]),
+        st.decimals(min_value=Decimal("-50"), max_value=Decimal("50"), places=4),
+    ),
+    max_size=25,
+)
+
+
+class TestBalanceIsTheLedgerSum(HypothesisTestCase):
+    @settings(max_examples=40, deadline=None)
+    @given(operations)
+    def test_after_any_sequence(self, ops):
+        from django.contrib.auth import get_user_model
+
+        from accounts.models import Customer
+
+        user = get_user_model().objects.create_user(f"u{Service.objects.count()}-{len(ops)}")
+        customer = Customer.objects.create(user=user, name="prop")
+        service = Service.objects.create(customer=customer, name="prop", credit_limit=Decimal("3"))
+        for i, (op, amount) in enumerate(ops):
+            try:
+                if op == "charge":
+                    ledger.charge(service.pk, amount)
+                elif op == "refund":
+                    ledger.refund(service.pk, amount, reference=f"r{service.pk}:{i % 3}")
+                elif op == "top_up":
+                    ledger.top_up(service.pk, amount)
+                else:
+                    ledger.adjust(service.pk, amount)
+            except (ledger.InsufficientFunds, ledger.InvalidAmount):
+                pass
+            service.refresh_from_db()
+            assert service.balance == ledger.ledger_balance(service.pk)
+            last = service.ledger_entries.order_by("-id").first()
+            if last is not None:
+                assert last.balance_after == service.balance
+
+
+def _in_threads(n, target):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_charges_against_a_balance_for_ten_accept_exactly_ten(make_service):
+    service = make_service(balance=Decimal("10.00"))
+    results, errors = _in_threads(50, lambda: ledger.charge(service.pk, Decimal("1.00")))
+    assert len(results) == 10
+    assert len(errors) == 40
+    assert all(isinstance(e, ledger.InsufficientFunds) for e in errors)
+    service.refresh_from_db()
+    assert service.balance == Decimal("0")
+    assert ledger.ledger_balance(service.pk) == Decimal("0")
+    assert service.ledger_entries.filter(kind=LedgerKind.CHARGE).count() == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refunds_of_one_recipient_refund_once(make_service):
+    service = make_service(balance=Decimal("1.00"))
+    ledger.charge(service.pk, Decimal("0.50"))
+    results, errors = _in_threads(
+        20,
+        lambda: ledger.refund(service.pk, Decimal("0.50"), reference="refund:recipient:7"),
+    )
+    assert not errors
+    assert sum(1 for r in results if not r.duplicate) == 1
+    service.refresh_from_db()
+    assert service.balance == Decimal("1.00")
+    assert ledger.ledger_balance(service.pk) == Decimal("1.00")

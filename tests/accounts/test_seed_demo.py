@@ -1,0 +1,85 @@
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from accounts import ledger
+from accounts.models import Customer, LedgerEntry, Service, ServiceKind, ServiceState
+
+pytestmark = pytest.mark.django_db
+
+KEYS = {
+    "panel_username",
+    "panel_password",
+    "api_username",
+    "api_password",
+    "sms_hash",
+    "service_id",
+}
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def assert_works(demo):
+    service = Service.objects.get(pk=demo["service_id"])
+    assert service.api_username == demo["api_username"]
+    assert service.check_api_password(demo["api_password"])
+    assert Service.by_sms_hash(demo["sms_hash"]) == service
+    user = authenticate(username=demo["panel_username"], password=demo["panel_password"])
+    assert user is not None and user.customer == service.customer
+    assert service.kind == ServiceKind.TWO_WAY
+    assert service.state == ServiceState.ACTIVE
+    assert service.allows_address("127.0.0.1") and service.allows_address("::1")
+    return service
+
+
+def test_seed_demo_prints_complete_working_credentials():
+    demo = seed()
+    assert demo.keys() >= KEYS
+    service = assert_works(demo)
+    assert service.balance == Decimal("100.00")
+    assert ledger.ledger_balance(service.pk) == service.balance
+
+
+def test_seed_demo_is_idempotent_and_credentials_work_each_time():
+    first = seed()
+    counts = (
+        get_user_model().objects.count(),
+        Customer.objects.count(),
+        Service.objects.count(),
+    )
+    second = seed()
+    assert second["service_id"] == first["service_id"]
+    assert second["api_username"] == first["api_username"]
+    assert counts == (
+        get_user_model().objects.count(),
+        Customer.objects.count(),
+        Service.objects.count(),
+    )
+    assert_works(second)
+    assert Service.objects.get(pk=second["service_id"]).allowed_addresses.count() == 2
+
+
+def test_balance_option_sets_the_balance_through_the_ledger():
+    demo = seed("--balance", "250000")
+    service = Service.objects.get(pk=demo["service_id"])
+    assert service.balance == Decimal("250000")
+    demo = seed("--balance", "12.5")
+    service.refresh_from_db()
+    assert service.balance == Decimal("12.50")
+    assert ledger.ledger_balance(service.pk) == Decimal("12.50")
+    assert LedgerEntry.objects.filter(service=service).count() == 2
+
+
+def test_bad_balance_is_refused():
+    with pytest.raises(CommandError):
+        seed("--balance", "lots")
+    with pytest.raises(CommandError):
+        seed("--balance", "-5")

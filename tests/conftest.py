@@ -1,0 +1,108 @@
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from accounts import ledger
+from accounts.models import Customer, Service, ServiceKind, ServiceState
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Panel logins keep PBKDF2 in production; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres(request):
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    if connection.vendor == "postgresql":
+        return
+    message = "needs PostgreSQL: set DATABASE_URL=postgres://…"
+    if _required("REQUIRE_POSTGRES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def make_service(db, django_user_model):
+    """Create a customer (with a panel login) and a service; returns the service."""
+    counter = {"n": 0}
+
+    def make(
+        *,
+        username=None,
+        customer=None,
+        state=ServiceState.ACTIVE,
+        kind=ServiceKind.TWO_WAY,
+        balance=Decimal("0"),
+        credit_limit=Decimal("0"),
+        name=None,
+    ) -> Service:
+        counter["n"] += 1
+        if customer is None:
+            username = username or f"customer{counter['n']}"
+            user = django_user_model.objects.create_user(username, password="pw-" + username)
+            customer = Customer.objects.create(user=user, name=f"Customer {username}")
+        service = Service.objects.create(
+            customer=customer,
+            name=name or f"Service {counter['n']}",
+            kind=kind,
+            state=state,
+            credit_limit=credit_limit,
+        )
+        if balance:
+            ledger.top_up(service.pk, balance, note="test setup")
+            service.refresh_from_db()
+        return service
+
+    return make
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service(username="alice", balance=Decimal("10.00"))
+
+
+@pytest.fixture
+def alice_client(client, service):
+    client.force_login(service.customer.user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    if not shutil.which(CHROMIUM):
+        if _required("REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is missing")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser):
+    context = chromium_browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

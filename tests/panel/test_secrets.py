@@ -1,0 +1,56 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Service
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_api_password_is_shown_once_and_replaces_the_old(alice_client, service):
+    old_digest = service.api_password_digest
+    response = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
+    assert response.status_code == 200
+    assert (
+        response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
+    )
+    password = response.context["secret"]
+    assert password in response.content.decode()
+    service.refresh_from_db()
+    assert service.api_password_digest != old_digest
+    assert password not in service.api_password_digest
+    assert service.check_api_password(password)
+    # The settings page never shows it again.
+    page = alice_client.get(reverse("sms_settings", args=[service.pk])).content.decode()
+    assert password not in page
+    assert service.api_username in page
+
+
+def test_regenerating_again_invalidates_the_previous_password(alice_client, service):
+    first = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
+    second = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
+    service.refresh_from_db()
+    assert not service.check_api_password(first.context["secret"])
+    assert service.check_api_password(second.context["secret"])
+
+
+def test_new_sms_hash_is_shown_once_and_finds_the_service(alice_client, service):
+    old = service.sms_hash_digest
+    response = alice_client.post(reverse("regenerate_sms_hash", args=[service.pk]))
+    sms_hash = response.context["secret"]
+    service.refresh_from_db()
+    assert service.sms_hash_digest != old
+    assert Service.by_sms_hash(sms_hash) == service
+    assert (
+        sms_hash
+        not in alice_client.get(reverse("sms_settings", args=[service.pk])).content.decode()
+    )
+
+
+def test_regeneration_needs_post(alice_client, service):
+    digest = service.api_password_digest
+    assert (
+        alice_client.get(reverse("regenerate_api_password", args=[service.pk])).status_code == 405
+    )
+    assert alice_client.get(reverse("regenerate_sms_hash", args=[service.pk])).status_code == 405
+    service.refresh_from_db()
+    assert service.api_password_digest == digest
