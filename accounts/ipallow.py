@@ -7,6 +7,8 @@ An entry is a single address (IPv4 or IPv6) or a CIDR range. The API asks
 import ipaddress
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -17,7 +19,7 @@ class InvalidEntry(ValueError):
 def parse_entry(text: str) -> Network:
     text = (text or "").strip()
     if not text:
-        raise InvalidEntry("Enter an IPv4 or IPv6 address, or a range such as 192.0.2.0/24.")
+        raise InvalidEntry(_("Enter an IPv4 or IPv6 address, or a range such as 192.0.2.0/24."))
     try:
         return ipaddress.ip_network(text, strict=True)
     except ValueError:
@@ -26,11 +28,15 @@ def parse_entry(text: str) -> Network:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise InvalidEntry(
-            f"“{text}” is not an IP address or CIDR range. "
-            "Use for example 203.0.113.7, 2001:db8::1 or 192.0.2.0/24."
+            _(
+                "“%(text)s” is not an IP address or CIDR range. "
+                "Use for example 203.0.113.7, 2001:db8::1 or 192.0.2.0/24."
+            )
+            % {"text": text}
         ) from None
     raise InvalidEntry(
-        f"“{text}” has bits set after the /{loose.prefixlen} prefix; did you mean {loose}?"
+        _("“%(text)s” has bits set after the /%(prefix)d prefix; did you mean %(network)s?")
+        % {"text": text, "prefix": loose.prefixlen, "network": loose}
     )
 
 

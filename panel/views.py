@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import ipallow
 from accounts.models import Service, StateChangeRefused
 
 from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm
@@ -155,7 +156,7 @@ def ip_addresses(request, service_id):
         "panel/ip_addresses.html",
         form=form,
         entries=service.allowed_addresses.order_by("network"),
-        your_address=request.META.get("REMOTE_ADDR", ""),
+        your_address=ipallow.request_address(request),
     )
 
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.utils import translation
 
 from accounts import ledger
 from accounts.models import Customer, Service, ServiceKind, ServiceState
@@ -13,6 +15,26 @@ CHROMIUM = "/usr/bin/chromium"
 
 def _required(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # Polish is the default language; tests read the English texts unless they
+    # ask for Polish (see tests/panel/test_language.py).
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture(autouse=True)
