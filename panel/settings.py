@@ -141,6 +141,11 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+if env.bool("SECURE_PROXY_SSL", default=False):
+    # Behind a TLS proxy that sets X-Forwarded-Proto (list it in TRUSTED_PROXIES too).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The panel login: repeated failures from one address or for one username are
 # slowed down (see accounts.throttle); staff use the same rule in admin.

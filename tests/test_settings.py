@@ -1,0 +1,37 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def deploy_check(**env):
+    environment = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    environment.update(env)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+def test_development_secret_key_is_flagged_by_check_deploy():
+    assert "security.W009" in deploy_check()
+
+
+def test_a_real_secret_key_and_https_settings_pass_check_deploy():
+    output = deploy_check(
+        SECRET_KEY="x" * 20 + "A9b8C7d6E5f4G3h2I1j0K9l8M7n6O5p4Q3r2S1t0",
+        SESSION_COOKIE_SECURE="1",
+        CSRF_COOKIE_SECURE="1",
+        SECURE_SSL_REDIRECT="1",
+        SECURE_HSTS_SECONDS="31536000",
+    )
+    # HSTS subdomains/preload (W005, W021) are each site's own decision.
+    for code in ["W004", "W008", "W009", "W012", "W016"]:
+        assert f"security.{code}" not in output, output
