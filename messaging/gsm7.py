@@ -13,6 +13,7 @@ BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 EXTENSION = frozenset("^{}\\[~]|€\f")
+CHARSET = BASIC | EXTENSION
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -37,7 +38,7 @@ def _breaks_normalised(text: str) -> str:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(ch in BASIC or ch in EXTENSION for ch in text)
+    return all(ch in CHARSET for ch in text)
 
 
 def _unit_sizes(text: str, encoding: str) -> list[int]:
@@ -65,4 +66,4 @@ def count_parts(text: str) -> Segmentation:
 def remove_special_characters(text: str) -> str:
     """Polish letters lose their diacritics, then anything outside GSM 03.38 goes."""
     text = text.translate(POLISH)
-    return "".join(ch for ch in text if ch in BASIC or ch in EXTENSION)
+    return "".join(ch for ch in text if ch in CHARSET)
