@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Customers and services")
+
+    def ready(self):
+        from . import apiauth  # noqa: F401  (connects the cache-clearing signals)

@@ -45,6 +45,53 @@ def _positive(amount) -> Decimal:
     return amount
 
 
+def lock(service_id: int) -> Service:
+    """Lock the service row for a balance change; call inside ``transaction.atomic``.
+
+    Loads what a send decides on (state, balance, credit limit, tariff) in the
+    same query, so the hot path takes one round trip to lock and read.
+    """
+    return (
+        Service.objects.select_for_update(of=("self",))
+        .select_related("tariff")
+        .only("state", "balance", "credit_limit", "tariff")
+        .get(pk=service_id)
+    )
+
+
+def apply_locked(
+    service: Service,
+    delta: Decimal,
+    kind: str,
+    *,
+    enforce_limit: bool,
+    reference: str | None = None,
+    note: str = "",
+    user=None,
+) -> LedgerEntry:
+    """Change the balance of a service locked by ``lock()`` and append the entry.
+
+    The caller's transaction holds the row lock, so the check and the write
+    cannot interleave with another change of the same balance.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("apply_locked() needs the transaction that holds the lock")
+    new_balance = service.balance + delta
+    if enforce_limit and new_balance < -service.credit_limit:
+        raise InsufficientFunds(needed=-delta, available=service.balance + service.credit_limit)
+    Service.objects.filter(pk=service.pk).update(balance=new_balance)
+    service.balance = new_balance
+    return LedgerEntry.objects.create(
+        service_id=service.pk,
+        kind=kind,
+        amount=delta,
+        balance_after=new_balance,
+        reference=reference,
+        note=note[:300],
+        created_by=user,
+    )
+
+
 def _apply(
     service_id: int,
     delta: Decimal,
@@ -56,23 +103,19 @@ def _apply(
     user=None,
 ) -> Applied:
     with transaction.atomic():
-        row = Service.objects.select_for_update().only("balance", "credit_limit").get(pk=service_id)
+        row = lock(service_id)
         if reference is not None and LedgerEntry.objects.filter(reference=reference).exists():
             return Applied(entry=None, balance=row.balance)
-        new_balance = row.balance + delta
-        if enforce_limit and new_balance < -row.credit_limit:
-            raise InsufficientFunds(needed=-delta, available=row.balance + row.credit_limit)
-        Service.objects.filter(pk=service_id).update(balance=new_balance)
-        entry = LedgerEntry.objects.create(
-            service_id=service_id,
-            kind=kind,
-            amount=delta,
-            balance_after=new_balance,
+        entry = apply_locked(
+            row,
+            delta,
+            kind,
+            enforce_limit=enforce_limit,
             reference=reference,
-            note=note[:300],
-            created_by=user,
+            note=note,
+            user=user,
         )
-        return Applied(entry=entry, balance=new_balance)
+        return Applied(entry=entry, balance=row.balance)
 
 
 def charge(service_id: int, amount, *, reference=None, note="", user=None) -> Applied:

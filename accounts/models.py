@@ -1,6 +1,6 @@
 """Who sends and how much they have: customers, services, money, sender IDs."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,12 +80,20 @@ class Tariff(models.Model):
             Route.OWN_GATEWAY: self.own_gateway_part_price,
         }[Route(route)]
 
-    def price(self, route: str, parts: int, recipients: int = 1, express: bool = False) -> Decimal:
-        """Total price of ``parts``-part message to ``recipients`` numbers."""
+    def recipient_price(self, route: str, parts: int, express: bool = False) -> Decimal:
+        """Price of one recipient of a ``parts``-part message, to 1/100 grosz.
+
+        Rounded per recipient, so that a send charges exactly the sum of what
+        its recipients would be refunded one by one.
+        """
         per_part = self.part_price(route)
         if express:
             per_part *= EXPRESS_MULTIPLIER
-        return (per_part * parts * recipients).quantize(ZERO)
+        return (per_part * parts).quantize(ZERO, rounding=ROUND_HALF_UP)
+
+    def price(self, route: str, parts: int, recipients: int = 1, express: bool = False) -> Decimal:
+        """Total price of ``parts``-part message to ``recipients`` numbers."""
+        return self.recipient_price(route, parts, express) * recipients
 
     @classmethod
     def default(cls) -> "Tariff":
@@ -273,11 +281,22 @@ class Service(models.Model):
 
     # -- secrets -----------------------------------------------------------------------
 
+    def set_api_password(self, password: str) -> None:
+        """Store the digest of a given API password (migrations from another platform)."""
+        self.api_password_digest = secrets.digest_api_password(password)
+        Service.objects.filter(pk=self.pk).update(api_password_digest=self.api_password_digest)
+        from . import apiauth
+
+        apiauth.forget(self)
+
     def regenerate_api_password(self) -> str:
         """Store a new API password's digest and return the password (shown once)."""
         password = secrets.generate_api_password()
         self.api_password_digest = secrets.digest_api_password(password)
         Service.objects.filter(pk=self.pk).update(api_password_digest=self.api_password_digest)
+        from . import apiauth
+
+        apiauth.forget(self)
         return password
 
     def check_api_password(self, password: str) -> bool:
@@ -286,8 +305,12 @@ class Service(models.Model):
     def regenerate_sms_hash(self) -> str:
         """Store a new SMS hash's digest and return the hash (shown once)."""
         sms_hash = secrets.generate_sms_hash()
+        old_digest = self.sms_hash_digest
         self.sms_hash_digest = secrets.digest_sms_hash(sms_hash)
         Service.objects.filter(pk=self.pk).update(sms_hash_digest=self.sms_hash_digest)
+        from . import apiauth
+
+        apiauth.forget(self, old_digest)
         return sms_hash
 
     @classmethod

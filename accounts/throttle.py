@@ -37,5 +37,16 @@ class Throttle:
             remaining = max(1, int(self.window - (now - started)))
             cache.set(cache_key, (count + 1, started), timeout=remaining)
 
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until every blocked key among ``keys`` is let in again."""
+        now = time.time()
+        values = cache.get_many([self._key(k) for k in keys if k])
+        waits = [
+            int(self.window - (now - started)) + 1
+            for count, started in values.values()
+            if count >= self.limit
+        ]
+        return max(waits, default=0)
+
     def reset(self, *keys: str) -> None:
         cache.delete_many([self._key(k) for k in keys if k])

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = _("Messages")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from . import content
+        from .models import ContentRule
+
+        def rules_changed(**kwargs):
+            content.forget_policy()
+
+        post_save.connect(rules_changed, sender=ContentRule, weak=False)
+        post_delete.connect(rules_changed, sender=ContentRule, weak=False)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "django_q",
     "accounts",
     "messaging",
@@ -93,6 +94,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+else:
+    # Keep connections open between requests: opening one costs more than a send.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +157,21 @@ if env.bool("SECURE_PROXY_SSL", default=False):
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
 
+# The SMS APIs (messaging.api). Failed API logins from one address: at the
+# limit the address gets TOO_MANY_FAILED_LOGINS until the window ends.
+API_LOGIN_FAILURE_LIMIT = env.int("API_LOGIN_FAILURE_LIMIT", default=20)
+API_LOGIN_FAILURE_WINDOW = env.int("API_LOGIN_FAILURE_WINDOW", default=900)
+# API credentials and allowlists are read from the cache; changes made in the
+# panel or admin clear it at once (in every process when the cache is shared).
+API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=60)
+# to_file: the largest upload read (bytes), and the most recipients a message takes.
+API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
+MAX_RECIPIENTS_PER_MESSAGE = env.int("MAX_RECIPIENTS_PER_MESSAGE", default=500_000)
+# A to_list or to_file sent as a plain form field can be as large as an upload.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_UPLOAD_BYTES + 64 * 1024
+# Content-policy rules are compiled once per process and re-read this often.
+CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
+
 REDIS_URL = env.str("REDIS_URL", default="")
 
 # Login and API throttles count failures in the cache: with several web
@@ -174,6 +194,16 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SMS API (Telecube-compatible)",
+    "DESCRIPTION": "Send SMS, follow their progress, cancel, check content, store incoming SMS.",
+    "VERSION": "2.1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["messaging.api.schema.only_canonical_paths"],
 }
 
 Q_CLUSTER = {

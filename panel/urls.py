@@ -35,6 +35,8 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("services/<int:service_id>/", include(service_patterns)),
+    path("docs/api/", views.api_docs, name="api_docs"),
+    path("sms_api/", include("messaging.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -203,3 +203,11 @@ def sender_ids(request, service_id):
         form=form,
         senders=service.sender_ids.order_by("name"),
     )
+
+
+def api_docs(request):
+    """The SMS API reference: public, as it holds no secrets; linked from every service."""
+    from messaging.api.docs import endpoints
+
+    base = request.build_absolute_uri("/sms_api/")
+    return render(request, "panel/api_docs.html", {"base": base, "endpoints": endpoints(base)})

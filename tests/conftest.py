@@ -128,3 +128,33 @@ def page(chromium_browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# The seed's API credentials (seed 001 examples 3–7).
+SEED_USERNAME = "sms_claudeapi"
+SEED_PASSWORD = "topsecret"
+
+
+@pytest.fixture
+def api_service(make_service):
+    """A service answering to the seed's credentials from 127.0.0.1 (the test client)."""
+    from accounts.models import AllowedAddress
+
+    service = make_service(username="claude", balance=Decimal("100.00"))
+    service.api_username = SEED_USERNAME
+    service.save()
+    service.set_api_password(SEED_PASSWORD)
+    AllowedAddress.objects.create(service=service, network="127.0.0.1")
+    return service
+
+
+@pytest.fixture
+def api(client, api_service):
+    """Call the SMS API as the seed's client: ``api("gateway/xml/", to_list=…)``."""
+
+    def call(path, method="post", credentials=True, **fields):
+        if credentials:
+            fields = {"username": SEED_USERNAME, "password": SEED_PASSWORD, **fields}
+        return getattr(client, method)(f"/sms_api/{path}", fields)
+
+    return call

@@ -87,6 +87,9 @@ class Command(BaseCommand):
             f"  Admin:        {url}admin/  as {demo['admin_username']} / {demo['admin_password']}",
             f"  API user:     {demo['api_username']} / {demo['api_password']}",
             f"  SMS hash:     {demo['sms_hash']}",
+            f"  API docs:     {url}docs/api/",
+            f"  Try a send:   curl {url}sms_api/gateway/ -d username={demo['api_username']} "
+            f"-d password={demo['api_password']} -d to_list=601345345 -d message=Test",
             "",
         ]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,129 @@
+"""Who is calling the SMS APIs: credentials and IP allowlist, answered from the cache.
+
+Every API request needs the service behind a username (or an SMS hash), its
+password digest and its allowlist. Reading them from the database would cost
+two queries a request, so they are kept in the cache and cleared whenever the
+panel or admin changes them (``forget``). The password check itself is one
+salted SHA-256 (see ``accounts.secrets``): microseconds, not a slow hash.
+
+With several web processes use a shared cache (Redis): with a per-process cache
+a change reaches the other processes only when their entry expires
+(``API_AUTH_CACHE_SECONDS``).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from . import ipallow, secrets
+from .models import AllowedAddress, Service, ServiceKind
+
+_MISSING = "-"  # cached "no such service", so guessing names costs no queries
+
+
+@dataclass(frozen=True)
+class ApiIdentity:
+    service_id: int
+    username: str
+    password_digest: str
+    networks: tuple[str, ...]
+    two_way: bool
+
+    def check_password(self, password: str) -> bool:
+        return secrets.check_api_password(password, self.password_digest)
+
+    def allows_address(self, address: str) -> bool:
+        return ipallow.address_allowed(address, self.networks)
+
+
+def _username_key(username: str) -> str:
+    return f"apiauth:user:{username}"
+
+
+def _hash_key(digest: str) -> str:
+    return f"apiauth:hash:{digest}"
+
+
+def _identity(service: Service) -> ApiIdentity:
+    return ApiIdentity(
+        service_id=service.pk,
+        username=service.api_username,
+        password_digest=service.api_password_digest,
+        networks=tuple(service.allowed_addresses.values_list("network", flat=True)),
+        two_way=service.kind == ServiceKind.TWO_WAY,
+    )
+
+
+def _lookup(key: str, **filters) -> ApiIdentity | None:
+    cached = cache.get(key)
+    if cached == _MISSING:
+        return None
+    if cached is not None:
+        return cached
+    service = Service.objects.filter(**filters).first()
+    identity = _identity(service) if service else None
+    cache.set(key, identity or _MISSING, settings.API_AUTH_CACHE_SECONDS)
+    return identity
+
+
+def by_username(username: str) -> ApiIdentity | None:
+    if not username or len(username) > 64 or "\x00" in username:
+        return None
+    return _lookup(_username_key(username), api_username=username)
+
+
+def by_sms_hash(sms_hash: str) -> ApiIdentity | None:
+    if not sms_hash or len(sms_hash) > 128 or "\x00" in sms_hash:
+        return None
+    digest = secrets.digest_sms_hash(sms_hash)
+    return _lookup(_hash_key(digest), sms_hash_digest=digest)
+
+
+def forget(service: Service, *old_hash_digests: str, old_usernames: tuple[str, ...] = ()) -> None:
+    """Drop cached identities of ``service`` (call after changing its credentials)."""
+    keys = [_username_key(service.api_username), _hash_key(service.sms_hash_digest)]
+    keys += [_hash_key(d) for d in old_hash_digests if d]
+    keys += [_username_key(u) for u in old_usernames if u]
+    cache.delete_many(keys)
+
+
+@receiver(pre_save, sender=Service)
+def _service_saving(sender, instance, **kwargs):
+    # A renamed API username must stop working at once: remember the old one.
+    if instance.pk is not None:
+        instance._previous_api_username = (
+            Service.objects.filter(pk=instance.pk).values_list("api_username", flat=True).first()
+        )
+
+
+@receiver(post_save, sender=Service)
+def _service_saved(sender, instance, **kwargs):
+    old = getattr(instance, "_previous_api_username", None)
+    forget(instance, old_usernames=(old,) if old else ())
+
+
+@receiver(pre_save, sender=AllowedAddress)
+def _allowlist_changing(sender, instance, **kwargs):
+    # An entry moved to another service must stop admitting the old one.
+    if instance.pk is not None:
+        instance._previous_service_id = (
+            AllowedAddress.objects.filter(pk=instance.pk)
+            .values_list("service_id", flat=True)
+            .first()
+        )
+
+
+@receiver(post_save, sender=AllowedAddress)
+@receiver(post_delete, sender=AllowedAddress)
+def _allowlist_changed(sender, instance, **kwargs):
+    service_ids = {instance.service_id, getattr(instance, "_previous_service_id", None)}
+    for service in Service.objects.filter(pk__in=[pk for pk in service_ids if pk]):
+        forget(service)
+
+
+@receiver(post_delete, sender=Service)
+def _service_deleted(sender, instance, **kwargs):
+    forget(instance)

@@ -1,0 +1,143 @@
+"""Every wire error of the SMS API, and the one table from pipeline errors to wire names.
+
+Names are the seed's (seed 001 §3–§7), spelling included (``INVALID_DATE_TME``).
+Three are this platform's extensions, marked as such in the API docs.
+"""
+
+from messaging import services
+
+# name → (description, extension?). The description goes out as
+# ``error_description`` and into the docs page.
+WIRE_ERRORS: dict[str, tuple[str, bool]] = {
+    "UNAUTHORISED_IP_ADDRESS": (
+        "The request came from an address that is not on the service's allowlist "
+        "(Bramka SMS › Integracja (API) › Adresy IP). An empty list refuses every call.",
+        False,
+    ),
+    "LOGIN_INCORRECT": (
+        "Wrong API username or password. They are not the panel login; a regenerated "
+        "API password replaces the old one at once.",
+        False,
+    ),
+    "TOO_MANY_FAILED_LOGINS": (
+        "Too many failed logins from this address; every request from it is refused "
+        "until the time in retry_after (seconds, also the Retry-After header) has passed.",
+        True,
+    ),
+    "MISSING_FIELDS": ("Required fields are missing; they are listed in fields.", False),
+    "MISSING_RECIPIENT_DATA": ("Give the recipients in to_list or to_file.", False),
+    "RECIPIENT_LIST_IS_EMPTY": (
+        "No valid Polish mobile number was left after the list was read.",
+        False,
+    ),
+    "RECIPIENT_DATA_CONFLICT": ("Send to_list or to_file, not both.", False),
+    "ERROR_SAVING_UPLOADED_FILE": (
+        "The uploaded recipient file could not be read: it is larger than the limit "
+        "or the request body was malformed.",
+        False,
+    ),
+    "MESSAGE_CONTENT_WARNING": (
+        "The text may be blocked by operators (seed §8e). Send again with force=1 to "
+        "send it at your own risk.",
+        False,
+    ),
+    "SENDER_ID_NOT_REGISTERED": (
+        "The from value is not a sender ID of this service (Nazwy nadawcy in the panel).",
+        False,
+    ),
+    "SENDER_ID_NOT_VERIFIED": (
+        "The sender ID is still awaiting moderation or has been disabled.",
+        False,
+    ),
+    "INVALID_DATE_TME": ("send_datetime (or sms_date) is not a Unix timestamp.", False),
+    "DATE_SET_TOO_FAR_INTO_FUTURE": ("A send can be scheduled at most 3 months ahead.", False),
+    "MESSAGE_TOO_LONG": (
+        "The text needs more parts than the route allows (6 at most: 918 GSM-7 or "
+        "402 UCS-2 characters).",
+        False,
+    ),
+    "INSUFFICIENT_FUNDS": (
+        "The balance plus the credit limit does not cover this send; nothing was charged.",
+        False,
+    ),
+    "SERVICE_NOT_ACTIVE": (
+        "The service may not send now; service_state gives its code: 101 not yet "
+        "activated, 102 in debt, 103 suspended, 104 deactivated, 105 blocked by you "
+        "(unblock it in the panel), 106 blocked by staff.",
+        True,
+    ),
+    "INVALID_FIELD": (
+        "A field has a value the API cannot use; error_from names it and "
+        "error_description says why.",
+        True,
+    ),
+    "MESSAGE_ID_NOT_FOUND": ("No message with this message_id belongs to this service.", False),
+    "MISSING_MESSAGE_CONTENT": ("Give the text to check in message.", False),
+    "INVALID_HASH": (
+        "The SMS hash in the URL is not the current hash of a two-way service.",
+        False,
+    ),
+    "MISSING_SMS_FIELDS": (
+        "from_number, to_number and sms_message are required; the missing ones are "
+        "listed in fields.",
+        False,
+    ),
+}
+
+
+class ApiError(Exception):
+    """A business outcome other than OK: answered with HTTP 200 and ``error``."""
+
+    def __init__(self, name: str, error_from: str | None = None, detail: str = "", **extra):
+        if name not in WIRE_ERRORS:
+            raise KeyError(f"{name} is not in WIRE_ERRORS")
+        super().__init__(name)
+        self.name = name
+        self.error_from = error_from
+        self.detail = detail
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    def payload(self) -> dict:
+        body: dict = {"error": self.name}
+        if self.error_from:
+            body["error_from"] = self.error_from
+        body.update(self.extra)
+        description = WIRE_ERRORS[self.name][0]
+        body["error_description"] = f"{description} {self.detail}".strip()
+        return body
+
+
+# Pipeline errors → wire names (SPEC §4). The field at fault comes from the error.
+_FROM_PIPELINE: dict[type[services.SendError], str] = {
+    services.RecipientListEmpty: "RECIPIENT_LIST_IS_EMPTY",
+    services.TooManyRecipients: "INVALID_FIELD",
+    services.EmptyText: "MISSING_FIELDS",
+    services.MessageTooLong: "MESSAGE_TOO_LONG",
+    services.ContentWarning: "MESSAGE_CONTENT_WARNING",
+    services.SenderNotRegistered: "SENDER_ID_NOT_REGISTERED",
+    services.SenderNotVerified: "SENDER_ID_NOT_VERIFIED",
+    services.ScheduleTooFar: "DATE_SET_TOO_FAR_INTO_FUTURE",
+    services.InvalidNotifyUrl: "INVALID_FIELD",
+    services.InvalidUserFlag: "INVALID_FIELD",
+    services.InsufficientFunds: "INSUFFICIENT_FUNDS",
+    services.ServiceRefused: "SERVICE_NOT_ACTIVE",
+    services.MessageNotFound: "MESSAGE_ID_NOT_FOUND",
+}
+
+
+def from_pipeline(exc: services.SendError, field_names: dict[str, str] | None = None) -> ApiError:
+    """The wire error for a pipeline error; ``field_names`` renames fields (to_list → to_file)."""
+    name = _FROM_PIPELINE[type(exc)]
+    error_from = exc.field
+    if field_names and error_from in field_names:
+        error_from = field_names[error_from]
+    extra = {}
+    if name == "MISSING_FIELDS":
+        extra["fields"] = [error_from]
+    if isinstance(exc, services.ServiceRefused):
+        extra["service_state"] = exc.state
+        error_from = None
+    if isinstance(exc, services.InsufficientFunds):
+        error_from = None
+    return ApiError(name, error_from, exc.detail, **extra)

@@ -1,0 +1,307 @@
+"""Measure the send path on PostgreSQL and print the figures (asserts nothing).
+
+P1  one gateway/ request with a to_file of N numbers, against a raw COPY of N rows
+P2  single-recipient gateway/ requests a second through gunicorn (2 workers),
+    against a bare view doing only the database work a send needs
+P5  getProgress for the N-recipient message
+
+Run it on a throwaway database: ``make bench`` makes one.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts import ledger
+from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
+from messaging import services
+from messaging.models import Recipient
+
+BENCH_USER = "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def multipart(fields: dict[str, str], file_field: str, file_bytes: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(f"{head}{value}\r\n".encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="numbers.txt"\r\nContent-Type: text/plain\r\n\r\n'.encode()
+        + file_bytes
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def peak_rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+
+
+class Server:
+    """gunicorn with 2 sync workers on the bench settings."""
+
+    def __init__(self, workers: int = 2):
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "panel.settings_bench",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                gunicorn,
+                "panel.wsgi",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "300",
+            ],
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            self.stop()
+            raise CommandError("gunicorn did not start")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def request(self, method, path, body=b"", content_type=None) -> tuple[float, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        headers = {"Content-Type": content_type} if content_type else {}
+        started = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        data = conn.getresponse().read()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        return elapsed, data
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+class Command(BaseCommand):
+    help = "Benchmark the send path (P1, P2, P5) on PostgreSQL; prints figures."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--recipients", type=int, default=100_000)
+        parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+        parser.add_argument("--connections", type=int, default=4)
+        parser.add_argument("--rounds", type=int, default=3)
+        parser.add_argument("--only", choices=["p1", "p2"], help="run P1+P5, or P2, alone")
+
+    def handle(self, *args, recipients, duration, connections, rounds, only, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+        if not shutil.which("wrk"):
+            raise CommandError("wrk is missing (apt-get install wrk)")
+        self.password = "bench-" + uuid.uuid4().hex
+        self.service = self.bench_service()
+        self.out(
+            f"PostgreSQL {connection.cursor().connection.info.server_version}, "
+            f"{os.cpu_count()} CPUs, {recipients} recipients\n"
+        )
+        server = Server(workers=2)
+        try:
+            for _ in range(4):  # load the code in both workers
+                self.gateway(server, "48600000001")
+            if only != "p2":
+                message_id = self.p1(server, recipients, rounds)
+                self.p5(server, message_id, rounds)
+            if only != "p1":
+                self.p2(server, duration, connections, rounds)
+        finally:
+            server.stop()
+
+    def out(self, text: str):
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def bench_service(self) -> Service:
+        user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
+        customer, _ = Customer.objects.get_or_create(user=user, defaults={"name": "Benchmark"})
+        service, _ = Service.objects.get_or_create(
+            customer=customer,
+            name="Benchmark",
+            defaults={"kind": ServiceKind.ONE_WAY, "state": ServiceState.ACTIVE},
+        )
+        service.set_api_password(self.password)
+        AllowedAddress.objects.get_or_create(service=service, network="127.0.0.1")
+        ledger.top_up(service.pk, Decimal("1000000000"), note="benchmark")
+        return service
+
+    def credentials(self) -> dict[str, str]:
+        return {"username": self.service.api_username, "password": self.password}
+
+    def gateway(self, server: Server, number: str) -> bytes:
+        body = urlencode({**self.credentials(), "to_list": number, "message": "Bench"})
+        _, data = server.request(
+            "POST", "/sms_api/gateway/", body.encode(), "application/x-www-form-urlencoded"
+        )
+        if b'"error":"OK"' not in data:
+            raise CommandError(f"gateway/ refused the bench request: {data[:300]!r}")
+        return data
+
+    # -- P1 ------------------------------------------------------------------------------
+
+    def raw_copy_seconds(self, message_id: int, count: int) -> float:
+        now = timezone.now().isoformat()
+        rows = "".join(
+            f"{message_id}\t48{600000000 + i}\tPENDING\t{now}\t{now}\tf\n" for i in range(count)
+        )
+        sql = (
+            f"COPY {Recipient._meta.db_table} "
+            "(message_id, number, status, status_at, send_at, refunded) FROM STDIN"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            started = time.perf_counter()
+            with cursor.cursor.copy(sql) as copy:
+                copy.write(rows)
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return elapsed
+
+    def p1(self, server: Server, count: int, rounds: int) -> int:
+        numbers = "\n".join(f"{600000000 + i}" for i in range(count)).encode()
+        body, content_type = multipart(
+            {**self.credentials(), "message": "Bench P1"}, "to_file", numbers
+        )
+        self.out(f"P1  gateway/ with a to_file of {count} numbers ({len(body) / 1e6:.1f} MB)\n")
+        anchor = services.submit(
+            self.service.pk, services.SendRequest(recipients=["48600000002"], text="anchor")
+        ).message.pk
+        ratios, message_id = [], None
+        for round_ in range(1, rounds + 1):
+            before = {pid: peak_rss_kb(pid) for pid in server.worker_pids()}
+            seconds, data = server.request("POST", "/sms_api/gateway/", body, content_type)
+            after = {pid: peak_rss_kb(pid) for pid in server.worker_pids()}
+            match = re.search(rb'"message_id":(\d+)', data)
+            if not match:
+                raise CommandError(f"P1 request refused: {data[:300]!r}")
+            message_id = int(match.group(1))
+            stored = Recipient.objects.filter(message_id=message_id).count()
+            copy_seconds = self.raw_copy_seconds(anchor, count)
+            extra_mb = max(after[pid] - before.get(pid, after[pid]) for pid in after) / 1024
+            ratios.append(seconds / copy_seconds)
+            self.out(
+                f"    round {round_}: request {seconds * 1000:7.0f} ms, raw COPY "
+                f"{copy_seconds * 1000:5.0f} ms, ratio {seconds / copy_seconds:4.2f}, "
+                f"worker peak memory +{extra_mb:.0f} MB, {stored} recipients stored\n"
+            )
+        self.out(f"    median ratio {statistics.median(ratios):.2f} (goal <= 3)\n\n")
+        return message_id
+
+    # -- P5 ------------------------------------------------------------------------------
+
+    def p5(self, server: Server, message_id: int, rounds: int):
+        query = urlencode(self.credentials())
+        times = []
+        for _ in range(max(rounds, 5)):
+            seconds, data = server.request("GET", f"/sms_api/getProgress/{message_id}/?{query}")
+            if not data.startswith(b'{"error":"OK"'):
+                raise CommandError(f"getProgress refused: {data[:300]!r}")
+            times.append(seconds)
+        self.out(
+            f"P5  getProgress of message {message_id} ({len(data) / 1e6:.1f} MB of JSON): "
+            f"median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms "
+            "(goal <= 50 ms)\n\n"
+        )
+
+    # -- P2 ------------------------------------------------------------------------------
+
+    def wrk(self, server: Server, path: str, body: str, duration: int, connections: int):
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                f'wrk.method = "POST"\nwrk.body = {body!r}\n'.replace("'", '"')
+                + 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            )
+        try:
+            result = subprocess.run(  # noqa: S603
+                [
+                    shutil.which("wrk"),
+                    "-t2",
+                    f"-c{connections}",
+                    f"-d{duration}s",
+                    "-s",
+                    script.name,
+                    f"http://127.0.0.1:{server.port}{path}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            os.unlink(script.name)
+        match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+        return float(match.group(1)), int(errors.group(1)) if errors else 0
+
+    def p2(self, server: Server, duration: int, connections: int, rounds: int):
+        self.out(
+            f"P2  single-recipient sends, gunicorn 2 workers, wrk {connections} connections, "
+            f"{duration} s a run, floor and gateway/ alternating\n"
+        )
+        messages = self.service.messages
+        floor_path = f"/bench/floor/?service={self.service.pk}"
+        body = urlencode({**self.credentials(), "to_list": "600123456", "message": "Bench P2"})
+        floors, ours = [], []
+        for round_ in range(1, rounds + 1):
+            before = messages.count()
+            floor, floor_errors = self.wrk(server, floor_path, "", duration, connections)
+            floor_made = messages.count() - before
+            before = messages.count()
+            rate, errors = self.wrk(server, "/sms_api/gateway/", body, duration, connections)
+            accepted = messages.count() - before
+            floors.append(floor)
+            ours.append(rate)
+            self.out(
+                f"    round {round_}: floor {floor:5.0f} req/s ({floor_made} messages, "
+                f"{floor_errors} HTTP errors), gateway/ {rate:5.0f} req/s ({accepted} "
+                f"accepted, {errors} HTTP errors), ratio {rate / floor:.2f}\n"
+            )
+        floor, rate = statistics.median(floors), statistics.median(ours)
+        self.out(
+            f"    median: floor {floor:.0f} req/s, gateway/ {rate:.0f} req/s, "
+            f"ratio {rate / floor:.2f} (goal >= 0.7)\n"
+        )

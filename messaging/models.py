@@ -1,0 +1,181 @@
+"""What is sent and its state: messages, their recipients, incoming SMS, content rules."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import MONEY, Route, Service
+
+
+class Status(models.TextChoices):
+    """Recipient statuses, by their Telecube wire names (seed 001 §8c)."""
+
+    PENDING = "PENDING", _("pending")
+    QUEUED = "QUEUED", _("queued at the gateway")
+    DELIVERED = "DELIVERED", _("delivered")
+    REJECTED = "REJECTED", _("rejected")
+    CANCELLED = "CANCELLED", _("cancelled")
+    ON_HOLD = "ON_HOLD", _("on hold")
+    EXPIRED = "EXPIRED", _("expired")
+    REMOTE_ERROR = "REMOTE_ERROR", _("operator error")
+
+
+FINAL_STATUSES = frozenset(
+    {Status.DELIVERED, Status.REJECTED, Status.CANCELLED, Status.EXPIRED, Status.REMOTE_ERROR}
+)
+# Refunded exactly once each (SPEC §2).
+REFUNDED_STATUSES = frozenset(
+    {Status.REJECTED, Status.EXPIRED, Status.REMOTE_ERROR, Status.CANCELLED}
+)
+# getProgress: success_count and failure_count ("nie powiodły się bądź wygasły").
+SUCCESS_STATUSES = frozenset({Status.DELIVERED})
+FAILURE_STATUSES = frozenset({Status.REJECTED, Status.EXPIRED, Status.REMOTE_ERROR})
+# Not yet handed to a gateway: these can still be cancelled.
+CANCELLABLE_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
+
+
+class Encoding(models.TextChoices):
+    GSM7 = "GSM-7", "GSM-7"
+    UCS2 = "UCS-2", "UCS-2"
+
+
+class Source(models.TextChoices):
+    API = "api", _("HTTP API")
+    PANEL = "panel", _("panel")
+    EMAIL = "email", _("e-mail")
+
+
+class Message(models.Model):
+    """One send request; its primary key is the wire ``message_id``."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="messages", verbose_name=_("service")
+    )
+    source = models.CharField(_("sent through"), max_length=8, choices=Source.choices)
+    text = models.TextField(_("text"), help_text=_("As it goes out, after any transliteration."))
+    encoding = models.CharField(_("encoding"), max_length=8, choices=Encoding.choices)
+    parts = models.PositiveSmallIntegerField(_("parts"))
+    sender = models.CharField(_("sender"), max_length=16, blank=True)
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices)
+    flash = models.BooleanField(_("flash"), default=False)
+    express = models.BooleanField(_("express"), default=False)
+    forced = models.BooleanField(
+        _("content warning overridden"),
+        default=False,
+        help_text=_("The text matched a content rule and was sent with force=1."),
+    )
+    send_at = models.DateTimeField(_("send at"))
+    notify_url = models.URLField(_("report URL"), max_length=500, blank=True)
+    user_flag = models.CharField(_("user flag"), max_length=255, blank=True)
+    recipient_count = models.PositiveIntegerField(_("recipients"))
+    recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
+    price = models.DecimalField(_("price charged (PLN)"), **MONEY)
+    created_at = models.DateTimeField(_("accepted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["service", "-created_at"], name="message_service_time")]
+
+    def __str__(self):
+        return f"#{self.pk}: {self.text[:40]}"
+
+
+class Recipient(models.Model):
+    """One number of a message; its primary key is the wire ``instance_id``."""
+
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        related_name="recipients",
+        verbose_name=_("message"),
+        db_index=False,  # covered by recipient_message (message, id) below
+    )
+    number = models.CharField(_("number"), max_length=15)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    status_at = models.DateTimeField(_("status since"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # Copied from the message so the dispatcher finds due work in one index.
+    send_at = models.DateTimeField(_("send at"))
+    # Set in the same UPDATE that moves a failed or cancelled recipient, so a
+    # refund can never be given twice (messaging.services.refund_recipients).
+    refunded = models.BooleanField(_("refunded"), default=False)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["id"]
+        indexes = [
+            # getProgress and callbacks read a message's recipients in instance order.
+            models.Index(fields=["message", "id"], name="recipient_message"),
+            # The dispatcher: due PENDING recipients, oldest first.
+            models.Index(
+                fields=["send_at"],
+                name="recipient_due",
+                condition=models.Q(status="PENDING"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} ({self.status})"
+
+
+class IncomingMessage(models.Model):
+    """An SMS received for a two-way service (seed 001 §3a)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="incoming", verbose_name=_("service")
+    )
+    from_number = models.CharField(_("from"), max_length=32)
+    to_number = models.CharField(_("to"), max_length=32)
+    text = models.TextField(_("text"))
+    received_at = models.DateTimeField(_("received"))
+    created_at = models.DateTimeField(_("stored"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incoming SMS")
+        verbose_name_plural = _("incoming SMS")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["service", "-received_at"], name="incoming_service_time")]
+
+    def __str__(self):
+        return f"{self.from_number} → {self.to_number}: {self.text[:40]}"
+
+
+class RuleKind(models.TextChoices):
+    WORD = "word", _("word or phrase (matches its start, any case, without diacritics)")
+    REGEX = "regex", _("regular expression (on lower-case text without diacritics)")
+
+
+class ContentRule(models.Model):
+    """A pattern that flags text operators may block (seed 001 §7, §8e)."""
+
+    pattern = models.CharField(_("pattern"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=8, choices=RuleKind.choices)
+    reason = models.CharField(_("reason"), max_length=200, help_text=_("Shown to staff only."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("content rule")
+        verbose_name_plural = _("content rules")
+        ordering = ["reason", "pattern"]
+
+    def __str__(self):
+        return self.pattern
+
+    def clean(self):
+        from . import content
+
+        try:
+            re.compile(content.rule_regex(self.kind, self.pattern))
+        except re.error as exc:
+            raise ValidationError(
+                {"pattern": _("Not a valid pattern: %(e)s") % {"e": exc}}
+            ) from None
