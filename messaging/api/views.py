@@ -1,8 +1,8 @@
 """The API endpoints: parse the wire request, authenticate, call the pipeline, answer.
 
 Every business outcome is HTTP 200 with ``error`` (seed 001 §2b). The order of
-checks: missing fields, then the address's failed-login block, the username,
-the allowlist, the password, then the request itself.
+checks: missing fields, then the address's failed-login block, the username
+and password, the allowlist, then the request itself.
 """
 
 from datetime import UTC, datetime
@@ -130,11 +130,13 @@ class SmsApiView(APIView):
         if identity is None:
             throttle.failure(address)
             raise ApiError("LOGIN_INCORRECT", "username")
-        if not identity.allows_address(address):
-            raise ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {address}.")
         if not identity.check_password(fields["password"]):
             throttle.failure(address)
             raise ApiError("LOGIN_INCORRECT", "username")
+        # The allowlist after the password: an unknown name and a wrong password
+        # get the same answer from anywhere, so usernames cannot be discovered.
+        if not identity.allows_address(address):
+            raise ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {address}.")
         return identity
 
     @staticmethod
