@@ -6,13 +6,12 @@ cannot drift apart.
 
 from dataclasses import dataclass, field
 
-from .errors import WIRE_ERRORS
+from .errors import ENDPOINT_ERRORS, WIRE_ERRORS
 
 AUTH = [
     ("username", True, "API username (Bramka SMS › Ustawienia SMS); also Username."),
     ("password", True, "API password; also Password. Not the panel password."),
 ]
-AUTH_ERRORS = ["UNAUTHORISED_IP_ADDRESS", "LOGIN_INCORRECT", "TOO_MANY_FAILED_LOGINS"]
 
 
 @dataclass
@@ -22,13 +21,12 @@ class Endpoint:
     summary: str
     fields: list[tuple[str, bool, str]]
     success: str
-    error_names: list[str]
     curl: str
     python: str
     errors: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def __post_init__(self):
-        self.errors = [(name, *WIRE_ERRORS[name]) for name in self.error_names]
+        self.errors = [(name, *WIRE_ERRORS[name]) for name in ENDPOINT_ERRORS[self.name]]
 
 
 def _python(path: str, fields: str, files: str = "") -> str:
@@ -67,23 +65,6 @@ def endpoints(base: str) -> list[Endpoint]:
                 ("user_flag", False, "Your own label, returned by getProgress (255 max)."),
             ],
             success="message_id, recipient_count, recipient_list [{number, status}], message_parts",
-            error_names=[
-                *AUTH_ERRORS,
-                "MISSING_FIELDS",
-                "MISSING_RECIPIENT_DATA",
-                "RECIPIENT_LIST_IS_EMPTY",
-                "RECIPIENT_DATA_CONFLICT",
-                "ERROR_SAVING_UPLOADED_FILE",
-                "MESSAGE_CONTENT_WARNING",
-                "SENDER_ID_NOT_REGISTERED",
-                "SENDER_ID_NOT_VERIFIED",
-                "INVALID_DATE_TME",
-                "DATE_SET_TOO_FAR_INTO_FUTURE",
-                "MESSAGE_TOO_LONG",
-                "INSUFFICIENT_FUNDS",
-                "SERVICE_NOT_ACTIVE",
-                "INVALID_FIELD",
-            ],
             curl=f"curl {base}gateway/ {creds} \\\n"
             "  -d to_list=48505666333,888222444 --data-urlencode 'message=Dzień dobry!'\n\n"
             "# recipients from a file, answer in XML\n"
@@ -103,7 +84,6 @@ def endpoints(base: str) -> list[Endpoint]:
             success="message_id, recipient_count, recipient_list [{number, status}], "
             "success_count (DELIVERED), failure_count (REJECTED, EXPIRED, REMOTE_ERROR), "
             "user_flag, message_parts",
-            error_names=[*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"],
             curl=f"curl {base}getProgress/1000/ {creds}",
             python=_python("getProgress/1000/", CREDENTIALS),
         ),
@@ -113,7 +93,6 @@ def endpoints(base: str) -> list[Endpoint]:
             summary="Cancel the recipients not yet handed to a gateway; they are refunded.",
             fields=[*AUTH, ("message_id", True, "The id gateway/ returned.")],
             success="message_id, cancelled_count (extension: how many were cancelled now)",
-            error_names=[*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"],
             curl=f"curl {base}cancelSms {creds} -d message_id=1000",
             python=_python("cancelSms", CREDENTIALS + ', "message_id": 1000'),
         ),
@@ -123,7 +102,6 @@ def endpoints(base: str) -> list[Endpoint]:
             summary="Whether operators may block a text (free; sends nothing).",
             fields=[*AUTH, ("message", True, "The text to check.")],
             success="may_be_invalid (true or false)",
-            error_names=[*AUTH_ERRORS, "MISSING_FIELDS", "MISSING_MESSAGE_CONTENT"],
             curl=f"curl {base}validateContent {creds} --data-urlencode 'message=Promocja!'",
             python=_python("validateContent", CREDENTIALS + ', "message": "Promocja!"'),
         ),
@@ -138,13 +116,6 @@ def endpoints(base: str) -> list[Endpoint]:
                 ("sms_date", False, "Unix time received, default now; also received_at."),
             ],
             success="—",
-            error_names=[
-                "INVALID_HASH",
-                "UNAUTHORISED_IP_ADDRESS",
-                "MISSING_SMS_FIELDS",
-                "INVALID_DATE_TME",
-                "TOO_MANY_FAILED_LOGINS",
-            ],
             curl=f"curl {base}incoming/$SMS_HASH/ -d from_number=48111222333 \\\n"
             "  -d to_number=48444555666 --data-urlencode 'sms_message=Test' -d sms_date=1353825932",
             python=(

@@ -84,6 +84,39 @@ WIRE_ERRORS: dict[str, tuple[str, bool]] = {
     ),
 }
 
+AUTH_ERRORS = ("UNAUTHORISED_IP_ADDRESS", "LOGIN_INCORRECT", "TOO_MANY_FAILED_LOGINS")
+# The errors each endpoint can answer (seed 001 §3–§7 plus the extensions),
+# for the OpenAPI description and the docs page.
+ENDPOINT_ERRORS: dict[str, tuple[str, ...]] = {
+    "gateway": (
+        *AUTH_ERRORS,
+        "MISSING_FIELDS",
+        "MISSING_RECIPIENT_DATA",
+        "RECIPIENT_LIST_IS_EMPTY",
+        "RECIPIENT_DATA_CONFLICT",
+        "ERROR_SAVING_UPLOADED_FILE",
+        "MESSAGE_CONTENT_WARNING",
+        "SENDER_ID_NOT_REGISTERED",
+        "SENDER_ID_NOT_VERIFIED",
+        "INVALID_DATE_TME",
+        "DATE_SET_TOO_FAR_INTO_FUTURE",
+        "MESSAGE_TOO_LONG",
+        "INSUFFICIENT_FUNDS",
+        "SERVICE_NOT_ACTIVE",
+        "INVALID_FIELD",
+    ),
+    "getProgress": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
+    "cancelSms": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
+    "validateContent": (*AUTH_ERRORS, "MISSING_FIELDS", "MISSING_MESSAGE_CONTENT"),
+    "incoming": (
+        "INVALID_HASH",
+        "UNAUTHORISED_IP_ADDRESS",
+        "MISSING_SMS_FIELDS",
+        "INVALID_DATE_TME",
+        "TOO_MANY_FAILED_LOGINS",
+    ),
+}
+
 
 class ApiError(Exception):
     """A business outcome other than OK: answered with HTTP 200 and ``error``."""

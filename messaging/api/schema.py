@@ -4,20 +4,17 @@ parse requests themselves, so that wire errors stay exactly the seed's."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
-from .errors import WIRE_ERRORS
+from .errors import ENDPOINT_ERRORS, WIRE_ERRORS
 
 FLAG = {"min_value": 0, "max_value": 1, "required": False, "default": 0}
 
 
-def _errors(*names: str) -> str:
+def _errors(endpoint: str) -> str:
     lines = []
-    for name in names:
+    for name in ENDPOINT_ERRORS[endpoint]:
         description, extension = WIRE_ERRORS[name]
         lines.append(f"- `{name}`{' (extension)' if extension else ''}: {description}")
     return "Business outcomes are HTTP 200; `error` is `OK` or one of:\n\n" + "\n".join(lines)
-
-
-AUTH_ERRORS = ("UNAUTHORISED_IP_ADDRESS", "LOGIN_INCORRECT", "TOO_MANY_FAILED_LOGINS")
 
 
 class Credentials(serializers.Serializer):
@@ -110,30 +107,14 @@ FORMS = ["application/x-www-form-urlencoded", "multipart/form-data"]
 gateway = extend_schema(
     operation_id="gateway",
     summary="Send an SMS to one or many numbers",
-    description=_errors(
-        *AUTH_ERRORS,
-        "MISSING_FIELDS",
-        "MISSING_RECIPIENT_DATA",
-        "RECIPIENT_LIST_IS_EMPTY",
-        "RECIPIENT_DATA_CONFLICT",
-        "ERROR_SAVING_UPLOADED_FILE",
-        "MESSAGE_CONTENT_WARNING",
-        "SENDER_ID_NOT_REGISTERED",
-        "SENDER_ID_NOT_VERIFIED",
-        "INVALID_DATE_TME",
-        "DATE_SET_TOO_FAR_INTO_FUTURE",
-        "MESSAGE_TOO_LONG",
-        "INSUFFICIENT_FUNDS",
-        "SERVICE_NOT_ACTIVE",
-        "INVALID_FIELD",
-    ),
+    description=_errors("gateway"),
     request={media: GatewayRequest for media in FORMS},
     responses={200: GatewayResponse},
 )
 progress = extend_schema(
     operation_id="getProgress",
     summary="Statuses of a message's recipients",
-    description=_errors(*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
+    description=_errors("getProgress"),
     parameters=[OpenApiParameter("message_id", int, OpenApiParameter.PATH)],
     request={media: Credentials for media in FORMS},
     responses={200: ProgressResponse},
@@ -141,27 +122,21 @@ progress = extend_schema(
 cancel = extend_schema(
     operation_id="cancelSms",
     summary="Cancel the recipients not yet sent, and refund them",
-    description=_errors(*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
+    description=_errors("cancelSms"),
     request={media: CancelRequest for media in FORMS},
     responses={200: CancelResponse},
 )
 validate_content = extend_schema(
     operation_id="validateContent",
     summary="Check whether operators may block a text",
-    description=_errors(*AUTH_ERRORS, "MISSING_FIELDS", "MISSING_MESSAGE_CONTENT"),
+    description=_errors("validateContent"),
     request={media: ValidateRequest for media in FORMS},
     responses={200: ValidateResponse},
 )
 incoming = extend_schema(
     operation_id="incoming",
     summary="Store an SMS received for a two-way service",
-    description=_errors(
-        "INVALID_HASH",
-        "UNAUTHORISED_IP_ADDRESS",
-        "MISSING_SMS_FIELDS",
-        "INVALID_DATE_TME",
-        "TOO_MANY_FAILED_LOGINS",
-    ),
+    description=_errors("incoming"),
     parameters=[OpenApiParameter("sms_hash", str, OpenApiParameter.PATH)],
     request={media: IncomingRequest for media in FORMS},
     responses={200: ErrorFields},
