@@ -271,19 +271,24 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
 
 
+def _check_may_pay(service: Service, price: Decimal) -> None:
+    """Refuse a service that may not send (101–106), then one that cannot pay ``price``."""
+    refusal = service.sending_refusal()
+    if refusal is not None:
+        raise ServiceRefused(refusal)
+    if price > service.available_funds:
+        raise InsufficientFunds(needed=price, available=service.available_funds)
+
+
 def _charge_and_store(message: Message, found: Sequence[str]) -> None:
     """Lock the service row, check state and funds, write message, charge and recipients."""
     with transaction.atomic():
         service = ledger.lock(message.service_id)
-        refusal = service.sending_refusal()
-        if refusal is not None:
-            raise ServiceRefused(refusal)
         message.recipient_price = service.tariff.recipient_price(
             message.route, message.parts, message.express
         )
         message.price = message.recipient_price * len(found)
-        if message.price > service.available_funds:
-            raise InsufficientFunds(needed=message.price, available=service.available_funds)
+        _check_may_pay(service, message.price)
         message.save(force_insert=True)
         if message.price:
             ledger.apply_locked(
@@ -372,15 +377,18 @@ def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -
         "now": message.created_at,
         "numbers": list(found),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_ONE_STATEMENT_SEND, params)
-        row = cursor.fetchone()
-    if row is None:  # nothing written: say why
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_ONE_STATEMENT_SEND, params)
+            row = cursor.fetchone()
+        if row is not None:
+            break
+        # Nothing written: say why. If the service may pay by now (a top-up or
+        # an unblock landed in between), the statement is tried once more.
         service = Service.objects.select_related("tariff").get(pk=message.service_id)
-        refusal = service.sending_refusal()
-        if refusal is not None:
-            raise ServiceRefused(refusal)
         price = service.tariff.price(message.route, message.parts, len(found), message.express)
+        _check_may_pay(service, price)
+    else:
         raise InsufficientFunds(needed=price, available=service.available_funds)
     message.pk, message.recipient_price, message.price = row
     message._state.adding = False

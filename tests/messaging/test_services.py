@@ -136,3 +136,17 @@ def test_concurrent_large_sends_never_overdraw(make_service):
     assert service.balance == 0
     assert ledger.ledger_balance(service.pk) == 0
     assert Recipient.objects.filter(message__service=service).count() == 2 * count
+
+
+@pytest.mark.django_db
+def test_express_price_rounds_half_up_to_a_hundredth_of_a_grosz(make_service):
+    # 0.0655 × 1.5 = 0.09825: both charge paths (SQL on PostgreSQL, Python on
+    # SQLite) must round it the way Tariff.recipient_price does.
+    service = make_service(balance=Decimal("1"))
+    service.tariff.standard_part_price = Decimal("0.0655")
+    service.tariff.save()
+    message = _send(service, 1, express=True).message
+    message.refresh_from_db()
+    assert message.recipient_price == Decimal("0.0983") == message.price
+    service.refresh_from_db()
+    assert service.balance == Decimal("0.9017")
