@@ -184,6 +184,11 @@ class Service(models.Model):
         blank=True,
         help_text=_("Where delivery reports and incoming SMS are POSTed."),
     )
+    # Callbacks are signed with a key derived from this and the platform's
+    # signing key (messaging.callbacks.signing_secret); nothing secret is stored.
+    callback_key_version = models.CharField(
+        _("callback signing key version"), max_length=32, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
 

@@ -74,6 +74,9 @@ class Message(models.Model):
     recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
     price = models.DecimalField(_("price charged (PLN)"), **MONEY)
     created_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    # Bumped by every change of a recipient's status (messaging.delivery), so a
+    # getProgress answer can be cached until something changes.
+    status_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -106,6 +109,23 @@ class Recipient(models.Model):
     # Set in the same UPDATE that moves a failed or cancelled recipient, so a
     # refund can never be given twice (messaging.services.refund_recipients).
     refunded = models.BooleanField(_("refunded"), default=False)
+    # Copied from the message: express recipients are claimed first (SPEC §7).
+    express = models.BooleanField(_("express"), default=False, db_default=False)
+    # The dispatcher's claim: a worker owns a PENDING recipient until this time;
+    # a worker that dies leaves it to be claimed again when it passes.
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    gateway = models.ForeignKey(
+        "gateways.Gateway",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gateway"),
+        db_index=False,  # recipient_queued below
+    )
+    gateway_ref = models.CharField(_("gateway's id"), max_length=64, blank=True, db_default="")
+    # Bit n set: part n+1 reported delivered (multi-part reports).
+    delivered_parts = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("recipient")
@@ -114,11 +134,21 @@ class Recipient(models.Model):
         indexes = [
             # getProgress and callbacks read a message's recipients in instance order.
             models.Index(fields=["message", "id"], name="recipient_message"),
-            # The dispatcher: due PENDING recipients, oldest first.
+            # The dispatcher: due PENDING recipients, express first, then oldest.
             models.Index(
-                fields=["send_at"],
+                fields=["-express", "send_at", "id"],
                 name="recipient_due",
                 condition=models.Q(status="PENDING"),
+            ),
+            # Status polling: what each gateway still has to report on.
+            models.Index(
+                fields=["gateway", "id"],
+                name="recipient_queued",
+                condition=models.Q(status="QUEUED"),
+            ),
+            # Released when the service may send again.
+            models.Index(
+                fields=["message"], name="recipient_on_hold", condition=models.Q(status="ON_HOLD")
             ),
         ]
 
@@ -179,3 +209,94 @@ class ContentRule(models.Model):
             raise ValidationError(
                 {"pattern": _("Not a valid pattern: %(e)s") % {"e": exc}}
             ) from None
+
+
+class CallbackKind(models.TextChoices):
+    REPORT = "report", _("delivery reports")
+    INCOMING = "incoming", _("incoming SMS")
+
+
+class CallbackState(models.TextChoices):
+    PENDING = "pending", _("to be delivered")
+    DELIVERED = "delivered", _("delivered")
+    GIVEN_UP = "given_up", _("given up")
+
+
+class Callback(models.Model):
+    """One POST to a customer's server: written with the change it reports, then delivered.
+
+    Delivery reports hold 1–20 ``status[]`` records (seed 001 §5b); each record
+    is in exactly one callback, so a receiver gets it until it answers OK and
+    never again after.
+    """
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="callbacks", verbose_name=_("service")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=CallbackKind.choices)
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("message"),
+    )
+    incoming = models.ForeignKey(
+        IncomingMessage,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("incoming SMS"),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    body = models.TextField(_("body"), help_text=_("application/x-www-form-urlencoded"))
+    record_count = models.PositiveSmallIntegerField(_("records"), default=1)
+    state = models.CharField(
+        _("state"), max_length=10, choices=CallbackState.choices, default=CallbackState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # A worker delivering it owns it until then (a killed worker's callback is retried).
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="callback_due",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.url}"
+
+
+class CallbackAttempt(models.Model):
+    """One try at delivering a callback: what we sent where, and what came back."""
+
+    callback = models.ForeignKey(
+        Callback, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("callback")
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    url = models.URLField(_("URL"), max_length=500)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    ok = models.BooleanField(_("answered OK"), default=False)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    response_excerpt = models.CharField(_("response (start)"), max_length=200, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("callback attempt")
+        verbose_name_plural = _("callback attempts")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.url}"

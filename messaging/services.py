@@ -8,13 +8,13 @@ own words (the API's wire names live in ``messaging.api.errors``).
 
 import calendar
 import io
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
@@ -29,10 +29,10 @@ from accounts.models import (
     SenderStatus,
     Service,
 )
+from gateways.models import GatewayPort
 
-from . import content, gsm7, numbers
+from . import callbacks, content, delivery, gsm7, numbers, queue
 from .models import (
-    CANCELLABLE_STATUSES,
     FAILURE_STATUSES,
     SUCCESS_STATUSES,
     IncomingMessage,
@@ -172,7 +172,8 @@ def schedule(send_at: datetime | None, now: datetime) -> datetime:
 
 
 def resolve_sender(service_id: int, sender: str) -> SenderRoute:
-    """Route for ``from`` (SPEC §7): empty → standard, an allowed sender ID → premium."""
+    """Route for ``from`` (SPEC §7): empty → standard, own GSM alias → that port,
+    an allowed sender ID → premium."""
     sender = (sender or "").strip()
     if not sender:
         return SenderRoute(Route.STANDARD, "")
@@ -180,9 +181,17 @@ def resolve_sender(service_id: int, sender: str) -> SenderRoute:
     as_number = numbers.normalise_msisdn(sender)
     if as_number:
         candidates |= {as_number, as_number[2:], "+" + as_number}
+    port = (
+        GatewayPort.objects.filter(alias=sender, service_id=service_id, enabled=True)
+        .select_related("gateway")
+        .first()
+    )
+    if port is not None:
+        # seed 001 §8d: the customer's own GSM port, with its vendor's part limit.
+        return SenderRoute(Route.OWN_GATEWAY, port.alias, port.max_parts)
     found = SenderId.objects.filter(service_id=service_id, name__in=candidates).first()
     if found is None:
-        # GSM gateway aliases (own-gateway route) are looked up here once gateways exist.
+        # Another customer's alias is reported exactly like an unknown name.
         raise SenderNotRegistered(f"{sender!r} is not a sender ID of this service")
     if found.status != SenderStatus.ALLOWED:
         raise SenderNotVerified(f"{sender!r} is {found.get_status_display()}")
@@ -268,6 +277,8 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
         _charge_and_store_in_one_statement(message, found)
     else:
         _charge_and_store(message, found)
+    if send_at <= now:
+        queue.dispatch_after_commit()
     return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
 
 
@@ -299,7 +310,7 @@ def _charge_and_store(message: Message, found: Sequence[str]) -> None:
                 reference=f"charge:message:{message.pk}",
                 note=_charge_note(message),
             )
-        _insert_recipients(message.pk, found, message.send_at, message.created_at)
+        _insert_recipients(message, found)
 
 
 def _charge_note(message: Message) -> str:
@@ -331,10 +342,10 @@ WITH price AS (
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
         flash, express, forced, send_at, notify_url, user_flag, recipient_count,
-        recipient_price, price, created_at)
+        recipient_price, price, created_at, status_version)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
         %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s
+        %(count)s, charged.recipient, charged.total, %(now)s, 0
       FROM charged
     RETURNING id
 ), entry AS (
@@ -347,8 +358,9 @@ WITH price AS (
       FROM charged, message
      WHERE charged.total > 0
 ), recipients AS (
-    INSERT INTO messaging_recipient (message_id, number, status, status_at, send_at, refunded)
-    SELECT message.id, number, 'PENDING', %(now)s, %(send_at)s, false
+    INSERT INTO messaging_recipient (message_id, number, status, status_at, send_at, refunded,
+        express, delivered_parts, gateway_ref)
+    SELECT message.id, number, 'PENDING', %(now)s, %(send_at)s, false, %(express)s, 0, ''
       FROM message, unnest(%(numbers)s::varchar[]) WITH ORDINALITY AS n(number, position)
      ORDER BY position
 )
@@ -394,27 +406,40 @@ def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -
     message._state.adding = False
 
 
-def _insert_recipients(message_id: int, found: Sequence[str], send_at, now) -> None:
+def _insert_recipients(message: Message, found: Sequence[str]) -> None:
     if connection.vendor == "postgresql" and len(found) > COPY_THRESHOLD:
-        _copy_recipients(message_id, found, send_at, now)
+        _copy_recipients(message, found)
         return
     Recipient.objects.bulk_create(
-        [Recipient(message_id=message_id, number=n, status_at=now, send_at=send_at) for n in found],
+        [
+            Recipient(
+                message_id=message.pk,
+                number=n,
+                status_at=message.created_at,
+                send_at=message.send_at,
+                express=message.express,
+            )
+            for n in found
+        ],
         batch_size=1000,
     )
 
 
-def _copy_recipients(message_id: int, found: Sequence[str], send_at, now) -> None:
+def _copy_recipients(message: Message, found: Sequence[str]) -> None:
     """COPY the rows in one stream: a large list costs one round trip, not thousands."""
-    suffix = f"\t{Status.PENDING.value}\t{now.isoformat()}\t{send_at.isoformat()}\tf\n"
-    prefix = f"{message_id}\t"
+    suffix = (
+        f"\t{Status.PENDING.value}\t{message.created_at.isoformat()}"
+        f"\t{message.send_at.isoformat()}\tf\t{'t' if message.express else 'f'}\t0\t\n"
+    )
+    prefix = f"{message.pk}\t"
     buffer = io.StringIO()
     for number in found:
         buffer.write(prefix + number + suffix)
     table = Recipient._meta.db_table
     with connection.cursor() as cursor:
         copy_sql = (
-            f"COPY {table} (message_id, number, status, status_at, send_at, refunded) FROM STDIN"
+            f"COPY {table} (message_id, number, status, status_at, send_at, refunded, express,"
+            " delivered_parts, gateway_ref) FROM STDIN"
         )
         with cursor.cursor.copy(copy_sql) as copy:
             copy.write(buffer.getvalue())
@@ -445,13 +470,30 @@ def find_message(service_id: int, message_id) -> Message:
 
 def progress(service_id: int, message_id) -> Progress:
     message = find_message(service_id, message_id)
-    recipients = recipient_statuses(message.pk)
+    recipients = cached_recipient_statuses(message)
     return Progress(
         message,
         recipients,
         success_count=recipients.count(SUCCESS_STATUSES),
         failure_count=recipients.count(FAILURE_STATUSES),
     )
+
+
+def cached_recipient_statuses(message: Message) -> StatusList:
+    """``recipient_statuses``, kept until a status of the message changes.
+
+    Every status change bumps ``Message.status_version`` in its transaction
+    (messaging.delivery), and the key holds the version read before the
+    recipients: a stale list can never be served under a newer version.
+    """
+    if message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
+        return recipient_statuses(message.pk)
+    key = f"progress:{message.pk}:{message.status_version}"
+    compact = cache.get(key)
+    if compact is None:
+        compact = recipient_statuses(message.pk).compact
+        cache.set(key, compact, settings.PROGRESS_CACHE_SECONDS)
+    return StatusList(compact)
 
 
 def recipient_statuses(message_id: int) -> StatusList:
@@ -481,28 +523,12 @@ def recipient_statuses(message_id: int) -> StatusList:
 def cancel(service_id: int, message_id) -> int:
     """Cancel every recipient not yet handed to a gateway; refund them once. Returns how many.
 
-    The UPDATE moves only recipients still PENDING or ON_HOLD and not yet
-    refunded, under the service lock, so a second cancel finds none and a
-    recipient can never be refunded twice.
+    messaging.delivery.cancel_pending moves only recipients still PENDING or
+    ON_HOLD (and not being handed over right now), under the service lock, so
+    a second cancel finds none and a recipient is never refunded twice.
     """
     message = find_message(service_id, message_id)
-    with transaction.atomic():
-        service = ledger.lock(service_id)
-        now = timezone.now()
-        count = Recipient.objects.filter(
-            message=message, status__in=list(CANCELLABLE_STATUSES), refunded=False
-        ).update(status=Status.CANCELLED, status_at=now, refunded=True)
-        amount = message.recipient_price * count
-        if amount:
-            ledger.apply_locked(
-                service,
-                amount,
-                LedgerKind.REFUND,
-                enforce_limit=False,
-                reference=f"refund:message:{message.pk}:{uuid.uuid4().hex[:12]}",
-                note=f"message {message.pk}: {count} cancelled × {message.recipient_price} PLN",
-            )
-    return count
+    return len(delivery.cancel_pending(message))
 
 
 # -- incoming ---------------------------------------------------------------------------
@@ -511,14 +537,17 @@ def cancel(service_id: int, message_id) -> int:
 def store_incoming(
     service_id: int, from_number: str, to_number: str, text: str, received_at: datetime | None
 ) -> IncomingMessage:
-    """Keep an SMS received for a two-way service; forwarding reads it from here."""
-    return IncomingMessage.objects.create(
-        service_id=service_id,
-        from_number=from_number[:32],
-        to_number=to_number[:32],
-        text=text,
-        received_at=received_at or timezone.now(),
-    )
+    """Keep an SMS received for a two-way service and queue its callback, in one transaction."""
+    with transaction.atomic():
+        incoming = IncomingMessage.objects.create(
+            service_id=service_id,
+            from_number=from_number[:32],
+            to_number=to_number[:32],
+            text=text,
+            received_at=received_at or timezone.now(),
+        )
+        callbacks.queue_incoming(incoming, Service.objects.get(pk=service_id))
+    return incoming
 
 
 def content_may_be_invalid(text: str) -> bool:

@@ -29,8 +29,20 @@ CALLBACK_ALLOW_PRIVATE = env.bool("CALLBACK_ALLOW_PRIVATE", default=False)
 CALLBACK_RETRY_INTERVAL = env.int("CALLBACK_RETRY_INTERVAL", default=300)
 CALLBACK_RETRY_WINDOW = env.int("CALLBACK_RETRY_WINDOW", default=7200)
 
+# Callbacks are signed with a per-service secret derived from this key
+# (SECRET_KEY when empty); changing it changes every service's secret.
+CALLBACK_SIGNING_KEY = env.str("CALLBACK_SIGNING_KEY", default="")
+
 # Seconds the simulator gateway waits before reporting an outcome.
 SIMULATOR_DELAY = env.float("SIMULATOR_DELAY", default=1.0)
+
+# The dispatcher (gateways.dispatch): recipients claimed per batch, how long a
+# claim lasts before a dead worker's batch is claimed again, and how a burst of
+# sends is folded into few dispatch tasks.
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
+DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=120)
+DISPATCH_COALESCE_SECONDS = env.float("DISPATCH_COALESCE_SECONDS", default=0.5)
+DISPATCH_LINGER_SECONDS = env.float("DISPATCH_LINGER_SECONDS", default=1.0)
 
 SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 
@@ -169,6 +181,9 @@ API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 MAX_RECIPIENTS_PER_MESSAGE = env.int("MAX_RECIPIENTS_PER_MESSAGE", default=500_000)
 # A to_list or to_file sent as a plain form field can be as large as an upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_UPLOAD_BYTES + 64 * 1024
+# getProgress of a large message is cached until one of its statuses changes.
+PROGRESS_CACHE_MIN_RECIPIENTS = env.int("PROGRESS_CACHE_MIN_RECIPIENTS", default=1000)
+PROGRESS_CACHE_SECONDS = env.int("PROGRESS_CACHE_SECONDS", default=300)
 # Content-policy rules are compiled once per process and re-read this often.
 CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
 

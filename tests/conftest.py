@@ -158,3 +158,17 @@ def api(client, api_service):
         return getattr(client, method)(f"/sms_api/{path}", fields)
 
     return call
+
+
+@pytest.fixture
+def simulator(db):
+    """The simulator gateway on both routes, reporting at once (delay 0)."""
+    from gateways.models import Driver, Gateway
+
+    return Gateway.objects.create(
+        name="Simulator",
+        driver=Driver.SIMULATOR,
+        settings={"delay": 0},
+        serves_standard=True,
+        serves_premium=True,
+    )

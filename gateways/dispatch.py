@@ -1,0 +1,182 @@
+"""Hand due recipients to gateways: claim in batches, route, send, record.
+
+Never lost, never sent twice:
+- a batch is claimed (SKIP LOCKED) with a lease before anything is sent; a
+  worker killed at any point leaves its claim to lapse, and the recipients are
+  claimed again;
+- drivers send idempotently by instance id, so a recipient sent just before
+  the kill is not sent again when it is claimed again;
+- the acceptance (QUEUED, with the gateway) is recorded before the driver is
+  asked for reports; a report that still comes first wins, because only
+  PENDING rows become QUEUED.
+"""
+
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Route
+from messaging import delivery
+from messaging.delivery import Claimed, Report
+from messaging.models import Status
+from messaging.queue import enqueue
+
+from .drivers import GatewayUnavailable, Outgoing, driver_for
+from .models import Gateway, GatewayPort
+
+logger = logging.getLogger(__name__)
+
+# Poll a driver from a queued task when its reports are due this soon; later
+# ones wait for the tick.
+POLL_TASK_MAX_DELAY = 5.0
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.DISPATCH_LEASE_SECONDS)
+
+
+def dispatch_batch(limit: int | None = None, now=None) -> int:
+    """Claim one batch of due recipients and hand it to the gateways. Returns the batch size."""
+    claimed = delivery.claim_due(limit or settings.DISPATCH_BATCH_SIZE, lease(), now)
+    if not claimed:
+        return 0
+    count = len(claimed)
+    held = delivery.services_on_hold({c.service_id for c in claimed})
+    if held:
+        delivery.hold([c.recipient_id for c in claimed if c.service_id in held])
+        claimed = [c for c in claimed if c.service_id not in held]
+    plan, unroutable, no_gateway = route(claimed)
+    if unroutable:
+        # The sender's GSM port is gone or disabled: it will not come back by waiting.
+        delivery.apply_reports([Report(rid, Status.REMOTE_ERROR) for rid in unroutable])
+    if no_gateway:
+        logger.warning("no enabled gateway serves %d due recipients; retrying", len(no_gateway))
+        delivery.release_claims(no_gateway, timezone.now() + timedelta(seconds=60))
+    for gateway, items in plan.items():
+        send(gateway, items)
+    return count
+
+
+def route(claimed: list[Claimed]):
+    """Which gateway takes each recipient (SPEC §7).
+
+    Own GSM alias → its device's port; a sender ID → the premium route; no
+    sender → the standard route. Returns (gateway → items, ids that cannot be
+    routed, ids waiting for a gateway).
+    """
+    by_route = {}
+    for gateway in Gateway.objects.filter(enabled=True).order_by("priority", "id"):
+        if gateway.serves_standard:
+            by_route.setdefault(Route.STANDARD, gateway)
+        if gateway.serves_premium:
+            by_route.setdefault(Route.PREMIUM, gateway)
+    aliases = {c.sender for c in claimed if c.route == Route.OWN_GATEWAY}
+    ports = {
+        p.alias: p
+        for p in GatewayPort.objects.filter(
+            alias__in=aliases, enabled=True, gateway__enabled=True
+        ).select_related("gateway")
+    }
+    plan = defaultdict(list)
+    unroutable, no_gateway = [], []
+    for c in claimed:
+        port = ""
+        if c.route == Route.OWN_GATEWAY:
+            found = ports.get(c.sender)
+            if found is None or found.service_id != c.service_id:
+                unroutable.append(c.recipient_id)
+                continue
+            gateway, port = found.gateway, found.port
+        else:
+            gateway = by_route.get(c.route)
+            if gateway is None:
+                no_gateway.append(c.recipient_id)
+                continue
+        plan[gateway].append(
+            Outgoing(c.recipient_id, c.number, c.text, c.sender, c.flash, c.parts, port)
+        )
+    return plan, unroutable, no_gateway
+
+
+def send(gateway: Gateway, items: list[Outgoing]) -> None:
+    driver = driver_for(gateway)
+    ids = [item.recipient_id for item in items]
+    try:
+        outcomes = driver.send(items)
+    except GatewayUnavailable as exc:
+        logger.warning("gateway %s unavailable (%s); %d recipients wait", gateway, exc, len(ids))
+        delivery.release_claims(ids, timezone.now() + timedelta(seconds=30))
+        return
+    except Exception:
+        logger.exception("gateway %s failed; %d recipients wait", gateway, len(ids))
+        delivery.release_claims(ids, timezone.now() + timedelta(seconds=30))
+        return
+    # Record every acceptance before anything can report on it.
+    delivery.mark_queued(
+        gateway.pk,
+        [
+            (o.recipient_id, o.ref)
+            for o in outcomes
+            if o.status in (Status.QUEUED, Status.DELIVERED)
+        ],
+    )
+    finals = [Report(o.recipient_id, o.status, o.at) for o in outcomes if o.status != Status.QUEUED]
+    if finals:
+        delivery.apply_reports(finals)
+    answered = {o.recipient_id for o in outcomes}
+    unanswered = [rid for rid in ids if rid not in answered]
+    if unanswered:
+        delivery.release_claims(unanswered, timezone.now() + timedelta(seconds=30))
+    follow_up(gateway, driver)
+
+
+def follow_up(gateway: Gateway, driver) -> None:
+    """Ask for reports when they are due: now, from a short task, or at the tick."""
+    if driver.poll_after is None:
+        return
+    if driver.poll_after <= 0:
+        driver.poll()
+    elif driver.poll_after <= POLL_TASK_MAX_DELAY:
+        enqueue("gateways.tasks.poll", gateway.pk, not_before=time.time() + driver.poll_after)
+
+
+def run(budget: float = 50.0, linger: float | None = None) -> int:
+    """Dispatch until nothing is due; then stay a moment for sends accepted meanwhile.
+
+    The web side queues at most one dispatch per process every
+    ``DISPATCH_COALESCE_SECONDS``; lingering longer than that means no send
+    accepted in between waits for the tick.
+    """
+    linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
+    started = time.monotonic()
+    idle_since = None
+    total = 0
+    while time.monotonic() - started < budget:
+        count = dispatch_batch()
+        total += count
+        if count:
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since >= linger:
+            return total
+        time.sleep(0.1)
+    enqueue("gateways.tasks.dispatch")  # out of time with work left: carry on in a new task
+    return total
+
+
+def poll_gateways() -> int:
+    changed = 0
+    for gateway in Gateway.objects.filter(enabled=True):
+        driver = driver_for(gateway)
+        if driver.poll_after is None:
+            continue
+        try:
+            changed += driver.poll()
+        except GatewayUnavailable as exc:
+            logger.warning("polling %s failed: %s", gateway, exc)
+    return changed

@@ -1,0 +1,77 @@
+"""The one interface every gateway driver implements."""
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from messaging.delivery import Report
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or refused the whole batch; try again later."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One recipient to send. ``recipient_id`` is also the idempotency key."""
+
+    recipient_id: int
+    number: str  # 48XXXXXXXXX
+    text: str
+    sender: str
+    flash: bool
+    parts: int
+    port: str = ""  # GSM devices: the SIM port of the sender alias
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the gateway said of one recipient when it was sent.
+
+    ``status`` is QUEUED when it was accepted and a report will follow, or a
+    final status when the gateway already knows (refused, or a device that
+    only says "sent").
+    """
+
+    recipient_id: int
+    status: str
+    ref: str = ""  # the gateway's own id, when it differs from ours
+    at: datetime | None = None
+
+
+class Driver:
+    """Send a batch, poll statuses, parse pushed reports; cancel where the gateway can.
+
+    ``send`` must be idempotent per ``Outgoing.recipient_id``: a worker killed
+    after the gateway accepted, but before the acceptance was recorded, sends
+    the same recipients again after its claim lapses.
+    """
+
+    # Seconds until it is worth polling after a send (None: this driver does not poll).
+    poll_after: float | None = None
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.settings = gateway.settings or {}
+
+    def send(self, batch: list[Outgoing]) -> list[Outcome]:
+        raise NotImplementedError
+
+    def poll(self) -> int:
+        """Fetch and apply what the gateway knows now; returns how many recipients changed."""
+        return 0
+
+    def parse_report(self, data: dict) -> list[Report]:
+        """Reports pushed by the gateway to us (none by default)."""
+        return []
+
+    def cancel(self, recipient_ids: list[int]) -> list[int]:
+        """Stop recipients the gateway has not sent yet, where it can; returns those stopped."""
+        return []
+
+    def secret(self, name: str) -> str:
+        """A credential from the settings, or from the environment variable ``<name>_env``."""
+        variable = self.settings.get(f"{name}_env")
+        if variable:
+            return os.environ.get(variable, "")
+        return str(self.settings.get(name, ""))

@@ -1,0 +1,107 @@
+"""The simulator: accepts everything, reports by the number's last three digits (SPEC §7).
+
+``000`` REJECTED, ``999`` EXPIRED, ``998`` REMOTE_ERROR, anything else DELIVERED,
+``SIMULATOR_DELAY`` seconds after the send. What it "sent" is kept in
+SimulatedSms, one row per recipient: a repeated send of the same recipient
+only counts the request.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from messaging.delivery import Report, apply_reports
+from messaging.models import Status
+
+from ..models import SimulatedSms
+from .base import Driver, Outcome, Outgoing
+
+OUTCOME_BY_SUFFIX = {
+    "000": Status.REJECTED,
+    "999": Status.EXPIRED,
+    "998": Status.REMOTE_ERROR,
+}
+
+_INSERT = """
+INSERT INTO gateways_simulatedsms
+    (gateway_id, recipient_id, number, text, sender, sent_at, report_at, reported, requests)
+VALUES (%s, %s, %s, %s, %s, %s, %s, false, 1)
+ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.requests + 1
+"""
+
+_INSERT_MANY = """
+INSERT INTO gateways_simulatedsms
+    (gateway_id, recipient_id, number, text, sender, sent_at, report_at, reported, requests)
+SELECT %(gateway)s, r.id, r.number, r.text, r.sender, %(now)s, %(report_at)s, false, 1
+  FROM unnest(%(ids)s::bigint[], %(numbers)s::varchar[], %(texts)s::text[],
+              %(senders)s::varchar[]) AS r(id, number, text, sender)
+ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.requests + 1
+"""
+
+
+def outcome_for(number: str) -> str:
+    return OUTCOME_BY_SUFFIX.get(number[-3:], Status.DELIVERED)
+
+
+class SimulatorDriver(Driver):
+    @property
+    def delay(self) -> float:
+        return float(self.settings.get("delay", settings.SIMULATOR_DELAY))
+
+    @property
+    def poll_after(self) -> float:
+        return self.delay
+
+    def send(self, batch: list[Outgoing]) -> list[Outcome]:
+        now = timezone.now()
+        report_at = now + timedelta(seconds=self.delay)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    _INSERT_MANY,
+                    {
+                        "gateway": self.gateway.pk,
+                        "now": now,
+                        "report_at": report_at,
+                        "ids": [o.recipient_id for o in batch],
+                        "numbers": [o.number for o in batch],
+                        "texts": [o.text for o in batch],
+                        "senders": [o.sender for o in batch],
+                    },
+                )
+            else:
+                cursor.executemany(
+                    _INSERT,
+                    [
+                        (
+                            self.gateway.pk,
+                            o.recipient_id,
+                            o.number,
+                            o.text,
+                            o.sender,
+                            now,
+                            report_at,
+                        )
+                        for o in batch
+                    ],
+                )
+        return [Outcome(o.recipient_id, Status.QUEUED) for o in batch]
+
+    def poll(self, limit: int = 2000) -> int:
+        """Report every simulated SMS whose time has come, exactly once."""
+        changed = 0
+        while True:
+            with transaction.atomic():
+                due = list(
+                    SimulatedSms.objects.select_for_update(skip_locked=True)
+                    .filter(gateway=self.gateway, reported=False, report_at__lte=timezone.now())
+                    .order_by("report_at", "id")
+                    .values_list("id", "recipient_id", "number", "report_at")[:limit]
+                )
+                if not due:
+                    return changed
+                reports = [Report(rid, outcome_for(number), at) for _, rid, number, at in due]
+                changed += len(apply_reports(reports))
+                SimulatedSms.objects.filter(id__in=[row[0] for row in due]).update(reported=True)

@@ -1,0 +1,391 @@
+"""Every change of a recipient's status after acceptance, in one place.
+
+The dispatcher claims due recipients, records what the gateway accepted,
+holds what may not be sent; reports (pushed or polled) move recipients to
+final states. Each function here runs in one transaction that also:
+- refunds each REJECTED, EXPIRED, REMOTE_ERROR or CANCELLED recipient exactly
+  once (the UPDATE that moves it sets ``refunded`` and matches only rows not
+  yet final, so a repeated report finds nothing to refund);
+- queues the delivery-report callbacks for the records it changed
+  (messaging.callbacks), so a committed change is never left unreported;
+- bumps the messages' ``status_version`` (getProgress caches by it).
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts import ledger
+from accounts.models import LedgerKind, Service, ServiceState
+
+from . import callbacks
+from .models import REFUNDED_STATUSES, Message, Recipient, Status
+
+# Statuses a report may still change (a final status is final).
+OPEN_STATUSES = (Status.PENDING, Status.QUEUED)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a gateway says of one recipient: a status, when, and for which part."""
+
+    recipient_id: int
+    status: str
+    at: datetime | None = None
+    part: int | None = None  # 1-based part of a multi-part message; None: the whole
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A due recipient a worker now owns, with what sending it needs."""
+
+    recipient_id: int
+    message_id: int
+    service_id: int
+    number: str
+    text: str
+    sender: str
+    route: str
+    flash: bool
+    parts: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """A recipient whose status this call changed (for callbacks and refunds)."""
+
+    recipient_id: int
+    message_id: int
+    number: str
+    status: str
+    delivered_at: datetime | None
+
+
+# -- claiming -----------------------------------------------------------------------------
+
+
+def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
+    """Claim up to ``limit`` due PENDING recipients, express first, for ``lease``.
+
+    Rows another worker holds are skipped (SKIP LOCKED), so workers never wait
+    on each other; a claim whose lease has passed (its worker died) is due again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Status.PENDING, send_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("-express", "send_at", "id")
+            .values_list(
+                "id",
+                "message_id",
+                "message__service_id",
+                "number",
+                "message__text",
+                "message__sender",
+                "message__route",
+                "message__flash",
+                "message__parts",
+            )[:limit]
+        )
+        if rows:
+            Recipient.objects.filter(id__in=[row[0] for row in rows]).update(
+                claimed_until=now + lease
+            )
+    return [Claimed(*row) for row in rows]
+
+
+def release_claims(recipient_ids: Sequence[int], retry_at: datetime | None = None) -> None:
+    """Give claimed recipients back (a gateway was down): due again at ``retry_at``."""
+    Recipient.objects.filter(id__in=list(recipient_ids), status=Status.PENDING).update(
+        claimed_until=retry_at
+    )
+
+
+def next_scheduled(after: datetime, before: datetime) -> datetime | None:
+    """The earliest send time of a PENDING recipient in (after, before], if any."""
+    return (
+        Recipient.objects.filter(status=Status.PENDING, send_at__gt=after, send_at__lte=before)
+        .order_by("send_at")
+        .values_list("send_at", flat=True)
+        .first()
+    )
+
+
+# -- what the gateway did -----------------------------------------------------------------
+
+
+def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) -> int:
+    """Record the gateway's acceptance: PENDING → QUEUED, with the gateway's id for each.
+
+    Only PENDING rows move: a report that landed first (a fast device) has
+    already made the recipient final, and it stays so.
+    """
+    now = now or timezone.now()
+    by_ref = defaultdict(list)
+    for recipient_id, ref in accepted:
+        by_ref[ref or ""].append(recipient_id)
+    changed = 0
+    with transaction.atomic():
+        message_ids = set()
+        for ref, ids in by_ref.items():
+            rows = Recipient.objects.filter(id__in=ids, status=Status.PENDING)
+            message_ids.update(rows.values_list("message_id", flat=True).distinct())
+            changed += rows.update(
+                status=Status.QUEUED,
+                status_at=now,
+                gateway_id=gateway_id,
+                gateway_ref=ref,
+                claimed_until=None,
+            )
+        _bump_versions(message_ids)
+    return changed
+
+
+def hold(recipient_ids: Sequence[int], now=None) -> int:
+    """PENDING → ON_HOLD: the service may not send now (no funds, blocked); kept, not lost."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = Recipient.objects.filter(id__in=list(recipient_ids), status=Status.PENDING)
+        message_ids = set(rows.values_list("message_id", flat=True).distinct())
+        count = rows.update(status=Status.ON_HOLD, status_at=now, claimed_until=None)
+        _bump_versions(message_ids)
+    return count
+
+
+def services_on_hold(service_ids: Iterable[int]) -> set[int]:
+    """Of these services, those whose recipients must wait: not active, or beyond credit."""
+    return set(
+        Service.objects.filter(id__in=list(service_ids))
+        .filter(~Q(state=ServiceState.ACTIVE) | Q(balance__lt=-F("credit_limit")))
+        .values_list("id", flat=True)
+    )
+
+
+def release_held(now=None) -> int:
+    """ON_HOLD → PENDING for every service that may send again (a top-up, an unblock)."""
+    now = now or timezone.now()
+    held = set(Recipient.objects.filter(status=Status.ON_HOLD).values_list("message_id", flat=True))
+    if not held:
+        return 0
+    services = dict(Message.objects.filter(id__in=held).values_list("id", "service_id"))
+    blocked = services_on_hold(set(services.values()))
+    ready = [mid for mid, sid in services.items() if sid not in blocked]
+    if not ready:
+        return 0
+    with transaction.atomic():
+        count = Recipient.objects.filter(message_id__in=ready, status=Status.ON_HOLD).update(
+            status=Status.PENDING, status_at=now, claimed_until=None
+        )
+        _bump_versions(ready)
+    return count
+
+
+def queued_at_gateway(gateway_id: int, limit: int) -> list[tuple[int, str, str]]:
+    """(instance id, number, gateway's id) of recipients a gateway has still to report on."""
+    return list(
+        Recipient.objects.filter(gateway_id=gateway_id, status=Status.QUEUED)
+        .order_by("id")
+        .values_list("id", "number", "gateway_ref")[:limit]
+    )
+
+
+# -- reports ------------------------------------------------------------------------------
+
+
+def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> list[Change]:
+    """Move recipients to what their reports say; refund failures once; queue callbacks.
+
+    A multi-part recipient is DELIVERED only when every part is, and failed
+    as soon as any part fails. Reports for recipients already final change
+    nothing (a repeated or late report is harmless).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        whole = _combine_parts([r for r in reports if r.status in Status.values], now)
+        if not whole:
+            return []
+        refunding = any(r.status in REFUNDED_STATUSES for r in whole.values())
+        if refunding:
+            # Service rows first, in id order, as every balance change takes them:
+            # a cancel holding a service lock never waits on us holding its rows.
+            service_ids = sorted(
+                set(
+                    Recipient.objects.filter(id__in=list(whole)).values_list(
+                        "message__service_id", flat=True
+                    )
+                )
+            )
+            locked = {sid: ledger.lock(sid) for sid in service_ids}
+        changes = _update_statuses(whole, now)
+        if not changes:
+            return []
+        messages = {
+            m.pk: m
+            for m in Message.objects.filter(id__in={c.message_id for c in changes})
+            .select_related("service")
+            .only("id", "service_id", "recipient_price", "notify_url", "service__callback_url")
+        }
+        if refunding:
+            _refund(changes, messages, locked)
+        _bump_versions(messages)
+        callbacks.queue_reports(changes, messages)
+    return changes
+
+
+def cancel_pending(message: Message, now=None) -> list[Change]:
+    """Every recipient of ``message`` not yet handed to a gateway → CANCELLED, refunded once.
+
+    A recipient a worker has claimed is being handed over right now and is
+    not touched; once its claim lapses unused it can be cancelled again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        service = ledger.lock(message.service_id)
+        rows = list(
+            Recipient.objects.select_for_update()
+            .filter(message=message, status__in=[Status.PENDING, Status.ON_HOLD])
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .values_list("id", flat=True)
+        )
+        if not rows:
+            return []
+        Recipient.objects.filter(id__in=rows).update(
+            status=Status.CANCELLED, status_at=now, refunded=True, claimed_until=None
+        )
+        changes = [
+            Change(rid, message.pk, number, Status.CANCELLED, None)
+            for rid, number in Recipient.objects.filter(id__in=rows)
+            .order_by("id")
+            .values_list("id", "number")
+        ]
+        _refund(changes, {message.pk: message}, {service.pk: service})
+        _bump_versions([message.pk])
+        callbacks.queue_reports(changes, {message.pk: message})
+    return changes
+
+
+def _combine_parts(reports: list[Report], now) -> dict[int, Report]:
+    """Whole-recipient reports: part reports folded into each recipient's delivered parts."""
+    whole: dict[int, Report] = {}
+    partial: dict[int, list[Report]] = defaultdict(list)
+    for report in reports:
+        if report.part is None or report.status != Status.DELIVERED:
+            # A failed part fails the recipient at once.
+            whole[report.recipient_id] = Report(report.recipient_id, report.status, report.at)
+        else:
+            partial[report.recipient_id].append(report)
+    pending = [rid for rid in partial if rid not in whole]
+    if not pending:
+        return whole
+    rows = (
+        Recipient.objects.select_for_update(of=("self",))
+        .filter(id__in=pending, status__in=OPEN_STATUSES)
+        .values_list("id", "delivered_parts", "message__parts")
+    )
+    for rid, mask, parts in rows:
+        for report in partial[rid]:
+            if 1 <= report.part <= parts:
+                mask |= 1 << (report.part - 1)
+        if mask == (1 << parts) - 1:
+            last = max((r.at or now) for r in partial[rid])
+            whole[rid] = Report(rid, Status.DELIVERED, last)
+        else:
+            Recipient.objects.filter(id=rid).update(delivered_parts=mask)
+    return whole
+
+
+_UPDATE_FROM_REPORTS = """
+UPDATE messaging_recipient AS r
+   SET status = rep.status,
+       status_at = %(now)s,
+       delivered_at = CASE WHEN rep.status = 'DELIVERED' THEN rep.at END,
+       refunded = rep.status = ANY(%(refunded)s),
+       claimed_until = NULL
+  FROM unnest(%(ids)s::bigint[], %(statuses)s::varchar[], %(ats)s::timestamptz[])
+       AS rep(id, status, at)
+ WHERE r.id = rep.id AND r.status IN ('PENDING', 'QUEUED')
+RETURNING r.id, r.message_id, r.number, r.status, r.delivered_at
+"""
+
+
+def _update_statuses(whole: dict[int, Report], now) -> list[Change]:
+    if connection.vendor == "postgresql":
+        params = {
+            "now": now,
+            "refunded": sorted(REFUNDED_STATUSES),
+            "ids": list(whole),
+            "statuses": [r.status for r in whole.values()],
+            "ats": [r.at or now for r in whole.values()],
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_UPDATE_FROM_REPORTS, params)
+            return sorted((Change(*row) for row in cursor.fetchall()), key=lambda c: c.recipient_id)
+    # SQLite (the demo): lock-free single writer; one UPDATE per status and time.
+    open_rows = dict(
+        Recipient.objects.filter(id__in=list(whole), status__in=OPEN_STATUSES).values_list(
+            "id", "message_id"
+        )
+    )
+    numbers = dict(Recipient.objects.filter(id__in=list(open_rows)).values_list("id", "number"))
+    groups = defaultdict(list)
+    for rid in open_rows:
+        report = whole[rid]
+        at = (report.at or now) if report.status == Status.DELIVERED else None
+        groups[(report.status, at)].append(rid)
+    for (status, at), ids in groups.items():
+        Recipient.objects.filter(id__in=ids).update(
+            status=status,
+            status_at=now,
+            delivered_at=at,
+            refunded=status in REFUNDED_STATUSES,
+            claimed_until=None,
+        )
+    return [
+        Change(rid, open_rows[rid], numbers[rid], whole[rid].status, at)
+        for (status, at), ids in groups.items()
+        for rid in ids
+    ]
+
+
+def _refund(changes: Sequence[Change], messages: dict, locked: dict[int, Service]) -> None:
+    """One refund entry per service for the failed recipients among ``changes``."""
+    by_service = defaultdict(lambda: [0, []])
+    for change in changes:
+        if change.status in REFUNDED_STATUSES:
+            message = messages[change.message_id]
+            total = by_service[message.service_id]
+            total[0] += message.recipient_price
+            total[1].append(change.recipient_id)
+    for service_id, (amount, ids) in sorted(by_service.items()):
+        if not amount:
+            continue
+        ledger.apply_locked(
+            locked[service_id],
+            amount,
+            LedgerKind.REFUND,
+            enforce_limit=False,
+            reference=f"refund:recipients:{uuid.uuid4().hex}",
+            note=_refund_note(ids, changes),
+        )
+
+
+def _refund_note(ids: list[int], changes: Sequence[Change]) -> str:
+    wanted = set(ids)
+    message_ids = sorted({c.message_id for c in changes if c.recipient_id in wanted})
+    shown = ", ".join(str(m) for m in message_ids[:10])
+    more = "…" if len(message_ids) > 10 else ""
+    return f"{len(ids)} recipient(s) not delivered or cancelled; messages {shown}{more}"
+
+
+def _bump_versions(message_ids: Iterable[int]) -> None:
+    ids = sorted(set(message_ids))
+    if ids:
+        Message.objects.filter(id__in=ids).update(status_version=F("status_version") + 1)
