@@ -6,6 +6,7 @@ SimulatedSms, one row per recipient: a repeated send of the same recipient
 only counts the request.
 """
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -87,6 +88,9 @@ class SimulatorDriver(Driver):
                         for o in batch
                     ],
                 )
+        # "send_seconds" plays a slow upstream whose answer is still on its way
+        # after it accepted (tests kill a worker in that moment).
+        time.sleep(float(self.settings.get("send_seconds", 0)))
         return [Outcome(o.recipient_id, Status.QUEUED) for o in batch]
 
     def poll(self, limit: int = 2000) -> int:

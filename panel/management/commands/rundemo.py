@@ -32,6 +32,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         out = StringIO()
         call_command("seed_demo", json=True, stdout=out)
+        call_command("seed_simulator", stdout=StringIO())
         demo = json.loads(out.getvalue())
 
         manage = str(settings.BASE_DIR / "manage.py")
