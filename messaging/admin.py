@@ -1,7 +1,23 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db import models
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
-from .models import ContentRule, IncomingMessage, Message, Recipient
+from accounts.models import Service, ServiceKind
+
+from . import services
+from .forms import IncomingSmsForm
+from .models import (
+    Callback,
+    CallbackAttempt,
+    ContentRule,
+    IncomingMessage,
+    Message,
+    Recipient,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,10 +57,29 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Recipient)
 class RecipientAdmin(ReadOnlyAdmin):
-    list_display = ["id", "message_id", "number", "status", "status_at", "delivered_at", "refunded"]
-    list_filter = ["status", "refunded"]
+    list_display = [
+        "id",
+        "message_id",
+        "number",
+        "status",
+        "status_at",
+        "delivered_at",
+        "refunded",
+        "gateway",
+        "gateway_ref",
+    ]
+    list_filter = ["status", "refunded", "gateway"]
     search_fields = ["=id", "=number", "=message__id"]
     show_full_result_count = False
+
+
+class StaffIncomingSmsForm(IncomingSmsForm):
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.filter(kind=ServiceKind.TWO_WAY).order_by("name"),
+        help_text=_("Two-way services only: one-way services do not receive SMS."),
+    )
+    field_order = ["service", "from_number", "to_number", "text"]
 
 
 @admin.register(IncomingMessage)
@@ -52,6 +87,67 @@ class IncomingMessageAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "service", "from_number", "to_number", "text"]
     search_fields = ["from_number", "to_number", "text", "service__name"]
     list_select_related = ["service"]
+    change_list_template = "admin/messaging/incomingmessage/change_list.html"
+
+    def get_urls(self):
+        inject = self.admin_site.admin_view(self.inject_view)
+        return [path("inject/", inject, name="messaging_incoming_inject"), *super().get_urls()]
+
+    def inject_view(self, request):
+        """Staff play the simulator gateway: the SMS takes the path of incoming/<sms_hash>/."""
+        if not request.user.has_perm("messaging.view_incomingmessage"):
+            return redirect("admin:index")
+        form = StaffIncomingSmsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            incoming = services.store_incoming(
+                data["service"].pk, data["from_number"], data["to_number"], data["text"], None
+            )
+            self.message_user(
+                request,
+                _("Incoming SMS stored for %(service)s.") % {"service": data["service"]},
+                messages.SUCCESS,
+            )
+            return redirect("admin:messaging_incomingmessage_change", incoming.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Inject an incoming SMS (simulator)"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/messaging/incomingmessage/inject.html", context)
+
+
+class CallbackAttemptInline(admin.TabularInline):
+    model = CallbackAttempt
+    extra = 0
+    can_delete = False
+    fields = ["at", "url", "http_status", "ok", "error", "response_excerpt", "duration_ms"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Callback)
+class CallbackAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "service",
+        "kind",
+        "message_id",
+        "url",
+        "record_count",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["kind", "state"]
+    search_fields = ["=message__id", "url", "service__name"]
+    list_select_related = ["service"]
+    show_full_result_count = False
+    inlines = [CallbackAttemptInline]
 
 
 @admin.register(ContentRule)

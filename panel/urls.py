@@ -17,6 +17,14 @@ service_patterns = [
     path("api/ip/", views.ip_addresses, name="ip_addresses"),
     path("api/ip/<int:entry_id>/delete/", views.ip_address_delete, name="ip_address_delete"),
     path("api/callback/", views.callback_url, name="callback_url"),
+    path(
+        "api/callback/signing-secret/",
+        views.regenerate_signing_secret,
+        name="regenerate_signing_secret",
+    ),
+    path("messages/", views.message_list, name="message_list"),
+    path("messages/<int:message_id>/", views.message_detail, name="message_detail"),
+    path("incoming/", views.incoming, name="incoming"),
     path("senders/", views.sender_ids, name="sender_ids"),
 ]
 

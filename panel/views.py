@@ -2,13 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import ipallow
-from accounts.models import Service, StateChangeRefused
+from accounts.models import Service, ServiceKind, StateChangeRefused
+from gateways.models import Driver, Gateway
+from messaging import callbacks
+from messaging import services as messaging_services
+from messaging.forms import IncomingSmsForm
+from messaging.models import Callback, Message
 
 from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm
 
@@ -181,7 +188,87 @@ def callback_url(request, service_id):
         else:
             messages.success(request, _("Callback URL removed: callbacks are off."))
         return redirect("callback_url", service.pk)
-    return service_page(request, service, "callback", "panel/callback_url.html", form=form)
+    return service_page(
+        request,
+        service,
+        "callback",
+        "panel/callback_url.html",
+        form=form,
+        signing_secret=callbacks.signing_secret(service),
+        signature_header=callbacks.SIGNATURE_HEADER,
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def regenerate_signing_secret(request, service_id):
+    service = get_service(request, service_id)
+    callbacks.regenerate_signing_secret(service)
+    messages.success(
+        request, _("New signing secret made: callbacks are signed with it from now on.")
+    )
+    return redirect("callback_url", service.pk)
+
+
+@login_required
+def message_list(request, service_id):
+    service = get_service(request, service_id)
+    page = Paginator(service.messages.order_by("-created_at", "-id"), 50).get_page(
+        request.GET.get("page")
+    )
+    return service_page(request, service, "messages", "panel/message_list.html", page=page)
+
+
+@login_required
+def message_detail(request, service_id, message_id):
+    service = get_service(request, service_id)
+    # Another service's message is "not found", exactly like a missing one.
+    message = get_object_or_404(Message, pk=message_id, service=service)
+    counts = dict(
+        message.recipients.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    recipients = Paginator(message.recipients.order_by("id"), 100).get_page(request.GET.get("page"))
+    report_calls = (
+        Callback.objects.filter(message=message).prefetch_related("attempt_log").order_by("id")
+    )
+    return service_page(
+        request,
+        service,
+        "messages",
+        "panel/message_detail.html",
+        message=message,
+        counts=sorted(counts.items()),
+        recipients=recipients,
+        report_calls=report_calls[:200],
+    )
+
+
+def simulator_enabled() -> bool:
+    return Gateway.objects.filter(driver=Driver.SIMULATOR, enabled=True).exists()
+
+
+@login_required
+def incoming(request, service_id):
+    """Received SMS; with the simulator gateway on, the customer can play an incoming SMS."""
+    service = get_service(request, service_id)
+    can_inject = service.kind == ServiceKind.TWO_WAY and simulator_enabled()
+    form = IncomingSmsForm(request.POST or None) if can_inject else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, _("Only a two-way service on the simulator receives SMS here."))
+            return redirect("incoming", service.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            messaging_services.store_incoming(
+                service.pk, data["from_number"], data["to_number"], data["text"], None
+            )
+            messages.success(request, _("Incoming SMS received (simulated)."))
+            return redirect("incoming", service.pk)
+    page = Paginator(service.incoming.order_by("-received_at", "-id"), 50).get_page(
+        request.GET.get("page")
+    )
+    return service_page(request, service, "incoming", "panel/incoming.html", page=page, form=form)
 
 
 @login_required
