@@ -97,7 +97,9 @@ def route(claimed: list[Claimed]):
                 no_gateway.append(c.recipient_id)
                 continue
         plan[gateway].append(
-            Outgoing(c.recipient_id, c.number, c.text, c.sender, c.flash, c.parts, port)
+            Outgoing(
+                c.recipient_id, c.number, c.text, c.sender, c.flash, c.parts, port, c.reclaimed
+            )
         )
     return plan, unroutable, no_gateway
 

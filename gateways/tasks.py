@@ -1,16 +1,20 @@
 """django-q2 tasks: thin wrappers around gateways.dispatch and messaging's functions."""
 
+import logging
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from messaging import delivery
 from messaging.tasks import deliver_callbacks
 
 from . import dispatch as dispatcher
-from .drivers import driver_for
+from .drivers import GatewayUnavailable, driver_for
 from .models import Gateway
+
+logger = logging.getLogger(__name__)
 
 TICK_BUDGET = 55.0  # the tick runs every minute
 
@@ -25,13 +29,20 @@ def poll(gateway_id: int, not_before: float | None = None) -> int:
     if not_before:
         time.sleep(max(0.0, min(not_before - time.time(), dispatcher.POLL_TASK_MAX_DELAY)))
     gateway = Gateway.objects.filter(pk=gateway_id, enabled=True).first()
-    return driver_for(gateway).poll() if gateway else 0
+    if gateway is None:
+        return 0
+    try:
+        return driver_for(gateway).poll()
+    except GatewayUnavailable as exc:
+        logger.warning("polling %s failed: %s; the tick tries again", gateway, exc)
+        return 0
 
 
 def tick() -> dict:
     """Every minute: catch up on everything, then send scheduled messages on their second.
 
-    Releases held recipients whose service may send again, dispatches what is
+    Releases held recipients whose service may send again, expires recipients
+    no report came for in QUEUED_EXPIRY_HOURS, dispatches what is
     due (claims whose worker died included), polls gateways, retries
     callbacks; then, until the next tick, waits for each scheduled send time
     that falls in this minute.
@@ -39,9 +50,10 @@ def tick() -> dict:
     started = time.monotonic()
     done = {
         "released": delivery.release_held(),
+        "expired": len(delivery.expire_queued(timedelta(hours=settings.QUEUED_EXPIRY_HOURS))),
         "dispatched": dispatcher.run(budget=20, linger=0),
         "polled": dispatcher.poll_gateways(),
-        "callbacks": deliver_callbacks(budget=20),
+        "callbacks": deliver_callbacks(budget=15),
     }
     while (remaining := TICK_BUDGET - (time.monotonic() - started)) > 1:
         now = timezone.now()

@@ -16,8 +16,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -35,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 RECORDS_PER_CALL = 20  # seed 001 §5b: 1 to 20 records a call
 SIGNATURE_HEADER = "X-Signature"
-CLAIM_SECONDS = 60  # longer than connect + read timeouts of one POST
+CLAIM_SECONDS = 60  # how long a worker owns the callbacks it claimed
+# What one POST may take besides outbound.TOTAL_TIMEOUT: the DNS lookup is not bounded by it.
+LOOKUP_SECONDS = 10
 
 
 # -- signing ------------------------------------------------------------------------------
@@ -171,22 +175,51 @@ def claim_due(limit: int, now=None) -> list[Callback]:
 
 
 def deliver_due(limit: int = 200, now=None) -> int:
-    """POST a batch of due callbacks; returns how many were tried."""
-    now = now or timezone.now()
+    """POST a batch of due callbacks, CALLBACK_CONCURRENCY at a time; returns how many were tried.
+
+    Each attempt is written as soon as it is made, so a worker killed halfway
+    loses at most the ones in flight. No POST starts that could end after the
+    batch's claim has lapsed (another worker would send the same callback
+    again): the callbacks not yet tried are given back, due at once. POSTs
+    run in threads (one slow receiver does not hold up the rest); the
+    database is written from this thread only.
+    """
+    claimed_at = time.monotonic()
     due = claim_due(limit, now)
-    attempts = [attempt(callback, now) for callback in due]
+    if not due:
+        return 0
+    post_seconds = outbound.TOTAL_TIMEOUT + LOOKUP_SECONDS
+
+    def try_one(callback: Callback) -> CallbackAttempt | None:
+        if time.monotonic() - claimed_at + post_seconds > CLAIM_SECONDS:
+            return None
+        return attempt(callback, now or timezone.now())
+
+    skipped = []
+    with ThreadPoolExecutor(max_workers=settings.CALLBACK_CONCURRENCY) as pool:
+        futures = {pool.submit(try_one, callback): callback for callback in due}
+        for future in as_completed(futures):
+            callback, record = futures[future], future.result()
+            if record is None:
+                skipped.append(callback.pk)
+                continue
+            _record(callback, record)
+    if skipped:
+        Callback.objects.filter(id__in=skipped).update(claimed_until=None)
+    return len(due) - len(skipped)
+
+
+def _record(callback: Callback, record: CallbackAttempt) -> None:
     with transaction.atomic():
-        CallbackAttempt.objects.bulk_create(attempts)
-        for callback in due:
-            finished = callback.state != CallbackState.PENDING
-            Callback.objects.filter(id=callback.pk).update(
-                state=callback.state,
-                attempts=callback.attempts,
-                next_attempt_at=callback.next_attempt_at,
-                claimed_until=None,
-                finished_at=now if finished else None,
-            )
-    return len(due)
+        record.save()
+        finished = callback.state != CallbackState.PENDING
+        Callback.objects.filter(id=callback.pk).update(
+            state=callback.state,
+            attempts=callback.attempts,
+            next_attempt_at=callback.next_attempt_at,
+            claimed_until=None,
+            finished_at=record.at if finished else None,
+        )
 
 
 def attempt(callback: Callback, now) -> CallbackAttempt:
@@ -204,7 +237,9 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
     else:
         record.http_status = response.status
         record.duration_ms = response.elapsed_ms
-        record.response_excerpt = response.body[:200].decode("utf-8", "replace")
+        # PostgreSQL text cannot hold NUL; a receiver may answer anything.
+        excerpt = response.body[:200].decode("utf-8", "replace").replace("\x00", "\ufffd")
+        record.response_excerpt = excerpt
         record.ok = 200 <= response.status < 300 and response.body.strip() == b"OK"
         if not record.ok:
             record.error = f"answered {response.status}, not OK"
@@ -223,13 +258,16 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
 
 
 def resend_message(message_id: int) -> int:
-    """Deliver every report callback of a message again, from now (an operator's command)."""
+    """Deliver every report callback of a message again, from now (an operator's command).
+
+    A callback a worker is POSTing right now keeps its claim: freeing it would
+    let a second worker send it at the same time.
+    """
     now = timezone.now()
     count = Callback.objects.filter(message_id=message_id, kind=CallbackKind.REPORT).update(
         state=CallbackState.PENDING,
         created_at=now,
         next_attempt_at=now,
-        claimed_until=None,
         finished_at=None,
     )
     if count:

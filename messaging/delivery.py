@@ -54,6 +54,9 @@ class Claimed:
     route: str
     flash: bool
     parts: int
+    # Claimed before, and that claim lapsed or was given back: a gateway may
+    # already have it (a worker died after sending). Drivers check first.
+    reclaimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,14 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
                 "message__route",
                 "message__flash",
                 "message__parts",
+                "claimed_until",
             )[:limit]
         )
         if rows:
             Recipient.objects.filter(id__in=[row[0] for row in rows]).update(
                 claimed_until=now + lease
             )
-    return [Claimed(*row) for row in rows]
+    return [Claimed(*row[:-1], reclaimed=row[-1] is not None) for row in rows]
 
 
 def release_claims(recipient_ids: Sequence[int], retry_at: datetime | None = None) -> None:
@@ -186,6 +190,17 @@ def release_held(now=None) -> int:
         )
         _bump_versions(ready)
     return count
+
+
+def expire_queued(older_than: timedelta, now=None) -> list[Change]:
+    """QUEUED for too long without a report (an upstream forgot it): EXPIRED, refunded once."""
+    now = now or timezone.now()
+    ids = list(
+        Recipient.objects.filter(status=Status.QUEUED, status_at__lt=now - older_than)
+        .order_by("id")
+        .values_list("id", flat=True)[:10_000]
+    )
+    return apply_reports([Report(rid, Status.EXPIRED) for rid in ids], now)
 
 
 def queued_at_gateway(gateway_id: int, limit: int) -> list[tuple[int, str, str]]:

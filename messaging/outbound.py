@@ -5,28 +5,37 @@ connection is made to a checked address, then checked again as the socket's
 peer: a name that resolves to a public address for the check and a private
 one for the connection (DNS rebinding) never gets through. Loopback, private,
 link-local (cloud metadata 169.254.169.254 included), multicast, reserved and
-unspecified addresses are refused, IPv4 and IPv6 alike, unless
+unspecified addresses are refused, IPv4 and IPv6 alike (an IPv4 address
+embedded in IPv6, mapped, 6to4 or NAT64, is judged as itself), unless
 ``CALLBACK_ALLOW_PRIVATE`` is set (development and tests).
+
+One POST takes at most ``TOTAL_TIMEOUT`` seconds however slowly the receiver
+answers, so a worker's claim on its callbacks (messaging.callbacks) outlasts it.
 """
 
 import errno
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 10.0
+READ_TIMEOUT = 10.0  # for each read
+TOTAL_TIMEOUT = 20.0  # for the whole POST, connecting included (not the DNS lookup)
 MAX_RESPONSE_BYTES = 1024
 USER_AGENT = "smspanel-callbacks/1"
 
 # Failures after which a retry cannot help (seed 001 §5b: "CURL_28", no route).
 _UNROUTABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL}
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
+_SAFE_IN_PATH = "!#$%&'()*+,/:;=?@[]~"  # kept as they are; anything else non-ASCII is %-encoded
 
 
 class DeliveryFailed(Exception):
@@ -52,27 +61,43 @@ def address_allowed(address: str, allow_private: bool | None = None) -> bool:
     if allow_private:
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        elif ip.is_site_local:  # deprecated, but still routed inside some networks
+            return False
+    # Python 3.11 counts multicast and IPv4-compatible IPv6 (::/8, reserved) as global.
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
 def post_form(url: str, body: bytes, headers: dict[str, str] | None = None) -> Response:
     """POST ``body`` (form-urlencoded) to ``url``; raise DeliveryFailed when no answer came."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = parts.hostname.encode("idna").decode("ascii") if parts.hostname else ""
+    except (ValueError, UnicodeError):  # a port out of range, a broken IPv6 literal or IDN
+        raise DeliveryFailed("not a URL we can POST to", final=True) from None
+    if parts.scheme not in ("http", "https") or not host:
         raise DeliveryFailed("not an http(s) URL", final=True)
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), _SAFE_IN_PATH)
     started = time.monotonic()
-    sock = _connect(host, port)
+    deadline = started + TOTAL_TIMEOUT
+    sock = _connect(host, port, deadline)
     try:
         if parts.scheme == "https":
+            sock.settimeout(_remaining(deadline, CONNECT_TIMEOUT))
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        sock.settimeout(READ_TIMEOUT)
-        conn = http.client.HTTPConnection(host, port, timeout=READ_TIMEOUT)
-        conn.sock = sock  # already connected to the checked address
+        # The class only decides the Host header (":443" is left out for https).
+        kind = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = kind(host, port, timeout=READ_TIMEOUT)
+        conn.sock = _DeadlineSocket(sock, deadline)  # already connected to the checked address
         all_headers = {
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "User-Agent": USER_AGENT,
@@ -93,7 +118,54 @@ def post_form(url: str, body: bytes, headers: dict[str, str] | None = None) -> R
         sock.close()
 
 
-def _connect(host: str, port: int) -> socket.socket:
+def _remaining(deadline: float, limit: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return min(limit, left)
+
+
+class _DeadlineSocket:
+    """What http.client needs of a socket, each read and write bounded by the deadline.
+
+    A per-operation timeout alone lets a receiver that drips one byte at a
+    time hold the POST (and the worker) for as long as it likes.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self._sock = sock
+        self._deadline = deadline
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(_remaining(self._deadline, READ_TIMEOUT))
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer) -> int:
+        self._sock.settimeout(_remaining(self._deadline, READ_TIMEOUT))
+        return self._sock.recv_into(buffer)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs):
+        return io.BufferedReader(_DeadlineReader(self))
+
+    def close(self) -> None:
+        # http.client closes the connection as soon as it has the headers of a
+        # "Connection: close" answer, before the body is read; post_form closes
+        # the socket when it is done (a real socket waits for its makefile too).
+        pass
+
+
+class _DeadlineReader(io.RawIOBase):
+    def __init__(self, sock: _DeadlineSocket):
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._sock.recv_into(buffer)
+
+
+def _connect(host: str, port: int, deadline: float) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -102,25 +174,38 @@ def _connect(host: str, port: int) -> socket.socket:
     if not allowed:
         shown = ", ".join(sorted({info[4][0] for info in infos}))
         raise DeliveryFailed(f"address not allowed: {shown}", final=True)
-    last: DeliveryFailed | None = None
+    failures: list[DeliveryFailed] = []
     for family, kind, proto, _name, sockaddr in allowed:
-        sock = socket.socket(family, kind, proto)
-        sock.settimeout(CONNECT_TIMEOUT)
+        try:
+            timeout = _remaining(deadline, CONNECT_TIMEOUT)
+        except TimeoutError:
+            break
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError as exc:  # e.g. no IPv6 on this host
+            failures.append(DeliveryFailed(f"no socket for {sockaddr[0]}: {exc}", final=True))
+            continue
+        sock.settimeout(timeout)
         try:
             sock.connect(sockaddr)
         except TimeoutError:
             sock.close()
-            last = DeliveryFailed(f"connect to {sockaddr[0]} timed out", final=False)
+            failures.append(DeliveryFailed(f"connect to {sockaddr[0]} timed out", final=False))
             continue
         except OSError as exc:
             sock.close()
             final = exc.errno in _UNROUTABLE
             reason = "no route to host" if final else f"connect failed: {exc.strerror}"
-            last = DeliveryFailed(f"{reason} ({sockaddr[0]})", final=final)
+            failures.append(DeliveryFailed(f"{reason} ({sockaddr[0]})", final=final))
             continue
         peer = sock.getpeername()[0]
         if not address_allowed(peer):
             sock.close()
             raise DeliveryFailed(f"address not allowed: {peer}", final=True)
         return sock
-    raise last
+    if not failures:
+        raise DeliveryFailed("timed out connecting", final=False)
+    # Give up for good only when no address could ever answer (seed 001 §5b: no route);
+    # one that refused or timed out may answer later.
+    retryable = [f for f in failures if not f.final]
+    raise retryable[0] if retryable else failures[-1]

@@ -28,6 +28,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CALLBACK_ALLOW_PRIVATE = env.bool("CALLBACK_ALLOW_PRIVATE", default=False)
 CALLBACK_RETRY_INTERVAL = env.int("CALLBACK_RETRY_INTERVAL", default=300)
 CALLBACK_RETRY_WINDOW = env.int("CALLBACK_RETRY_WINDOW", default=7200)
+# POSTs a worker has in flight at once (a slow receiver does not hold up the rest).
+CALLBACK_CONCURRENCY = env.int("CALLBACK_CONCURRENCY", default=8)
 
 # Callbacks are signed with a per-service secret derived from this key
 # (SECRET_KEY when empty); changing it changes every service's secret.
@@ -43,6 +45,9 @@ DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=120)
 DISPATCH_COALESCE_SECONDS = env.float("DISPATCH_COALESCE_SECONDS", default=0.5)
 DISPATCH_LINGER_SECONDS = env.float("DISPATCH_LINGER_SECONDS", default=1.0)
+# A recipient QUEUED this long without a report is EXPIRED (and refunded): the
+# upstream forgot it (SMSC archives statuses after a day).
+QUEUED_EXPIRY_HOURS = env.int("QUEUED_EXPIRY_HOURS", default=48)
 
 SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 

@@ -22,6 +22,10 @@ class Outgoing:
     flash: bool
     parts: int
     port: str = ""  # GSM devices: the SIM port of the sender alias
+    # Claimed before by a worker that did not record the outcome: the gateway
+    # may have it already. A driver whose gateway does not deduplicate by id
+    # asks the gateway before sending it again.
+    retry: bool = False
 
 
 @dataclass(frozen=True)

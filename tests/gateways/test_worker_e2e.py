@@ -10,10 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -24,42 +22,17 @@ from django_q.tasks import async_task
 from accounts.models import LedgerEntry, LedgerKind
 from gateways.models import SimulatedSms
 from messaging.models import FINAL_STATUSES, Callback, Message, Recipient, Status
+from tests.receiver import Receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-class Receiver(ThreadingHTTPServer):
-    """Records each POSTed body and answers OK."""
-
-    def __init__(self):
-        self.bodies: list[str] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}/dlr"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - the http.server API
-        length = int(self.headers["Content-Length"])
-        self.server.bodies.append(self.rfile.read(length).decode())
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"OK")
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    yield server
-    server.shutdown()
+    with Receiver() as server:
+        yield server
 
 
 @pytest.fixture
@@ -141,10 +114,11 @@ def test_sends_reach_final_states_refunds_and_reports(
     assert sum(e.amount for e in refunded) == 3 * message.recipient_price
 
     # Every record reported once, in the seed's format, at most 20 a call.
-    wait_until(lambda: sum(b.count("status[]=") for b in receiver.bodies) >= 25)
+    wait_until(lambda: sum(b.count(b"status[]=") for b in receiver.bodies) >= 25)
     time.sleep(0.5)
-    records = [r for body in receiver.bodies for r in parse_qs(body)["status[]"]]
-    assert all(len(parse_qs(body)["status[]"]) <= 20 for body in receiver.bodies)
+    bodies = [body.decode() for body in receiver.bodies]
+    records = [r for body in bodies for r in parse_qs(body)["status[]"]]
+    assert all(len(parse_qs(body)["status[]"]) <= 20 for body in bodies)
     assert len(records) == len(set(records)) == 25
     by_instance = {int(r.split(",")[1]): r.split(",") for r in records}
     for recipient in recipients:

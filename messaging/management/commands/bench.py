@@ -3,7 +3,10 @@
 P1  one gateway/ request with a to_file of N numbers, against a raw COPY of N rows
 P2  single-recipient gateway/ requests a second through gunicorn (2 workers),
     against a bare view doing only the database work a send needs
-P5  getProgress for the N-recipient message
+P5  getProgress for the N-recipient message, cold (a status just changed) and cached
+P3  N queued recipients through the simulator (delay 0) to final states with a
+    qcluster of 2 workers; and accept-to-gateway latency with an idle worker
+CB  delivery-report callbacks POSTed a second to a receiver on loopback
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
@@ -27,6 +30,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import ledger
@@ -34,7 +38,10 @@ from accounts.models import AllowedAddress, Customer, Service, ServiceKind, Serv
 from messaging import services
 from messaging.models import Recipient
 
+from . import bench_workers as workers
+
 BENCH_USER = "bench"
+BENCH_CACHE_URL = "redis://127.0.0.1:6379/15"
 
 
 def free_port() -> int:
@@ -71,6 +78,8 @@ class Server:
         self.port = free_port()
         env = {
             **os.environ,
+            # Several web processes share one cache in production (README); so here.
+            "CACHE_URL": os.environ.get("CACHE_URL", BENCH_CACHE_URL),
             "DJANGO_SETTINGS_MODULE": "panel.settings_bench",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -129,9 +138,15 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
         parser.add_argument("--connections", type=int, default=4)
         parser.add_argument("--rounds", type=int, default=3)
-        parser.add_argument("--only", choices=["p1", "p2"], help="run P1+P5, or P2, alone")
+        parser.add_argument(
+            "--only",
+            choices=["p1", "p2", "p3", "callbacks"],
+            help="run one part alone (p1 runs P1 and P5)",
+        )
+        parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
 
     def handle(self, *args, recipients, duration, connections, rounds, only, **options):
+        self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
         if not shutil.which("wrk"):
@@ -142,6 +157,9 @@ class Command(BaseCommand):
             f"PostgreSQL {connection.cursor().connection.info.server_version}, "
             f"{os.cpu_count()} CPUs, {recipients} recipients\n"
         )
+        if only in ("p3", "callbacks"):
+            workers.p3(self, recipients) if only == "p3" else workers.callbacks(self)
+            return
         server = Server(workers=2)
         try:
             for _ in range(4):  # load the code in both workers
@@ -153,6 +171,9 @@ class Command(BaseCommand):
                 self.p2(server, duration, connections, rounds)
         finally:
             server.stop()
+        if only is None:
+            workers.p3(self, recipients)
+            workers.callbacks(self)
 
     def out(self, text: str):
         self.stdout.write(text)
@@ -240,16 +261,23 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Recipient._meta.db_table}")
         query = urlencode(self.credentials())
-        times = []
+        messages = self.service.messages.filter(pk=message_id)
+        cold, warm = [], []
         for _ in range(max(rounds, 5)):
-            seconds, data = server.request("GET", f"/sms_api/getProgress/{message_id}/?{query}")
-            if not data.startswith(b'{"error":"OK"'):
-                raise CommandError(f"getProgress refused: {data[:300]!r}")
-            times.append(seconds)
+            # A status change (what a report does) makes the next answer a cache miss.
+            messages.update(status_version=F("status_version") + 1)
+            for times in (cold, warm, warm):
+                seconds, data = server.request("GET", f"/sms_api/getProgress/{message_id}/?{query}")
+                if not data.startswith(b'{"error":"OK"'):
+                    raise CommandError(f"getProgress refused: {data[:300]!r}")
+                times.append(seconds)
         self.out(
-            f"P5  getProgress of message {message_id} ({len(data) / 1e6:.1f} MB of JSON): "
-            f"median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms "
-            "(goal <= 50 ms)\n\n"
+            f"P5  getProgress of message {message_id} ({len(data) / 1e6:.1f} MB of JSON), "
+            "goal <= 50 ms:\n"
+            f"    after a status change: median {statistics.median(cold) * 1000:.0f} ms, "
+            f"best {min(cold) * 1000:.0f} ms\n"
+            f"    unchanged since the last call (cached): median "
+            f"{statistics.median(warm) * 1000:.0f} ms, best {min(warm) * 1000:.0f} ms\n\n"
         )
 
     # -- P2 ------------------------------------------------------------------------------
