@@ -73,6 +73,25 @@ class Change:
 # -- claiming -----------------------------------------------------------------------------
 
 
+_CLAIM = """
+WITH due AS (
+    SELECT r.id, r.claimed_until AS previous
+      FROM messaging_recipient r
+     WHERE r.status = 'PENDING' AND r.send_at <= %(now)s
+       AND (r.claimed_until IS NULL OR r.claimed_until < %(now)s)
+     ORDER BY r.express DESC, r.send_at, r.id
+     LIMIT %(limit)s
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE messaging_recipient r
+   SET claimed_until = %(until)s
+  FROM due, messaging_message m
+ WHERE r.id = due.id AND m.id = r.message_id
+RETURNING r.id, r.message_id, m.service_id, r.number, m.text, m.sender, m.route, m.flash,
+          m.parts, due.previous IS NOT NULL
+"""
+
+
 def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
     """Claim up to ``limit`` due PENDING recipients, express first, for ``lease``.
 
@@ -80,10 +99,15 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
     on each other; a claim whose lease has passed (its worker died) is due again.
     """
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        params = {"now": now, "limit": limit, "until": now + lease}
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, params)
+            rows = cursor.fetchall()
+        return sorted((Claimed(*row) for row in rows), key=lambda c: c.recipient_id)
     with transaction.atomic():
         rows = list(
-            Recipient.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=Status.PENDING, send_at__lte=now)
+            Recipient.objects.filter(status=Status.PENDING, send_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .order_by("-express", "send_at", "id")
             .values_list(
@@ -126,6 +150,16 @@ def next_scheduled(after: datetime, before: datetime) -> datetime | None:
 # -- what the gateway did -----------------------------------------------------------------
 
 
+_MARK_QUEUED = """
+UPDATE messaging_recipient r
+   SET status = 'QUEUED', status_at = %(now)s, gateway_id = %(gateway)s,
+       gateway_ref = acc.ref, claimed_until = NULL
+  FROM unnest(%(ids)s::bigint[], %(refs)s::varchar[]) AS acc(id, ref)
+ WHERE r.id = acc.id AND r.status = 'PENDING'
+RETURNING r.message_id
+"""
+
+
 def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) -> int:
     """Record the gateway's acceptance: PENDING → QUEUED, with the gateway's id for each.
 
@@ -133,6 +167,21 @@ def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) 
     already made the recipient final, and it stays so.
     """
     now = now or timezone.now()
+    accepted = list(accepted)
+    if not accepted:
+        return 0
+    if connection.vendor == "postgresql":
+        params = {
+            "now": now,
+            "gateway": gateway_id,
+            "ids": [rid for rid, _ in accepted],
+            "refs": [ref or "" for _, ref in accepted],
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_QUEUED, params)
+            message_ids = [row[0] for row in cursor.fetchall()]
+        _bump_versions(message_ids)
+        return len(message_ids)
     by_ref = defaultdict(list)
     for recipient_id, ref in accepted:
         by_ref[ref or ""].append(recipient_id)
@@ -231,13 +280,7 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
         if refunding:
             # Service rows first, in id order, as every balance change takes them:
             # a cancel holding a service lock never waits on us holding its rows.
-            service_ids = sorted(
-                set(
-                    Recipient.objects.filter(id__in=list(whole)).values_list(
-                        "message__service_id", flat=True
-                    )
-                )
-            )
+            service_ids = _services_of(list(whole))
             locked = {sid: ledger.lock(sid) for sid in service_ids}
         changes = _update_statuses(whole, now)
         if not changes:
@@ -285,6 +328,24 @@ def cancel_pending(message: Message, now=None) -> list[Change]:
         _bump_versions([message.pk])
         callbacks.queue_reports(changes, {message.pk: message})
     return changes
+
+
+def _services_of(recipient_ids: list[int]) -> list[int]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT m.service_id FROM messaging_recipient r"
+                " JOIN messaging_message m ON m.id = r.message_id WHERE r.id = ANY(%s)",
+                [recipient_ids],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    return sorted(
+        set(
+            Recipient.objects.filter(id__in=recipient_ids).values_list(
+                "message__service_id", flat=True
+            )
+        )
+    )
 
 
 def _combine_parts(reports: list[Report], now) -> dict[int, Report]:
@@ -401,6 +462,26 @@ def _refund_note(ids: list[int], changes: Sequence[Change]) -> str:
 
 
 def _bump_versions(message_ids: Iterable[int]) -> None:
+    """Bump the messages' status versions once the change is committed.
+
+    After the commit, not in it: the transaction does not hold the message
+    rows (busy rows: every batch of a large message touches the same one). A
+    reader that cached the list in between stored it under the old version,
+    which nobody asks for once the bump lands; a bump lost to a crash leaves a
+    cached list stale for PROGRESS_CACHE_SECONDS at most.
+    """
     ids = sorted(set(message_ids))
     if ids:
-        Message.objects.filter(id__in=ids).update(status_version=F("status_version") + 1)
+        transaction.on_commit(lambda: _bump_now(ids))
+
+
+def _bump_now(ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE messaging_message SET status_version = status_version + 1"
+                " WHERE id = ANY(%s)",
+                [ids],
+            )
+        return
+    Message.objects.filter(id__in=ids).update(status_version=F("status_version") + 1)

@@ -42,6 +42,16 @@ ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.reques
 """
 
 
+def mark_reported(ids: list[int]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE gateways_simulatedsms SET reported = true WHERE id = ANY(%s)", [ids]
+            )
+        return
+    SimulatedSms.objects.filter(id__in=ids).update(reported=True)
+
+
 def outcome_for(number: str) -> str:
     return OUTCOME_BY_SUFFIX.get(number[-3:], Status.DELIVERED)
 
@@ -108,4 +118,4 @@ class SimulatorDriver(Driver):
                     return changed
                 reports = [Report(rid, outcome_for(number), at) for _, rid, number, at in due]
                 changed += len(apply_reports(reports))
-                SimulatedSms.objects.filter(id__in=[row[0] for row in due]).update(reported=True)
+                mark_reported([row[0] for row in due])
