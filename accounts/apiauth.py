@@ -20,6 +20,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from . import ipallow, secrets
+from .localcache import local_cache
 from .models import AllowedAddress, Service, ServiceKind
 
 _MISSING = "-"  # cached "no such service", so guessing names costs no queries
@@ -59,8 +60,15 @@ def _identity(service: Service) -> ApiIdentity:
     )
 
 
+_local = local_cache(settings.API_AUTH_LOCAL_SECONDS)
+
+
 def _lookup(key: str, **filters) -> ApiIdentity | None:
-    cached = cache.get(key)
+    found, cached = _local.get(key)
+    if not found:
+        cached = cache.get(key)
+        if cached is not None:
+            _local.set(key, cached)
     if cached == _MISSING:
         return None
     if cached is not None:
@@ -68,6 +76,7 @@ def _lookup(key: str, **filters) -> ApiIdentity | None:
     service = Service.objects.filter(**filters).first()
     identity = _identity(service) if service else None
     cache.set(key, identity or _MISSING, settings.API_AUTH_CACHE_SECONDS)
+    _local.set(key, identity or _MISSING)
     return identity
 
 
@@ -90,6 +99,7 @@ def forget(service: Service, *old_hash_digests: str, old_usernames: tuple[str, .
     keys += [_hash_key(d) for d in old_hash_digests if d]
     keys += [_username_key(u) for u in old_usernames if u]
     cache.delete_many(keys)
+    _local.delete(*keys)
 
 
 @receiver(pre_save, sender=Service)

@@ -7,7 +7,13 @@ at the limit the key is refused until the window ends. Set a shared cache
 
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+
+from .localcache import local_cache
+
+# One memo per throttle prefix: a Throttle may be made per request.
+_clear_memos = {}
 
 
 class Throttle:
@@ -15,15 +21,29 @@ class Throttle:
         self.prefix = prefix
         self.limit = limit
         self.window = window
+        # "Not blocked" is remembered in the process for a moment (a block
+        # counted by another process takes effect that much later); a
+        # failure counted here forgets it at once.
+        if prefix not in _clear_memos:
+            _clear_memos[prefix] = local_cache(settings.THROTTLE_LOCAL_SECONDS)
+        self._clear = _clear_memos[prefix]
 
     def _key(self, key: str) -> str:
         return f"throttle:{self.prefix}:{key}"
 
     def blocked(self, *keys: str) -> bool:
-        values = cache.get_many([self._key(k) for k in keys if k])
-        return any(count >= self.limit for count, _ in values.values())
+        cache_keys = [self._key(k) for k in keys if k]
+        memo = "|".join(cache_keys)
+        if self._clear.get(memo)[0]:
+            return False
+        values = cache.get_many(cache_keys)
+        blocked = any(count >= self.limit for count, _ in values.values())
+        if not blocked:
+            self._clear.set(memo, True)
+        return blocked
 
     def failure(self, *keys: str) -> None:
+        self._clear.clear()
         now = time.time()
         for key in keys:
             if not key:
@@ -50,3 +70,4 @@ class Throttle:
 
     def reset(self, *keys: str) -> None:
         cache.delete_many([self._key(k) for k in keys if k])
+        self._clear.clear()

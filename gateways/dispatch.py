@@ -133,15 +133,15 @@ def send(gateway: Gateway, items: list[Outgoing]) -> None:
     unanswered = [rid for rid in ids if rid not in answered]
     if unanswered:
         delivery.release_claims(unanswered, timezone.now() + timedelta(seconds=30))
-    follow_up(gateway, driver)
+    follow_up(gateway, driver, [o.recipient_id for o in outcomes if o.status == Status.QUEUED])
 
 
-def follow_up(gateway: Gateway, driver) -> None:
+def follow_up(gateway: Gateway, driver, sent: list[int]) -> None:
     """Ask for reports when they are due: now, from a short task, or at the tick."""
-    if driver.poll_after is None:
+    if driver.poll_after is None or not sent:
         return
     if driver.poll_after <= 0:
-        driver.poll()
+        driver.poll(sent)
     elif driver.poll_after <= POLL_TASK_MAX_DELAY:
         enqueue("gateways.tasks.poll", gateway.pk, not_before=time.time() + driver.poll_after)
 

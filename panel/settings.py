@@ -41,7 +41,7 @@ SIMULATOR_DELAY = env.float("SIMULATOR_DELAY", default=1.0)
 # The dispatcher (gateways.dispatch): recipients claimed per batch, how long a
 # claim lasts before a dead worker's batch is claimed again, and how a burst of
 # sends is folded into few dispatch tasks.
-DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=500)
+DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=1000)
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=120)
 DISPATCH_COALESCE_SECONDS = env.float("DISPATCH_COALESCE_SECONDS", default=0.5)
 DISPATCH_LINGER_SECONDS = env.float("DISPATCH_LINGER_SECONDS", default=1.0)
@@ -181,6 +181,10 @@ API_LOGIN_FAILURE_WINDOW = env.int("API_LOGIN_FAILURE_WINDOW", default=900)
 # API credentials and allowlists are read from the cache; changes made in the
 # panel or admin clear it at once (in every process when the cache is shared).
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=60)
+# Each web process also keeps what it read for this long (saves a shared-cache
+# round trip per request): a change made in another process is seen this late.
+API_AUTH_LOCAL_SECONDS = env.float("API_AUTH_LOCAL_SECONDS", default=2.0)
+THROTTLE_LOCAL_SECONDS = env.float("THROTTLE_LOCAL_SECONDS", default=1.0)
 # to_file: the largest upload read (bytes), and the most recipients a message takes.
 API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 MAX_RECIPIENTS_PER_MESSAGE = env.int("MAX_RECIPIENTS_PER_MESSAGE", default=500_000)

@@ -38,6 +38,16 @@ def admin_client(admin_user):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_caches():
+    # Each test starts with empty per-process caches, as a new process would.
+    from accounts.localcache import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Panel logins keep PBKDF2 in production; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

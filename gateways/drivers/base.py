@@ -61,8 +61,12 @@ class Driver:
     def send(self, batch: list[Outgoing]) -> list[Outcome]:
         raise NotImplementedError
 
-    def poll(self) -> int:
-        """Fetch and apply what the gateway knows now; returns how many recipients changed."""
+    def poll(self, sent: list[int] | None = None) -> int:
+        """Fetch and apply what the gateway knows now; returns how many recipients changed.
+
+        ``sent``: instance ids the dispatcher has just sent, when it polls at
+        once (``poll_after`` 0); a driver may look only at those.
+        """
         return 0
 
     def parse_report(self, data: dict) -> list[Report]:

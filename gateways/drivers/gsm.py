@@ -426,7 +426,7 @@ class DinstarDriver(_GsmDriver):
 
     # -- reports -----------------------------------------------------------------------
 
-    def poll(self) -> int:
+    def poll(self, sent: list[int] | None = None) -> int:
         """Ask the device about every recipient still QUEUED on it; apply what is final."""
         queued = delivery.queued_at_gateway(self.gateway.pk, self.POLL_LIMIT)
         changed = 0

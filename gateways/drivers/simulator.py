@@ -42,16 +42,6 @@ ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.reques
 """
 
 
-def mark_reported(ids: list[int]) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE gateways_simulatedsms SET reported = true WHERE id = ANY(%s)", [ids]
-            )
-        return
-    SimulatedSms.objects.filter(id__in=ids).update(reported=True)
-
-
 def outcome_for(number: str) -> str:
     return OUTCOME_BY_SUFFIX.get(number[-3:], Status.DELIVERED)
 
@@ -103,19 +93,55 @@ class SimulatorDriver(Driver):
         time.sleep(float(self.settings.get("send_seconds", 0)))
         return [Outcome(o.recipient_id, Status.QUEUED) for o in batch]
 
-    def poll(self, limit: int = 2000) -> int:
-        """Report every simulated SMS whose time has come, exactly once."""
+    def poll(self, sent: list[int] | None = None, limit: int = 2000) -> int:
+        """Report every simulated SMS whose time has come, exactly once.
+
+        ``sent``: the instance ids just sent, when the dispatcher polls right
+        after sending (delay 0); only those are looked at.
+        """
         changed = 0
         while True:
             with transaction.atomic():
-                due = list(
-                    SimulatedSms.objects.select_for_update(skip_locked=True)
-                    .filter(gateway=self.gateway, reported=False, report_at__lte=timezone.now())
-                    .order_by("report_at", "id")
-                    .values_list("id", "recipient_id", "number", "report_at")[:limit]
-                )
+                due = self._take_due(sent, limit)
                 if not due:
                     return changed
-                reports = [Report(rid, outcome_for(number), at) for _, rid, number, at in due]
+                reports = [Report(rid, outcome_for(number), at) for rid, number, at in due]
                 changed += len(apply_reports(reports))
-                mark_reported([row[0] for row in due])
+            if sent is not None and len(due) < limit:
+                return changed
+
+    def _take_due(self, sent: list[int] | None, limit: int) -> list[tuple]:
+        """Mark a batch of due rows reported and return (instance id, number, report time).
+
+        In the caller's transaction, with the reports applied: both happen or neither.
+        """
+        now = timezone.now()
+        if connection.vendor == "postgresql":
+            # By instance id when known (its unique index), else the unreported index.
+            which = (
+                "recipient_id = ANY(%(sent)s)" if sent is not None else "gateway_id = %(gateway)s"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""
+                    UPDATE gateways_simulatedsms s SET reported = true
+                     WHERE s.id IN (
+                        SELECT id FROM gateways_simulatedsms
+                         WHERE {which} AND NOT reported AND report_at <= %(now)s
+                         ORDER BY report_at, id LIMIT %(limit)s
+                           FOR UPDATE SKIP LOCKED)
+                    RETURNING s.recipient_id, s.number, s.report_at
+                    """,  # noqa: S608 - which is one of two constants
+                    {"gateway": self.gateway.pk, "now": now, "sent": sent, "limit": limit},
+                )
+                return cursor.fetchall()
+        rows = SimulatedSms.objects.filter(gateway=self.gateway, reported=False, report_at__lte=now)
+        if sent is not None:
+            rows = rows.filter(recipient_id__in=sent)
+        due = list(
+            rows.order_by("report_at", "id").values_list(
+                "id", "recipient_id", "number", "report_at"
+            )[:limit]
+        )
+        SimulatedSms.objects.filter(id__in=[row[0] for row in due]).update(reported=True)
+        return [row[1:] for row in due]

@@ -291,7 +291,7 @@ class SmscDriver(Driver):
         )
         return outcomes
 
-    def poll(self) -> int:
+    def poll(self, sent: list[int] | None = None) -> int:
         """One mass status request, if this gateway's minute has come; returns changes applied."""
         queued = delivery.queued_at_gateway(self.gateway.pk, POLL_LIMIT)
         if not queued:
