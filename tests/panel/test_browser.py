@@ -40,3 +40,33 @@ def test_login_dashboard_and_allowlist_flow(page, live_server, service):
     page.click("#ip-list button >> text=Remove")
     expect(page.locator("#ip-list")).to_have_count(0)
     assert not service.allowed_addresses.exists()
+
+
+def test_sent_message_page_and_simulated_incoming_sms(page, live_server, service, simulator):
+    from gateways import dispatch
+    from messaging import services
+    from messaging.models import IncomingMessage
+
+    request = services.SendRequest(recipients=["48600100123", "48600100000"], text="Dzień dobry")
+    message = services.submit(service.pk, request).message
+    dispatch.dispatch_batch()
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice")
+    page.click("button[type=submit] >> text=Sign in")
+    page.goto(f"{live_server.url}/services/{service.pk}/")
+    page.click("nav.tabs >> text=Sent messages")
+    page.click(f"a[href$='/messages/{message.pk}/']")
+    recipients = page.locator("#recipients")
+    expect(recipients).to_contain_text("48600100123")
+    expect(recipients).to_contain_text("DELIVERED")
+    expect(recipients).to_contain_text("REJECTED")
+
+    page.click("nav.tabs >> text=Received SMS")
+    page.click("text=Simulate an incoming SMS")
+    page.fill("#id_to_number", "48500100200")
+    page.fill("#id_text", "Zażółć gęślą jaźń")
+    page.click("button >> text=Receive")
+    expect(page.locator("main table")).to_contain_text("Zażółć gęślą jaźń")
+    assert IncomingMessage.objects.get(service=service).to_number == "48500100200"

@@ -91,6 +91,8 @@ class Command(BaseCommand):
             f"  API docs:     {url}docs/api/",
             f"  Try a send:   curl {url}sms_api/gateway/ -d username={demo['api_username']} "
             f"-d password={demo['api_password']} -d to_list=601345345 -d message=Test",
+            "  Gateway:      the simulator; numbers ending 000 are REJECTED, 999 EXPIRED,",
+            "                998 REMOTE_ERROR, others DELIVERED a second after sending",
             "",
         ]
         self.stdout.write("\n".join(lines))
