@@ -265,9 +265,10 @@ def incoming(request, service_id):
             )
             messages.success(request, _("Incoming SMS received (simulated)."))
             return redirect("incoming", service.pk)
-    page = Paginator(service.incoming.order_by("-received_at", "-id"), 50).get_page(
-        request.GET.get("page")
+    received = service.incoming.order_by("-received_at", "-id").prefetch_related(
+        "callbacks__attempt_log"
     )
+    page = Paginator(received, 50).get_page(request.GET.get("page"))
     return service_page(request, service, "incoming", "panel/incoming.html", page=page, form=form)
 
 

@@ -60,8 +60,17 @@ def test_customer_injects_an_incoming_sms_on_the_simulator(alice_client, service
     sms = IncomingMessage.objects.get(service=service)
     assert (sms.from_number, sms.to_number, sms.text) == ("48600100200", "biuro", "Zażółć")
     assert Callback.objects.get(incoming=sms).url == "https://example.com/in"
+    call = Callback.objects.get(incoming=sms)
+    CallbackAttempt.objects.create(
+        callback=call,
+        url=call.url,
+        http_status=200,
+        response_excerpt="NOPE",
+        error="answered 200, not OK",
+        at=timezone.now(),
+    )
     page = alice_client.get(f"/services/{service.pk}/incoming/").content.decode()
-    assert "Zażółć" in page
+    assert "Zażółć" in page and "answered 200, not OK" in page
 
 
 def test_no_injection_without_the_simulator_or_for_one_way(alice_client, service, make_service):
