@@ -71,6 +71,7 @@ def test_customer_injects_an_incoming_sms_on_the_simulator(alice_client, service
     )
     page = alice_client.get(f"/services/{service.pk}/incoming/").content.decode()
     assert "Zażółć" in page and "answered 200, not OK" in page
+    assert "incoming/&lt;SMS hash&gt;/" in page  # shown as text, not taken for a tag
 
 
 def test_no_injection_without_the_simulator_or_for_one_way(alice_client, service, make_service):
