@@ -51,8 +51,11 @@ def lock(service_id: int) -> Service:
     Loads what a send decides on (state, balance, credit limit, tariff) in the
     same query, so the hot path takes one round trip to lock and read.
     """
+    # NO KEY UPDATE: the balance is not a key, so rows that only reference the
+    # service (a callback, a message, taking KEY SHARE) do not wait for it, and
+    # a transaction holding such a reference cannot deadlock with a charge.
     return (
-        Service.objects.select_for_update(of=("self",))
+        Service.objects.select_for_update(of=("self",), no_key=True)
         .select_related("tariff")
         .only("state", "balance", "credit_limit", "tariff")
         .get(pk=service_id)

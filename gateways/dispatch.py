@@ -55,9 +55,9 @@ def dispatch_batch(limit: int | None = None, now=None) -> int:
         delivery.apply_reports([Report(rid, Status.REMOTE_ERROR) for rid in unroutable])
     if no_gateway:
         logger.warning("no enabled gateway serves %d due recipients; retrying", len(no_gateway))
-        delivery.release_claims(no_gateway, timezone.now() + timedelta(seconds=60))
+        delivery.release_claims(no_gateway, claimed[0].until, retry_in(60))
     for gateway, items in plan.items():
-        send(gateway, items)
+        send(gateway, items, claimed[0].until)
     return count
 
 
@@ -104,18 +104,35 @@ def route(claimed: list[Claimed]):
     return plan, unroutable, no_gateway
 
 
-def send(gateway: Gateway, items: list[Outgoing]) -> None:
+def retry_in(seconds: float):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def send(gateway: Gateway, items: list[Outgoing], until) -> None:
+    """Hand ``items`` to one gateway under a claim renewed for it.
+
+    A batch may go to several gateways one after another; each gets a full
+    lease from the moment it starts (drivers stop within half of it), and
+    only recipients this worker still owns go out.
+    """
+    renewed = timezone.now() + lease()
+    owned = set(delivery.renew_claims([i.recipient_id for i in items], until, renewed))
+    items = [item for item in items if item.recipient_id in owned]
+    if not items:
+        return
     driver = driver_for(gateway)
     ids = [item.recipient_id for item in items]
     try:
         outcomes = driver.send(items)
     except GatewayUnavailable as exc:
         logger.warning("gateway %s unavailable (%s); %d recipients wait", gateway, exc, len(ids))
-        delivery.release_claims(ids, timezone.now() + timedelta(seconds=30))
+        delivery.release_claims(ids, renewed, retry_in(30))
         return
     except Exception:
+        # Unknown how far it got: keep a short claim, so that they come back as
+        # possibly sent (reclaimed) and cannot be cancelled and refunded meanwhile.
         logger.exception("gateway %s failed; %d recipients wait", gateway, len(ids))
-        delivery.release_claims(ids, timezone.now() + timedelta(seconds=30))
+        delivery.renew_claims(ids, renewed, retry_in(30))
         return
     # Record every acceptance before anything can report on it.
     delivery.mark_queued(
@@ -132,7 +149,8 @@ def send(gateway: Gateway, items: list[Outgoing]) -> None:
     answered = {o.recipient_id for o in outcomes}
     unanswered = [rid for rid in ids if rid not in answered]
     if unanswered:
-        delivery.release_claims(unanswered, timezone.now() + timedelta(seconds=30))
+        # The driver stopped part-way: the one it stopped at may have gone out.
+        delivery.renew_claims(unanswered, renewed, retry_in(30))
     follow_up(gateway, driver, [o.recipient_id for o in outcomes if o.status == Status.QUEUED])
 
 

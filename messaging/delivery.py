@@ -54,9 +54,11 @@ class Claimed:
     route: str
     flash: bool
     parts: int
-    # Claimed before, and that claim lapsed or was given back: a gateway may
-    # already have it (a worker died after sending). Drivers check first.
+    # Claimed before, and that claim lapsed: a gateway may already have it (a
+    # worker died after sending). Drivers whose gateway cannot deduplicate check first.
     reclaimed: bool = False
+    # The claim's end: also its fencing token (renew_claims, release_claims).
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM, params)
             rows = cursor.fetchall()
-        return sorted((Claimed(*row) for row in rows), key=lambda c: c.recipient_id)
+        claimed = (Claimed(*row, until=params["until"]) for row in rows)
+        return sorted(claimed, key=lambda c: c.recipient_id)
     with transaction.atomic():
         rows = list(
             Recipient.objects.filter(status=Status.PENDING, send_at__lte=now)
@@ -127,14 +130,41 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
             Recipient.objects.filter(id__in=[row[0] for row in rows]).update(
                 claimed_until=now + lease
             )
-    return [Claimed(*row[:-1], reclaimed=row[-1] is not None) for row in rows]
+    return [Claimed(*row[:-1], reclaimed=row[-1] is not None, until=now + lease) for row in rows]
 
 
-def release_claims(recipient_ids: Sequence[int], retry_at: datetime | None = None) -> None:
-    """Give claimed recipients back (a gateway was down): due again at ``retry_at``."""
-    Recipient.objects.filter(id__in=list(recipient_ids), status=Status.PENDING).update(
-        claimed_until=retry_at
-    )
+def renew_claims(recipient_ids: Sequence[int], until: datetime, new_until: datetime) -> list[int]:
+    """Extend this worker's claim on recipients it still owns; returns those ids.
+
+    ``until`` is the claim's end as this worker set it: a recipient whose
+    claim lapsed and was taken by another worker has another value, is not
+    renewed, and must not be sent from here.
+    """
+    ids = list(recipient_ids)
+    with transaction.atomic():
+        owned = list(
+            Recipient.objects.filter(id__in=ids, status=Status.PENDING, claimed_until=until)
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
+        Recipient.objects.filter(id__in=owned).update(claimed_until=new_until)
+    return owned
+
+
+def release_claims(
+    recipient_ids: Sequence[int], until: datetime, retry_at: datetime | None = None
+) -> None:
+    """Give back recipients this worker did not send (no gateway, gateway down).
+
+    The claim is cleared, so they can be cancelled again at once; a retry
+    time moves their dispatch time instead of holding a claim.
+    """
+    fields = {"claimed_until": None}
+    if retry_at is not None:
+        fields["send_at"] = retry_at
+    Recipient.objects.filter(
+        id__in=list(recipient_ids), status=Status.PENDING, claimed_until=until
+    ).update(**fields)
 
 
 def next_scheduled(after: datetime, before: datetime) -> datetime | None:
@@ -272,16 +302,19 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
     nothing (a repeated or late report is harmless).
     """
     now = now or timezone.now()
+    reports = [r for r in reports if r.status in Status.values]
+    if not reports:
+        return []
+    refunding = any(r.status in REFUNDED_STATUSES for r in reports)
     with transaction.atomic():
-        whole = _combine_parts([r for r in reports if r.status in Status.values], now)
-        if not whole:
-            return []
-        refunding = any(r.status in REFUNDED_STATUSES for r in whole.values())
         if refunding:
             # Service rows first, in id order, as every balance change takes them:
             # a cancel holding a service lock never waits on us holding its rows.
-            service_ids = _services_of(list(whole))
+            service_ids = _services_of(sorted({r.recipient_id for r in reports}))
             locked = {sid: ledger.lock(sid) for sid in service_ids}
+        whole = _combine_parts(reports, now)
+        if not whole:
+            return []
         changes = _update_statuses(whole, now)
         if not changes:
             return []
@@ -301,8 +334,9 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
 def cancel_pending(message: Message, now=None) -> list[Change]:
     """Every recipient of ``message`` not yet handed to a gateway → CANCELLED, refunded once.
 
-    A recipient a worker has claimed is being handed over right now and is
-    not touched; once its claim lapses unused it can be cancelled again.
+    A recipient under a worker's claim is being handed over right now and is
+    not touched. Nor is one whose claim lapsed (its worker died): the gateway
+    may have it, so a dispatcher settles it first (sends it, or finds it sent).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -310,7 +344,7 @@ def cancel_pending(message: Message, now=None) -> list[Change]:
         rows = list(
             Recipient.objects.select_for_update()
             .filter(message=message, status__in=[Status.PENDING, Status.ON_HOLD])
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(claimed_until__isnull=True)
             .values_list("id", flat=True)
         )
         if not rows:

@@ -80,13 +80,42 @@ def test_cancelled_before_dispatch_is_never_sent(api_service, simulator):
     assert not SimulatedSms.objects.exists()
 
 
-def test_a_claimed_recipient_cannot_be_cancelled_until_its_claim_lapses(api_service, simulator):
+def test_a_claimed_recipient_cannot_be_cancelled(api_service, simulator):
     message = send(api_service, numbers=["48600100123"])
     claimed = delivery.claim_due(10, timedelta(seconds=60))
     assert [c.recipient_id for c in claimed] == [message.recipients.get().pk]
     assert services.cancel(api_service.pk, message.pk) == 0
-    later = timezone.now() + timedelta(seconds=61)
-    assert len(delivery.cancel_pending(message, now=later)) == 1
+    # Given back unsent (say, the gateway was down): cancellable again.
+    delivery.release_claims([claimed[0].recipient_id], claimed[0].until)
+    assert services.cancel(api_service.pk, message.pk) == 1
+
+
+def test_a_lapsed_claim_is_settled_by_a_dispatcher_not_cancelled(api_service, simulator):
+    """Its worker died, perhaps after the gateway took it: cancelling would refund a sent SMS."""
+    message = send(api_service, numbers=["48600100123"])
+    lease = timedelta(seconds=60)
+    first = delivery.claim_due(10, lease)
+    dispatch.driver_for(simulator).send(
+        [dispatch.Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in first]
+    )
+    later = timezone.now() + lease + timedelta(seconds=1)
+    assert delivery.cancel_pending(message, now=later) == []
+    assert dispatch.dispatch_batch(now=later) == 1
+    recipient = message.recipients.get()
+    assert (recipient.status, recipient.refunded) == (Status.DELIVERED, False)
+
+
+def test_a_worker_whose_claim_was_taken_over_sends_nothing(api_service, simulator):
+    message = send(api_service, numbers=["48600100123"])
+    lease = timedelta(seconds=60)
+    stale = delivery.claim_due(10, lease)
+    later = timezone.now() + lease + timedelta(seconds=1)
+    fresh = delivery.claim_due(10, lease, now=later)  # another worker, after the lapse
+    assert [c.recipient_id for c in fresh] == [c.recipient_id for c in stale]
+    items = [dispatch.Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in stale]
+    dispatch.send(simulator, items, stale[0].until)  # the first worker wakes up
+    assert not SimulatedSms.objects.exists()
+    assert message.recipients.get().claimed_until == fresh[0].until
 
 
 def test_a_dead_workers_claim_is_claimed_again_and_not_sent_twice(api_service, simulator):
@@ -129,7 +158,9 @@ def test_without_a_gateway_recipients_wait(api_service):
     assert dispatch.dispatch_batch() == 1
     recipient = message.recipients.get()
     assert recipient.status == Status.PENDING
-    assert recipient.claimed_until > timezone.now()
+    assert recipient.claimed_until is None  # cancellable while it waits
+    assert recipient.send_at > timezone.now()  # tried again in a minute
+    assert services.cancel(api_service.pk, message.pk) == 1
 
 
 def test_a_multipart_recipient_is_delivered_when_every_part_is(api_service):

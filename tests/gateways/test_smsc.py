@@ -168,7 +168,8 @@ def test_upstream_down_leaves_recipients_pending_for_a_retry(api_service, db):
     assert dispatch.dispatch_batch() == 3
     for recipient in message.recipients.all():
         assert recipient.status == Status.PENDING
-        assert recipient.claimed_until > timezone.now()
+        assert recipient.claimed_until is None  # released: nothing went out
+        assert recipient.send_at > timezone.now()  # due again later
     with pytest.raises(GatewayUnavailable):
         driver_for(gateway).send([Outgoing(1, "48600100001", "Test", "", False, 1)])
 
@@ -181,7 +182,8 @@ def test_an_account_error_before_any_send_makes_the_gateway_unavailable(
     dispatch.dispatch_batch()
     assert set(statuses(message).values()) == {Status.PENDING}
     assert len(upstream.to("/sys/send.php")) == 1  # stopped at the first refusal
-    assert all(r.claimed_until > timezone.now() for r in message.recipients.all())
+    assert all(r.claimed_until is None for r in message.recipients.all())
+    assert all(r.send_at > timezone.now() for r in message.recipients.all())
 
 
 def test_an_account_error_mid_batch_keeps_what_was_sent(api_service, smsc, upstream):
