@@ -141,6 +141,14 @@ def renew_claims(recipient_ids: Sequence[int], until: datetime, new_until: datet
     renewed, and must not be sent from here.
     """
     ids = list(recipient_ids)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE messaging_recipient SET claimed_until = %s"
+                " WHERE id = ANY(%s) AND status = 'PENDING' AND claimed_until = %s RETURNING id",
+                [new_until, ids, until],
+            )
+            return [row[0] for row in cursor.fetchall()]
     with transaction.atomic():
         owned = list(
             Recipient.objects.filter(id__in=ids, status=Status.PENDING, claimed_until=until)
