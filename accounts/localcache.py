@@ -45,8 +45,8 @@ class LocalCache:
 _all: list[LocalCache] = []
 
 
-def local_cache(seconds: float) -> LocalCache:
-    made = LocalCache(seconds)
+def local_cache(seconds: float, max_entries: int = 10_000) -> LocalCache:
+    made = LocalCache(seconds, max_entries)
     _all.append(made)
     return made
 

@@ -8,6 +8,8 @@ own words (the API's wire names live in ``messaging.api.errors``).
 
 import calendar
 import io
+import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.localcache import local_cache
 from accounts.models import (
     EXPRESS_MULTIPLIER,
     LedgerKind,
@@ -42,6 +45,8 @@ from .models import (
     Status,
 )
 from .statuslist import StatusList
+
+logger = logging.getLogger(__name__)
 
 SCHEDULE_MONTHS = 3  # seed 001 §4d: up to three months ahead
 COPY_THRESHOLD = 500  # recipients above this go in with COPY on PostgreSQL
@@ -489,11 +494,27 @@ def cached_recipient_statuses(message: Message) -> StatusList:
     if message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
         return recipient_statuses(message.pk)
     key = f"progress:{message.pk}:{message.status_version}"
+    found, compact = _progress_local.get(key)
+    if found:
+        return StatusList(compact)
     compact = cache.get(key)
     if compact is None:
         compact = recipient_statuses(message.pk).compact
-        cache.set(key, compact, settings.PROGRESS_CACHE_SECONDS)
+        # Megabytes to the shared cache: not while the client waits for its answer.
+        threading.Thread(target=_share_progress, args=(key, compact), daemon=True).start()
+    _progress_local.set(key, compact)
     return StatusList(compact)
+
+
+# The last few large lists this process served (a few MB each at most).
+_progress_local = local_cache(settings.PROGRESS_CACHE_SECONDS, max_entries=8)
+
+
+def _share_progress(key: str, compact: str) -> None:
+    try:
+        cache.set(key, compact, settings.PROGRESS_CACHE_SECONDS)
+    except Exception:  # a cache that is down only costs the next reader a query
+        logger.warning("could not store %s in the cache", key, exc_info=True)
 
 
 def recipient_statuses(message_id: int) -> StatusList:
