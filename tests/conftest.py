@@ -38,13 +38,23 @@ def admin_client(admin_user):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_local_caches():
-    # Each test starts with empty per-process caches, as a new process would.
-    from accounts.localcache import clear_all
+def _fresh_caches():
+    # Each test starts with empty caches, the shared one and the per-process
+    # ones (credentials, throttles, content rules), as a new process on a new
+    # cache would: nothing one test cached reaches the next.
+    from django.core.cache import cache
 
-    clear_all()
+    from accounts.localcache import clear_all
+    from messaging import content
+
+    def clear():
+        cache.clear()
+        clear_all()
+        content.forget_policy()
+
+    clear()
     yield
-    clear_all()
+    clear()
 
 
 @pytest.fixture(autouse=True)

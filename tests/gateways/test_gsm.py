@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import LedgerEntry, LedgerKind, Route
@@ -32,13 +31,6 @@ pytestmark = pytest.mark.django_db
 
 NUMBER = "48600100123"
 POLISH = "Zażółć gęślą jaźń €"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -20,7 +19,6 @@ from accounts.models import (
     ServiceKind,
     ServiceState,
 )
-from messaging import content
 from messaging.api.errors import WIRE_ERRORS
 from messaging.models import ContentRule, IncomingMessage, Message, RuleKind
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
@@ -29,15 +27,6 @@ pytestmark = pytest.mark.django_db
 
 TEXT = "How is are you?"
 NUMBER = "888222444"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    content.forget_policy()
-    yield
-    cache.clear()
-    content.forget_policy()
 
 
 def send(api, **fields):

@@ -6,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from messaging.models import Message, Recipient, Status
@@ -16,13 +15,6 @@ pytestmark = pytest.mark.django_db
 
 CREDENTIALS = {"username": SEED_USERNAME, "password": SEED_PASSWORD}
 INCOMING = {"from_number": "48111222333", "to_number": "48444555666", "sms_message": "Hi"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def later() -> str:

@@ -4,20 +4,12 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import AllowedAddress
 from messaging.models import IncomingMessage
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

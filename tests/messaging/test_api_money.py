@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -17,13 +16,6 @@ from messaging.models import Message, Recipient, Status
 
 PRICE = Decimal("0.07")  # standard route, one part
 TWO_NUMBERS = "48505666333,48888222444"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def later() -> str:

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import AllowedAddress, Service
@@ -14,13 +13,6 @@ from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 pytestmark = pytest.mark.django_db
 
 SEND = {"to_list": "888222444", "message": "How is are you?"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def call(client, path="gateway/", username=SEED_USERNAME, password=SEED_PASSWORD, **fields):
