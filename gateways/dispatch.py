@@ -189,14 +189,18 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
     return total
 
 
+def poll_gateway(gateway: Gateway, sent: list[int] | None = None) -> int:
+    """Apply what one gateway reports now; a gateway that is down is tried at the next tick."""
+    try:
+        return driver_for(gateway).poll(sent)
+    except GatewayUnavailable as exc:
+        logger.warning("polling %s failed: %s; the tick tries again", gateway, exc)
+        return 0
+
+
 def poll_gateways() -> int:
-    changed = 0
-    for gateway in Gateway.objects.filter(enabled=True):
-        driver = driver_for(gateway)
-        if driver.poll_after is None:
-            continue
-        try:
-            changed += driver.poll()
-        except GatewayUnavailable as exc:
-            logger.warning("polling %s failed: %s", gateway, exc)
-    return changed
+    return sum(
+        poll_gateway(gateway)
+        for gateway in Gateway.objects.filter(enabled=True)
+        if driver_for(gateway).poll_after is not None
+    )

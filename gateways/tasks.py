@@ -1,6 +1,5 @@
 """django-q2 tasks: thin wrappers around gateways.dispatch and messaging's functions."""
 
-import logging
 import time
 from datetime import timedelta
 
@@ -11,10 +10,7 @@ from messaging import delivery
 from messaging.tasks import deliver_callbacks
 
 from . import dispatch as dispatcher
-from .drivers import GatewayUnavailable, driver_for
 from .models import Gateway
-
-logger = logging.getLogger(__name__)
 
 TICK_BUDGET = 55.0  # the tick runs every minute
 
@@ -29,13 +25,7 @@ def poll(gateway_id: int, not_before: float | None = None) -> int:
     if not_before:
         time.sleep(max(0.0, min(not_before - time.time(), dispatcher.POLL_TASK_MAX_DELAY)))
     gateway = Gateway.objects.filter(pk=gateway_id, enabled=True).first()
-    if gateway is None:
-        return 0
-    try:
-        return driver_for(gateway).poll()
-    except GatewayUnavailable as exc:
-        logger.warning("polling %s failed: %s; the tick tries again", gateway, exc)
-        return 0
+    return dispatcher.poll_gateway(gateway) if gateway else 0
 
 
 def tick() -> dict:

@@ -104,11 +104,8 @@ class InvalidUserFlag(SendError):
     field = "user_flag"
 
 
-class InsufficientFunds(SendError):
-    def __init__(self, needed: Decimal, available: Decimal):
-        super().__init__(f"needs {needed} PLN, {available} PLN available")
-        self.needed = needed
-        self.available = available
+class InsufficientFunds(ledger.InsufficientFunds, SendError):
+    """The ledger's refusal, as a refusal of the send (``needed``, ``available``)."""
 
 
 class ServiceRefused(SendError):

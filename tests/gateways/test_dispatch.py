@@ -250,3 +250,16 @@ def test_a_computed_list_is_shared_with_other_processes(
         ("48600100123", Status.PENDING),
         ("48600100124", Status.PENDING),
     ]
+
+
+def test_a_report_that_lands_before_the_acceptance_is_recorded_wins(api_service, simulator):
+    """SPEC §7: a fast device may report before we record that it took the SMS."""
+    message = send(api_service, numbers=["48600100000"])
+    claimed = delivery.claim_due(10, timedelta(seconds=60))
+    rid = claimed[0].recipient_id
+    assert [c.status for c in delivery.apply_reports([Report(rid, Status.REJECTED)])] == [
+        Status.REJECTED
+    ]
+    assert delivery.mark_queued(simulator.pk, [(rid, "")]) == 0
+    recipient = message.recipients.get()
+    assert (recipient.status, recipient.refunded) == (Status.REJECTED, True)
