@@ -35,10 +35,9 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
+from messaging import bench_workers as workers
 from messaging import services
 from messaging.models import Recipient
-
-from . import bench_workers as workers
 
 BENCH_USER = "bench"
 BENCH_CACHE_URL = "redis://127.0.0.1:6379/15"
