@@ -7,8 +7,9 @@ final states. Each function here runs in one transaction that also:
   once (the UPDATE that moves it sets ``refunded`` and matches only rows not
   yet final, so a repeated report finds nothing to refund);
 - queues the delivery-report callbacks for the records it changed
-  (messaging.callbacks), so a committed change is never left unreported;
-- bumps the messages' ``status_version`` (getProgress caches by it).
+  (messaging.callbacks), so a committed change is never left unreported.
+On PostgreSQL a trigger stamps each changed row with its transaction's id,
+which getProgress reads (messaging.progress); nothing here has to remember.
 """
 
 import uuid
@@ -194,7 +195,6 @@ UPDATE messaging_recipient r
        gateway_ref = acc.ref, claimed_until = NULL
   FROM unnest(%(ids)s::bigint[], %(refs)s::varchar[]) AS acc(id, ref)
  WHERE r.id = acc.id AND r.status = 'PENDING'
-RETURNING r.message_id
 """
 
 
@@ -217,18 +217,14 @@ def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) 
         }
         with connection.cursor() as cursor:
             cursor.execute(_MARK_QUEUED, params)
-            message_ids = [row[0] for row in cursor.fetchall()]
-        _bump_versions(message_ids)
-        return len(message_ids)
+            return cursor.rowcount
     by_ref = defaultdict(list)
     for recipient_id, ref in accepted:
         by_ref[ref or ""].append(recipient_id)
     changed = 0
     with transaction.atomic():
-        message_ids = set()
         for ref, ids in by_ref.items():
             rows = Recipient.objects.filter(id__in=ids, status=Status.PENDING)
-            message_ids.update(rows.values_list("message_id", flat=True).distinct())
             changed += rows.update(
                 status=Status.QUEUED,
                 status_at=now,
@@ -236,19 +232,14 @@ def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) 
                 gateway_ref=ref,
                 claimed_until=None,
             )
-        _bump_versions(message_ids)
     return changed
 
 
 def hold(recipient_ids: Sequence[int], now=None) -> int:
     """PENDING → ON_HOLD: the service may not send now (no funds, blocked); kept, not lost."""
     now = now or timezone.now()
-    with transaction.atomic():
-        rows = Recipient.objects.filter(id__in=list(recipient_ids), status=Status.PENDING)
-        message_ids = set(rows.values_list("message_id", flat=True).distinct())
-        count = rows.update(status=Status.ON_HOLD, status_at=now, claimed_until=None)
-        _bump_versions(message_ids)
-    return count
+    rows = Recipient.objects.filter(id__in=list(recipient_ids), status=Status.PENDING)
+    return rows.update(status=Status.ON_HOLD, status_at=now, claimed_until=None)
 
 
 def services_on_hold(service_ids: Iterable[int]) -> set[int]:
@@ -271,12 +262,9 @@ def release_held(now=None) -> int:
     ready = [mid for mid, sid in services.items() if sid not in blocked]
     if not ready:
         return 0
-    with transaction.atomic():
-        count = Recipient.objects.filter(message_id__in=ready, status=Status.ON_HOLD).update(
-            status=Status.PENDING, status_at=now, claimed_until=None
-        )
-        _bump_versions(ready)
-    return count
+    return Recipient.objects.filter(message_id__in=ready, status=Status.ON_HOLD).update(
+        status=Status.PENDING, status_at=now, claimed_until=None
+    )
 
 
 def expire_queued(older_than: timedelta, now=None) -> list[Change]:
@@ -334,7 +322,6 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
         }
         if refunding:
             _refund(changes, messages, locked)
-        _bump_versions(messages)
         callbacks.queue_reports(changes, messages)
     return changes
 
@@ -367,7 +354,6 @@ def cancel_pending(message: Message, now=None) -> list[Change]:
             .values_list("id", "number")
         ]
         _refund(changes, {message.pk: message}, {service.pk: service})
-        _bump_versions([message.pk])
         callbacks.queue_reports(changes, {message.pk: message})
     return changes
 
@@ -501,29 +487,3 @@ def _refund_note(ids: list[int], changes: Sequence[Change]) -> str:
     shown = ", ".join(str(m) for m in message_ids[:10])
     more = "…" if len(message_ids) > 10 else ""
     return f"{len(ids)} recipient(s) not delivered or cancelled; messages {shown}{more}"
-
-
-def _bump_versions(message_ids: Iterable[int]) -> None:
-    """Bump the messages' status versions once the change is committed.
-
-    After the commit, not in it: the transaction does not hold the message
-    rows (busy rows: every batch of a large message touches the same one). A
-    reader that cached the list in between stored it under the old version,
-    which nobody asks for once the bump lands; a bump lost to a crash leaves a
-    cached list stale for PROGRESS_CACHE_SECONDS at most.
-    """
-    ids = sorted(set(message_ids))
-    if ids:
-        transaction.on_commit(lambda: _bump_now(ids))
-
-
-def _bump_now(ids: list[int]) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE messaging_message SET status_version = status_version + 1"
-                " WHERE id = ANY(%s)",
-                [ids],
-            )
-        return
-    Message.objects.filter(id__in=ids).update(status_version=F("status_version") + 1)

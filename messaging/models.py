@@ -74,9 +74,6 @@ class Message(models.Model):
     recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
     price = models.DecimalField(_("price charged (PLN)"), **MONEY)
     created_at = models.DateTimeField(_("accepted"), default=timezone.now)
-    # Bumped by every change of a recipient's status (messaging.delivery), so a
-    # getProgress answer can be cached until something changes.
-    status_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("message")
@@ -126,6 +123,10 @@ class Recipient(models.Model):
     gateway_ref = models.CharField(_("gateway's id"), max_length=64, blank=True, db_default="")
     # Bit n set: part n+1 reported delivered (multi-part reports).
     delivered_parts = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # On PostgreSQL, the id (xid8) of the transaction that last changed the
+    # status, stamped by a trigger (migration 0004), so getProgress can ask
+    # for just what changed since the list it cached (messaging.progress).
+    changed_xid = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("recipient")
@@ -149,6 +150,12 @@ class Recipient(models.Model):
             # Released when the service may send again.
             models.Index(
                 fields=["message"], name="recipient_on_hold", condition=models.Q(status="ON_HOLD")
+            ),
+            # getProgress: a message's recipients changed since a cached list.
+            models.Index(
+                fields=["message", "changed_xid"],
+                name="recipient_changed",
+                condition=models.Q(changed_xid__isnull=False),
             ),
         ]
 

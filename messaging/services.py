@@ -9,21 +9,18 @@ own words (the API's wire names live in ``messaging.api.errors``).
 import calendar
 import io
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.localcache import local_cache
 from accounts.models import (
     EXPRESS_MULTIPLIER,
     LedgerKind,
@@ -36,15 +33,14 @@ from gateways.models import GatewayPort
 
 from . import callbacks, content, delivery, gsm7, numbers, queue
 from .models import (
-    FAILURE_STATUSES,
-    SUCCESS_STATUSES,
     IncomingMessage,
     Message,
     Recipient,
     Source,
     Status,
 )
-from .statuslist import StatusList
+from .progress import Progress, keep_accepted
+from .progress import of as progress_of
 
 logger = logging.getLogger(__name__)
 
@@ -344,10 +340,10 @@ WITH price AS (
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
         flash, express, forced, send_at, notify_url, user_flag, recipient_count,
-        recipient_price, price, created_at, status_version)
+        recipient_price, price, created_at)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
         %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s, 0
+        %(count)s, charged.recipient, charged.total, %(now)s
       FROM charged
     RETURNING id
 ), entry AS (
@@ -411,6 +407,7 @@ def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -
 def _insert_recipients(message: Message, found: Sequence[str]) -> None:
     if connection.vendor == "postgresql" and len(found) > COPY_THRESHOLD:
         _copy_recipients(message, found)
+        keep_accepted(message.pk, found)
         return
     Recipient.objects.bulk_create(
         [
@@ -450,14 +447,6 @@ def _copy_recipients(message: Message, found: Sequence[str]) -> None:
 # -- after acceptance -------------------------------------------------------------------
 
 
-@dataclass
-class Progress:
-    message: Message
-    recipients: StatusList  # in instance order
-    success_count: int
-    failure_count: int
-
-
 def find_message(service_id: int, message_id) -> Message:
     """The service's own message, or MessageNotFound (also for another customer's)."""
     try:
@@ -471,71 +460,9 @@ def find_message(service_id: int, message_id) -> Message:
 
 
 def progress(service_id: int, message_id) -> Progress:
+    """The service's own message with its recipients' statuses (getProgress)."""
     message = find_message(service_id, message_id)
-    recipients = cached_recipient_statuses(message)
-    return Progress(
-        message,
-        recipients,
-        success_count=recipients.count(SUCCESS_STATUSES),
-        failure_count=recipients.count(FAILURE_STATUSES),
-    )
-
-
-def cached_recipient_statuses(message: Message) -> StatusList:
-    """``recipient_statuses``, kept until a status of the message changes.
-
-    Every status change bumps ``Message.status_version`` in its transaction
-    (messaging.delivery), and the key holds the version read before the
-    recipients: a stale list can never be served under a newer version.
-    """
-    if message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
-        return recipient_statuses(message.pk)
-    key = f"progress:{message.pk}:{message.status_version}"
-    found, compact = _progress_local.get(key)
-    if found:
-        return StatusList(compact)
-    compact = cache.get(key)
-    if compact is None:
-        compact = recipient_statuses(message.pk).compact
-        # Megabytes to the shared cache: not while the client waits for its answer.
-        threading.Thread(target=_share_progress, args=(key, compact), daemon=True).start()
-    _progress_local.set(key, compact)
-    return StatusList(compact)
-
-
-# The last few large lists this process served (a few MB each at most).
-_progress_local = local_cache(settings.PROGRESS_CACHE_SECONDS, max_entries=8)
-
-
-def _share_progress(key: str, compact: str) -> None:
-    try:
-        cache.set(key, compact, settings.PROGRESS_CACHE_SECONDS)
-    except Exception:  # a cache that is down only costs the next reader a query
-        logger.warning("could not store %s in the cache", key, exc_info=True)
-
-
-def recipient_statuses(message_id: int) -> StatusList:
-    """Numbers and statuses of a message in instance order, as one compact string.
-
-    On PostgreSQL the database builds the string: the subquery walks the
-    (message, id) index in order and string_agg keeps that order, which costs
-    a fraction of fetching 100,000 rows.
-    """
-    if connection.vendor != "postgresql":
-        rows = Recipient.objects.filter(message_id=message_id).order_by("id")
-        return StatusList.from_pairs(rows.values_list("number", "status"))
-    table = Recipient._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A parallel plan could interleave the ordered rows; one process keeps them.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute(
-            "SELECT string_agg(pair, ',') FROM ("  # noqa: S608
-            f"  SELECT number || ' ' || status AS pair FROM {table}"
-            "   WHERE message_id = %s ORDER BY id"
-            ") AS ordered",
-            [message_id],
-        )
-        return StatusList(cursor.fetchone()[0] or "")
+    return progress_of(message)
 
 
 def cancel(service_id: int, message_id) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 class StatusList:
     def __init__(self, compact: str):
         self.compact = compact
+        self._json: str | None = None
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "StatusList":
@@ -38,6 +39,12 @@ class StatusList:
         return sum(text.count(f" {status},") for status in statuses)
 
     def to_json(self) -> str:
+        # Kept: a list getProgress keeps for a large message is served many times.
+        if self._json is None:
+            self._json = self._render_json()
+        return self._json
+
+    def _render_json(self) -> str:
         if not self.compact:
             return "[]"
         # Commas first: the text put in for them has no spaces, the reverse is not true.

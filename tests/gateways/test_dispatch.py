@@ -1,6 +1,5 @@
 """The dispatcher and the report writer, called directly (no worker process)."""
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -201,19 +200,12 @@ def test_no_callbacks_without_a_url(api_service, simulator):
 
 
 @pytest.mark.postgres
-def test_progress_is_cached_until_a_status_change_is_committed(
-    api_service, simulator, settings, django_capture_on_commit_callbacks
-):
+def test_progress_shows_a_change_as_soon_as_it_is_committed(api_service, simulator, settings):
     settings.PROGRESS_CACHE_MIN_RECIPIENTS = 1
     message = send(api_service, numbers=["48600100123"])
     pending = [("48600100123", Status.PENDING)]
     assert services.progress(api_service.pk, message.pk).recipients.pairs() == pending
-    with django_capture_on_commit_callbacks(execute=False) as bumps:
-        dispatch.dispatch_batch()
-    # Until the version is bumped (after the commit) the cached list is served.
-    assert services.progress(api_service.pk, message.pk).recipients.pairs() == pending
-    for bump in bumps:
-        bump()
+    dispatch.dispatch_batch()
     assert services.progress(api_service.pk, message.pk).recipients.pairs() == [
         ("48600100123", Status.DELIVERED)
     ]
@@ -227,29 +219,6 @@ def test_hold_when_the_balance_is_beyond_credit(api_service, simulator):
     ledger.adjust(api_service.pk, -Decimal("500"), note="price correction")
     dispatch.dispatch_batch()
     assert statuses(message) == {"48600100123": Status.ON_HOLD}
-
-
-def test_a_computed_list_is_shared_with_other_processes(
-    api_service, simulator, settings, django_assert_num_queries
-):
-    from django.core.cache import cache
-
-    from accounts.localcache import clear_all
-
-    settings.PROGRESS_CACHE_MIN_RECIPIENTS = 1
-    message = send(api_service, numbers=["48600100123", "48600100124"])
-    key = f"progress:{message.pk}:{message.status_version}"
-    services.progress(api_service.pk, message.pk)
-    deadline = time.monotonic() + 5
-    while cache.get(key) is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # stored by a thread, after the answer
-    clear_all()  # as another process would start: only the shared cache has it
-    with django_assert_num_queries(1):  # the message itself; not its recipients
-        progress = services.progress(api_service.pk, message.pk)
-    assert progress.recipients.pairs() == [
-        ("48600100123", Status.PENDING),
-        ("48600100124", Status.PENDING),
-    ]
 
 
 def test_a_report_that_lands_before_the_acceptance_is_recorded_wins(api_service, simulator):

@@ -1,0 +1,279 @@
+"""getProgress: a message's recipients and their statuses, in instance order.
+
+A small message is read whole on every call (about a millisecond). A large
+one is not: 100,000 recipients cost some 20 ms of database work and 2.3 MB
+to carry. Numbers and their order never change after acceptance, only
+statuses do, and on PostgreSQL a trigger stamps each row whose status
+changes with the id of the transaction that changed it (``changed_xid``,
+migration 0004). So the list is kept (in the process, and shared through the
+cache for the other processes) together with the snapshot it was read in,
+and each call asks only for the rows whose change that snapshot could not
+see: committed after it, or still in progress when it was taken. Those are
+patched in. A call costs what changed, not what the message holds, and the
+answer is as fresh as a full read: nothing waits for a cache to expire.
+
+On other databases (SQLite, the demo) every call reads the whole list.
+"""
+
+import logging
+import sys
+import threading
+import time
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from accounts.localcache import local_cache
+
+from .models import FAILURE_STATUSES, SUCCESS_STATUSES, Message, Recipient, Status
+from .statuslist import StatusList
+
+logger = logging.getLogger(__name__)
+
+# A process shares its patched list at most this often; another process that
+# starts from an older shared copy patches in what it lacks.
+SHARE_INTERVAL = 5.0
+# Past this many changes, or a tenth of the list if more, reading the list
+# whole costs less than patching it.
+PATCH_AT_MOST = 1000
+
+
+@dataclass
+class Progress:
+    message: Message
+    recipients: StatusList  # in instance order
+    success_count: int
+    failure_count: int
+
+
+def of(message: Message) -> Progress:
+    if (
+        connection.vendor != "postgresql"
+        or message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS
+    ):
+        statuses = recipient_statuses(message.pk)
+        counts = {status: statuses.count([status]) for status in Status.values}
+    else:
+        kept = _kept_list(message.pk)
+        statuses, counts = kept.statuses, kept.counts
+    return Progress(
+        message,
+        statuses,
+        success_count=sum(counts.get(s, 0) for s in SUCCESS_STATUSES),
+        failure_count=sum(counts.get(s, 0) for s in FAILURE_STATUSES),
+    )
+
+
+def recipient_statuses(message_id: int) -> StatusList:
+    """Numbers and statuses of a message in instance order, read whole."""
+    if connection.vendor != "postgresql":
+        rows = Recipient.objects.filter(message_id=message_id).order_by("id")
+        return StatusList.from_pairs(rows.values_list("number", "status"))
+    return _read_whole(message_id).statuses
+
+
+class KeptList:
+    """A message's list as of a PostgreSQL snapshot, and how to find each recipient in it.
+
+    Immutable: ``patched`` makes a new one, so threads of one process can
+    share it.
+    """
+
+    def __init__(
+        self,
+        compact: str,
+        snapshot: str,
+        first_id: int,
+        ids: array | None = None,
+        counts: dict[str, int] | None = None,
+        parts: list[str] | None = None,
+    ):
+        self.statuses = StatusList(compact)
+        self.snapshot = snapshot  # pg_snapshot text: "xmin:xmax:xip,…"
+        # Instance ids are first_id + position when the message's ids are
+        # contiguous (one COPY, the usual case); otherwise ``ids`` holds them.
+        self.first_id = first_id
+        self.ids = ids
+        self.counts = counts if counts is not None else _count(self.statuses)
+        self._parts = parts
+        self.shared_at = 0.0
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def position(self, recipient_id: int) -> int:
+        if self.ids is None:
+            return recipient_id - self.first_id
+        return bisect_left(self.ids, recipient_id)
+
+    def patched(self, rows: Iterable[tuple[int, str, str]], snapshot: str) -> "KeptList | None":
+        """The list with these (instance id, number, status) applied; None if one does not fit."""
+        parts = list(self._parts if self._parts is not None else self.statuses.compact.split(","))
+        counts = dict(self.counts)
+        for recipient_id, number, status in rows:
+            index = self.position(recipient_id)
+            head = number + " "
+            if not (0 <= index < len(parts) and parts[index].startswith(head)):
+                return None  # not where the list says: read it whole
+            counts[parts[index][len(head) :]] -= 1
+            counts[status] = counts.get(status, 0) + 1
+            parts[index] = head + status
+        patched = KeptList(",".join(parts), snapshot, self.first_id, self.ids, counts, parts)
+        patched.shared_at = self.shared_at
+        return patched
+
+    def to_shared(self) -> tuple:
+        return (self.statuses.compact, self.snapshot, self.first_id, self.ids, self.counts)
+
+    @classmethod
+    def from_shared(cls, value: tuple) -> "KeptList":
+        kept = cls(*value)
+        kept.shared_at = time.monotonic()  # the shared copy is this one
+        return kept
+
+
+def _count(statuses: StatusList) -> dict[str, int]:
+    return {status: statuses.count([status]) for status in Status.values}
+
+
+def _ids_from_big_endian(data: bytes) -> array:
+    ids = array("q")
+    ids.frombytes(data)
+    if sys.byteorder != "big":
+        ids.byteswap()
+    return ids
+
+
+# -- the database --------------------------------------------------------------------------
+
+_WHOLE = """
+SELECT string_agg(number || ' ' || status, ','), min(id), max(id), count(*),
+       pg_current_snapshot()::text
+  FROM (SELECT id, number, status FROM messaging_recipient
+         WHERE message_id = %s ORDER BY id) AS ordered
+"""
+
+_IDS = """
+SELECT string_agg(int8send(id), ''::bytea)
+  FROM (SELECT id FROM messaging_recipient WHERE message_id = %s ORDER BY id) AS ordered
+"""
+
+# The rows whose last status change the snapshot could not see. The trigger
+# stamps the top-level transaction's id, which is what visibility follows.
+_CHANGED = """
+SELECT id, number, status, pg_current_snapshot()::text
+  FROM messaging_recipient
+ WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
+   AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
+ LIMIT %(limit)s
+"""
+
+
+def _read_whole(message_id: int) -> KeptList:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The aggregate keeps the subquery's order only in a plan without
+        # parallel workers, which could interleave the rows.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(_WHOLE, [message_id])
+        compact, low, high, count, snapshot = cursor.fetchone()
+        ids = None
+        if count and high - low + 1 != count:  # ids of other messages in between
+            cursor.execute(_IDS, [message_id])
+            ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
+    return KeptList(compact or "", snapshot, low or 0, ids)
+
+
+_BOUNDS = """
+SELECT min(id), max(id), pg_current_snapshot()::text
+  FROM messaging_recipient WHERE message_id = %s
+"""
+
+
+def keep_accepted(message_id: int, numbers: Sequence[str]) -> None:
+    """Start the kept list of a large message in the transaction that stores it.
+
+    So its first getProgress reads only what changed since. The snapshot is
+    the storing transaction's: whatever changes the recipients later runs
+    after this commits, so that snapshot cannot see it and it is patched in.
+    """
+    if len(numbers) < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_BOUNDS, [message_id])  # min and max walk the index: microseconds
+        low, high, snapshot = cursor.fetchone()
+        ids = None
+        if high - low + 1 != len(numbers):
+            cursor.execute(_IDS, [message_id])
+            ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
+    compact = StatusList.all_with(list(numbers), Status.PENDING).compact
+    kept = KeptList(compact, snapshot, low, ids, {Status.PENDING: len(numbers)})
+    transaction.on_commit(lambda: _keep(f"progress:{message_id}", kept))
+
+
+def _changes_since(message_id: int, snapshot: str, limit: int) -> list[tuple]:
+    params = {
+        "message": message_id,
+        "xmin": int(snapshot.split(":", 1)[0]),
+        "snapshot": snapshot,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CHANGED, params)
+        return cursor.fetchall()
+
+
+# -- keeping and sharing -------------------------------------------------------------------
+
+# The last few large lists this process served (a few MB each).
+_local = local_cache(settings.PROGRESS_CACHE_SECONDS, max_entries=8)
+
+
+def _kept_list(message_id: int) -> KeptList:
+    key = f"progress:{message_id}"
+    found, kept = _local.get(key)
+    if not found:
+        kept = _from_shared_cache(key)
+    fresh = None
+    if kept is not None:
+        limit = max(PATCH_AT_MOST, len(kept) // 10)
+        changes = _changes_since(message_id, kept.snapshot, limit + 1)
+        if not changes:
+            fresh = kept
+        elif len(changes) <= limit:
+            fresh = kept.patched(((r[0], r[1], r[2]) for r in changes), changes[0][3])
+    if fresh is None:
+        fresh = _read_whole(message_id)
+    if fresh is kept:
+        _local.set(key, fresh)  # another while in this process
+    else:
+        _keep(key, fresh)
+    return fresh
+
+
+def _keep(key: str, kept: KeptList) -> None:
+    _local.set(key, kept)
+    if time.monotonic() - kept.shared_at >= SHARE_INTERVAL:
+        kept.shared_at = time.monotonic()
+        # Megabytes to the shared cache: not while the client waits for its answer.
+        threading.Thread(target=_share, args=(key, kept.to_shared()), daemon=True).start()
+
+
+def _from_shared_cache(key: str) -> KeptList | None:
+    try:
+        value = cache.get(key)
+    except Exception:  # a cache that is down costs a full read, not an error
+        logger.warning("could not read %s from the cache", key, exc_info=True)
+        return None
+    return KeptList.from_shared(value) if value is not None else None
+
+
+def _share(key: str, value: tuple) -> None:
+    try:
+        cache.set(key, value, settings.PROGRESS_CACHE_SECONDS)
+    except Exception:  # a cache that is down only costs the next reader a full read
+        logger.warning("could not store %s in the cache", key, exc_info=True)
