@@ -11,42 +11,58 @@ import time
 
 
 class LocalCache:
-    def __init__(self, seconds: float, max_entries: int = 10_000):
+    """Entries that expire, at most ``max_entries`` of them and, when given,
+    at most ``max_weight`` in all (say, recipients of kept lists); past
+    either, the entries set longest ago go first."""
+
+    def __init__(self, seconds: float, max_entries: int = 10_000, max_weight: int | None = None):
         self.seconds = seconds
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, object]] = {}
+        self.max_weight = max_weight
+        self._entries: dict[str, tuple[float, object, int]] = {}
+        self._weight = 0
 
     def get(self, key: str) -> tuple[bool, object]:
         entry = self._entries.get(key)
         if entry is None:
             return False, None
-        expires, value = entry
+        expires, value, _ = entry
         if expires < time.monotonic():
-            self._entries.pop(key, None)
+            self.delete(key)
             return False, None
         return True, value
 
-    def set(self, key: str, value) -> None:
+    def set(self, key: str, value, weight: int = 1) -> None:
         if self.seconds <= 0:
             return
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()  # rare; cheaper than tracking age
-        self._entries[key] = (time.monotonic() + self.seconds, value)
+        self.delete(key)  # set again: now the newest
+        self._entries[key] = (time.monotonic() + self.seconds, value, weight)
+        self._weight += weight
+        while len(self._entries) > 1 and (
+            len(self._entries) > self.max_entries
+            or (self.max_weight is not None and self._weight > self.max_weight)
+        ):
+            self.delete(next(iter(self._entries)))
 
     def delete(self, *keys: str) -> None:
         for key in keys:
-            self._entries.pop(key, None)
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self._weight -= entry[2]
 
     def clear(self) -> None:
         self._entries.clear()
+        self._weight = 0
 
 
 # Every LocalCache made through this module, so tests can empty them all.
 _all: list[LocalCache] = []
 
 
-def local_cache(seconds: float, max_entries: int = 10_000) -> LocalCache:
-    made = LocalCache(seconds, max_entries)
+def local_cache(
+    seconds: float, max_entries: int = 10_000, max_weight: int | None = None
+) -> LocalCache:
+    made = LocalCache(seconds, max_entries, max_weight)
     _all.append(made)
     return made
 

@@ -193,6 +193,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_UPLOAD_BYTES + 64 * 1024
 # getProgress of a large message is cached until one of its statuses changes.
 PROGRESS_CACHE_MIN_RECIPIENTS = env.int("PROGRESS_CACHE_MIN_RECIPIENTS", default=1000)
 PROGRESS_CACHE_SECONDS = env.int("PROGRESS_CACHE_SECONDS", default=300)
+PROGRESS_KEEP_RECIPIENTS = env.int("PROGRESS_KEEP_RECIPIENTS", default=1_000_000)
 # Content-policy rules are compiled once per process and re-read this often.
 CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
 

@@ -17,6 +17,19 @@ def test_entries_expire():
     assert local.get("k") == (False, None)
 
 
+def test_the_oldest_entries_go_first_past_the_count_or_the_weight():
+    local = LocalCache(60, max_entries=3, max_weight=10)
+    for key in "abc":
+        local.set(key, key)
+    local.set("a", "a")  # set again: now the newest
+    local.set("d", "d")
+    assert [k for k in "abcd" if local.get(k)[0]] == ["a", "c", "d"]
+    local.set("heavy", "h", weight=9)
+    assert [k for k in ["a", "c", "d", "heavy"] if local.get(k)[0]] == ["d", "heavy"]
+    local.set("huge", "x", weight=50)  # alone over the budget: kept, the rest go
+    assert [k for k in ["d", "heavy", "huge"] if local.get(k)[0]] == ["huge"]
+
+
 def test_a_change_in_another_process_is_seen_once_the_entry_expires(
     api_service, monkeypatch, django_assert_num_queries
 ):
