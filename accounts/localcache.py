@@ -7,6 +7,7 @@ saves those round trips; a change made in another process is seen once the
 entry expires, and a change made in this process drops it at once.
 """
 
+import threading
 import time
 
 
@@ -21,6 +22,7 @@ class LocalCache:
         self.max_weight = max_weight
         self._entries: dict[str, tuple[float, object, int]] = {}
         self._weight = 0
+        self._lock = threading.Lock()  # threaded servers: the weight and eviction
 
     def get(self, key: str) -> tuple[bool, object]:
         entry = self._entries.get(key)
@@ -35,24 +37,30 @@ class LocalCache:
     def set(self, key: str, value, weight: int = 1) -> None:
         if self.seconds <= 0:
             return
-        self.delete(key)  # set again: now the newest
-        self._entries[key] = (time.monotonic() + self.seconds, value, weight)
-        self._weight += weight
-        while len(self._entries) > 1 and (
-            len(self._entries) > self.max_entries
-            or (self.max_weight is not None and self._weight > self.max_weight)
-        ):
-            self.delete(next(iter(self._entries)))
+        with self._lock:
+            self._pop(key)  # set again: now the newest
+            self._entries[key] = (time.monotonic() + self.seconds, value, weight)
+            self._weight += weight
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_entries
+                or (self.max_weight is not None and self._weight > self.max_weight)
+            ):
+                self._pop(next(iter(self._entries)))
 
     def delete(self, *keys: str) -> None:
-        for key in keys:
-            entry = self._entries.pop(key, None)
-            if entry is not None:
-                self._weight -= entry[2]
+        with self._lock:
+            for key in keys:
+                self._pop(key)
+
+    def _pop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._weight -= entry[2]
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._weight = 0
+        with self._lock:
+            self._entries.clear()
+            self._weight = 0
 
 
 # Every LocalCache made through this module, so tests can empty them all.

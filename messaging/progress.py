@@ -149,9 +149,12 @@ def _ids_from_big_endian(data: bytes) -> array:
 
 # -- the database --------------------------------------------------------------------------
 
+# The snapshot of each read comes with the reader's own transaction id, if it
+# has one: PostgreSQL leaves it out of the snapshot's running transactions, so
+# a change this transaction makes after the read would pass for one the read saw.
 _WHOLE = """
 SELECT string_agg(number || ' ' || status, ','), min(id), max(id), count(*),
-       pg_current_snapshot()::text
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
   FROM (SELECT id, number, status FROM messaging_recipient
          WHERE message_id = %s ORDER BY id) AS ordered
 """
@@ -164,7 +167,8 @@ SELECT string_agg(int8send(id), ''::bytea)
 # The rows whose last status change the snapshot could not see. The trigger
 # stamps the top-level transaction's id, which is what visibility follows.
 _CHANGED = """
-SELECT id, number, status, pg_current_snapshot()::text
+SELECT id, number, status,
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
   FROM messaging_recipient
  WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
    AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
@@ -178,16 +182,17 @@ def _read_whole(message_id: int) -> KeptList:
         # parallel workers, which could interleave the rows.
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(_WHOLE, [message_id])
-        compact, low, high, count, snapshot = cursor.fetchone()
+        compact, low, high, count, snapshot, own = cursor.fetchone()
         ids = None
         if count and high - low + 1 != count:  # ids of other messages in between
             cursor.execute(_IDS, [message_id])
             ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
-    return KeptList(compact or "", snapshot, low or 0, ids)
+    return KeptList(compact or "", counting_as_running(snapshot, own), low or 0, ids)
 
 
 _BOUNDS = """
-SELECT min(id), max(id), pg_current_snapshot()::text
+SELECT min(id), max(id),
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
   FROM messaging_recipient WHERE message_id = %s
 """
 
@@ -203,14 +208,26 @@ def keep_accepted(message_id: int, numbers: Sequence[str]) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_BOUNDS, [message_id])  # min and max walk the index: microseconds
-        low, high, snapshot = cursor.fetchone()
+        low, high, snapshot, own = cursor.fetchone()
         ids = None
         if high - low + 1 != len(numbers):
             cursor.execute(_IDS, [message_id])
             ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
     compact = StatusList.all_with(list(numbers), Status.PENDING).compact
+    snapshot = counting_as_running(snapshot, own)
     kept = KeptList(compact, snapshot, low, ids, {Status.PENDING: len(numbers)})
     transaction.on_commit(lambda: _keep(f"progress:{message_id}", kept))
+
+
+def counting_as_running(snapshot: str, xid: int | None) -> str:
+    """The snapshot, with ``xid`` among its running transactions (not yet visible)."""
+    if xid is None:
+        return snapshot
+    xmin, xmax, running = snapshot.split(":")
+    if xid >= int(xmax):
+        return snapshot  # not yet begun, as far as the snapshot knows: not visible
+    ids = sorted({int(x) for x in running.split(",") if x} | {xid})
+    return f"{min(int(xmin), xid)}:{xmax}:{','.join(map(str, ids))}"
 
 
 def _changes_since(message_id: int, snapshot: str, limit: int) -> list[tuple]:
@@ -244,7 +261,8 @@ def _kept_list(message_id: int) -> KeptList:
         if not changes:
             fresh = kept
         elif len(changes) <= limit:
-            fresh = kept.patched(((r[0], r[1], r[2]) for r in changes), changes[0][3])
+            snapshot = counting_as_running(changes[0][3], changes[0][4])
+            fresh = kept.patched(((r[0], r[1], r[2]) for r in changes), snapshot)
     if fresh is None:
         fresh = _read_whole(message_id)
     if fresh is kept:

@@ -190,7 +190,8 @@ API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 MAX_RECIPIENTS_PER_MESSAGE = env.int("MAX_RECIPIENTS_PER_MESSAGE", default=500_000)
 # A to_list or to_file sent as a plain form field can be as large as an upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_UPLOAD_BYTES + 64 * 1024
-# getProgress of a large message is cached until one of its statuses changes.
+# getProgress of a large message keeps its list and reads only the statuses
+# changed since (messaging.progress); how long, and how much a process keeps.
 PROGRESS_CACHE_MIN_RECIPIENTS = env.int("PROGRESS_CACHE_MIN_RECIPIENTS", default=1000)
 PROGRESS_CACHE_SECONDS = env.int("PROGRESS_CACHE_SECONDS", default=300)
 PROGRESS_KEEP_RECIPIENTS = env.int("PROGRESS_KEEP_RECIPIENTS", default=1_000_000)

@@ -200,7 +200,7 @@ def test_no_callbacks_without_a_url(api_service, simulator):
 
 
 @pytest.mark.postgres
-def test_progress_shows_a_change_as_soon_as_it_is_committed(api_service, simulator, settings):
+def test_progress_shows_what_the_dispatcher_changed(api_service, simulator, settings):
     settings.PROGRESS_CACHE_MIN_RECIPIENTS = 1
     message = send(api_service, numbers=["48600100123"])
     pending = [("48600100123", Status.PENDING)]

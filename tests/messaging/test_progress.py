@@ -8,7 +8,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,6 +96,13 @@ def test_a_row_that_is_not_where_the_list_says_refuses_the_patch():
     assert kept.patched([(12, "48600000002", Status.QUEUED)], "2:2:") is None
 
 
+def test_the_readers_own_transaction_counts_as_running():
+    assert progress.counting_as_running("10:20:12,15", None) == "10:20:12,15"
+    assert progress.counting_as_running("10:20:12,15", 14) == "10:20:12,14,15"
+    assert progress.counting_as_running("10:20:", 8) == "8:20:8"
+    assert progress.counting_as_running("10:20:12", 20) == "10:20:12"  # not begun, to it
+
+
 def test_the_json_of_a_kept_list_is_rendered_once():
     statuses = StatusList("48600000001 PENDING")
     assert statuses.to_json() is statuses.to_json()
@@ -116,6 +123,9 @@ def test_a_status_change_is_stamped_with_its_transaction(big_service):
         cursor.execute("SELECT pg_current_xact_id()::text::bigint")
         now_xid = cursor.fetchone()[0]  # this test's transaction made the change
     assert stamped == {first.pk: now_xid, second.pk: None, third.pk: None}
+    # A stale id written with a change (a model saved as it was loaded) is replaced.
+    Recipient.objects.filter(pk=second.pk).update(status=Status.QUEUED, changed_xid=now_xid - 7)
+    assert Recipient.objects.get(pk=second.pk).changed_xid == now_xid
 
 
 @pytest.mark.postgres
@@ -161,7 +171,10 @@ def test_more_changes_than_a_patch_takes_read_the_list_whole(big_service, monkey
 
 
 @pytest.mark.postgres
-def test_ids_shared_with_other_messages_are_found_by_search(big_service):
+@pytest.mark.parametrize("kept_at_acceptance", [False, True])
+def test_ids_shared_with_other_messages_are_found_by_search(
+    big_service, kept_at_acceptance, django_capture_on_commit_callbacks
+):
     mine, other = send(big_service, numbers(1)), send(big_service, numbers(1, start=500))
     # Two sends at once can interleave their ids; so do these.
     Recipient.objects.bulk_create(
@@ -171,9 +184,12 @@ def test_ids_shared_with_other_messages_are_found_by_search(big_service):
     )
     Message.objects.filter(pk__in=[mine.pk, other.pk]).update(recipient_count=4)
     mine.refresh_from_db()
-    assert services.progress(big_service.pk, mine.pk).recipients.pairs() == [
-        (n, Status.PENDING) for n in numbers(4)
-    ]
+    if kept_at_acceptance:
+        with django_capture_on_commit_callbacks(execute=True):
+            progress.keep_accepted(mine.pk, numbers(4))
+    found, sql = read_progress(big_service, mine)
+    assert read_whole(sql) is not kept_at_acceptance
+    assert found.recipients.pairs() == [(n, Status.PENDING) for n in numbers(4)]
     third = mine.recipients.order_by("id")[2]
     delivery.apply_reports([Report(third.pk, Status.DELIVERED)])
     found, sql = read_progress(big_service, mine)
@@ -249,3 +265,35 @@ def test_a_transaction_begun_before_the_list_was_read_is_seen_once_committed(big
     found = services.progress(big_service.pk, message.pk)
     assert found.recipients.pairs()[0] == (first.number, Status.REJECTED)
     assert found.failure_count == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_after_the_read_in_the_same_transaction_is_seen(big_service):
+    message = send(big_service, numbers(3))
+    first = message.recipients.order_by("id").first()
+    with transaction.atomic():
+        ledger.top_up(big_service.pk, Decimal("1"), note="this transaction has an id")
+        with other_connection() as other:  # a later transaction, ended before the read
+            other.execute("SELECT pg_current_xact_id()")
+        assert {s for _, s in pairs_of(big_service, message)} == {Status.PENDING}
+        Recipient.objects.filter(pk=first.pk).update(status=Status.DELIVERED)
+    assert pairs_of(big_service, message)[0] == (first.number, Status.DELIVERED)
+
+
+def kept_snapshot(message):
+    return progress._local.get(f"progress:{message.pk}")[1].snapshot
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_patched_list_moves_on_to_the_snapshot_of_its_patch(big_service):
+    message = send(big_service, numbers(3))
+    services.progress(big_service.pk, message.pk)
+    before = kept_snapshot(message)
+    first = message.recipients.order_by("id").first()
+    delivery.apply_reports([Report(first.pk, Status.DELIVERED)])
+    services.progress(big_service.pk, message.pk)
+    after = kept_snapshot(message)
+    assert [row[0] for row in progress._changes_since(message.pk, before, 10)] == [first.pk]
+    assert progress._changes_since(message.pk, after, 10) == []  # nothing fetched twice
