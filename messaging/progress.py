@@ -166,13 +166,19 @@ SELECT string_agg(int8send(id), ''::bytea)
 
 # The rows whose last status change the snapshot could not see. The trigger
 # stamps the top-level transaction's id, which is what visibility follows.
+# Always one row at least, which says whether the snapshot is younger than the
+# database (its xmax ahead of today's): then it was taken in another cluster
+# (the database was restored from a dump) and its ids mean nothing here.
 _CHANGED = """
-SELECT id, number, status,
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
-  FROM messaging_recipient
- WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
-   AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
- LIMIT %(limit)s
+SELECT pg_snapshot_xmax(pg_current_snapshot()) < pg_snapshot_xmax(%(snapshot)s::pg_snapshot),
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint,
+       changed.id, changed.number, changed.status
+  FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+        SELECT id, number, status FROM messaging_recipient
+         WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
+           AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
+         LIMIT %(limit)s
+       ) AS changed ON true
 """
 
 
@@ -230,7 +236,9 @@ def counting_as_running(snapshot: str, xid: int | None) -> str:
     return f"{min(int(xmin), xid)}:{xmax}:{','.join(map(str, ids))}"
 
 
-def _changes_since(message_id: int, snapshot: str, limit: int) -> list[tuple]:
+def _changes_since(message_id: int, snapshot: str, limit: int) -> tuple[list[tuple], str] | None:
+    """(id, number, status) of the rows changed since ``snapshot``, and the snapshot
+    they were read in; None for a snapshot of another database cluster."""
     params = {
         "message": message_id,
         "xmin": int(snapshot.split(":", 1)[0]),
@@ -239,7 +247,11 @@ def _changes_since(message_id: int, snapshot: str, limit: int) -> list[tuple]:
     }
     with connection.cursor() as cursor:
         cursor.execute(_CHANGED, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    foreign, now, own = rows[0][:3]
+    if foreign:
+        return None
+    return [row[3:] for row in rows if row[3] is not None], counting_as_running(now, own)
 
 
 # -- keeping and sharing -------------------------------------------------------------------
@@ -257,12 +269,13 @@ def _kept_list(message_id: int) -> KeptList:
     fresh = None
     if kept is not None:
         limit = max(PATCH_AT_MOST, len(kept) // 10)
-        changes = _changes_since(message_id, kept.snapshot, limit + 1)
-        if not changes:
-            fresh = kept
-        elif len(changes) <= limit:
-            snapshot = counting_as_running(changes[0][3], changes[0][4])
-            fresh = kept.patched(((r[0], r[1], r[2]) for r in changes), snapshot)
+        found = _changes_since(message_id, kept.snapshot, limit + 1)
+        if found is not None:
+            changes, snapshot = found
+            if not changes:
+                fresh = kept
+            elif len(changes) <= limit:
+                fresh = kept.patched(changes, snapshot)
     if fresh is None:
         fresh = _read_whole(message_id)
     if fresh is kept:
