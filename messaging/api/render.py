@@ -21,7 +21,7 @@ def _placeholder(index: int) -> str:
 
 
 def to_json(payload: dict) -> bytes:
-    raws: list[str] = []
+    raws: list[bytes] = []
     plain = {}
     for key, value in payload.items():
         if isinstance(value, StatusList):
@@ -29,10 +29,14 @@ def to_json(payload: dict) -> bytes:
             raws.append(value.to_json())
         else:
             plain[key] = value
-    text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    rest = json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode()
+    # Lists go in whole, as rendered: 4 MB copied once, not replaced into a string.
+    pieces = []
     for index, raw in enumerate(raws):
-        text = text.replace(json.dumps(_placeholder(index)), raw, 1)
-    return text.encode()
+        before, rest = rest.split(json.dumps(_placeholder(index)).encode(), 1)
+        pieces += [before, raw]
+    pieces.append(rest)
+    return b"".join(pieces)
 
 
 # Characters XML 1.0 cannot carry at all, even escaped; they are left out.

@@ -38,4 +38,4 @@ def test_counts_match_the_statuses(rows):
 def test_all_with_one_status():
     statuses = StatusList.all_with(["48600000001", "48600000002"], "PENDING")
     assert statuses.pairs() == [("48600000001", "PENDING"), ("48600000002", "PENDING")]
-    assert StatusList.all_with([], "PENDING").to_json() == "[]"
+    assert StatusList.all_with([], "PENDING").to_json() == b"[]"
