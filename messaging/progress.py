@@ -57,7 +57,7 @@ def of(message: Message) -> Progress:
         or message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS
     ):
         statuses = recipient_statuses(message.pk)
-        counts = {status: statuses.count([status]) for status in Status.values}
+        counts = _count(statuses)
     else:
         kept = _kept_list(message.pk)
         statuses, counts = kept.statuses, kept.counts
@@ -80,8 +80,8 @@ def recipient_statuses(message_id: int) -> StatusList:
 class KeptList:
     """A message's list as of a PostgreSQL snapshot, and how to find each recipient in it.
 
-    Immutable: ``patched`` makes a new one, so threads of one process can
-    share it.
+    Its list never changes (``patched`` makes a new one), so the threads of a
+    process can share it.
     """
 
     def __init__(
