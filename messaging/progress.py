@@ -189,11 +189,16 @@ def _read_whole(message_id: int) -> KeptList:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(_WHOLE, [message_id])
         compact, low, high, count, snapshot, own = cursor.fetchone()
-        ids = None
-        if count and high - low + 1 != count:  # ids of other messages in between
-            cursor.execute(_IDS, [message_id])
-            ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
+        ids = _ids_unless_contiguous(cursor, message_id, low, high, count)
     return KeptList(compact or "", counting_as_running(snapshot, own), low or 0, ids)
+
+
+def _ids_unless_contiguous(cursor, message_id: int, low, high, count: int) -> array | None:
+    """None when the message's ids run from ``low`` to ``high`` unbroken; else all of them."""
+    if not count or high - low + 1 == count:
+        return None
+    cursor.execute(_IDS, [message_id])  # ids of other messages in between
+    return _ids_from_big_endian(bytes(cursor.fetchone()[0]))
 
 
 _BOUNDS = """
@@ -215,10 +220,7 @@ def keep_accepted(message_id: int, numbers: Sequence[str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_BOUNDS, [message_id])  # min and max walk the index: microseconds
         low, high, snapshot, own = cursor.fetchone()
-        ids = None
-        if high - low + 1 != len(numbers):
-            cursor.execute(_IDS, [message_id])
-            ids = _ids_from_big_endian(bytes(cursor.fetchone()[0]))
+        ids = _ids_unless_contiguous(cursor, message_id, low, high, len(numbers))
     compact = StatusList.all_with(list(numbers), Status.PENDING).compact
     snapshot = counting_as_running(snapshot, own)
     kept = KeptList(compact, snapshot, low, ids, {Status.PENDING: len(numbers)})
@@ -269,9 +271,9 @@ def _kept_list(message_id: int) -> KeptList:
     fresh = None
     if kept is not None:
         limit = max(PATCH_AT_MOST, len(kept) // 10)
-        found = _changes_since(message_id, kept.snapshot, limit + 1)
-        if found is not None:
-            changes, snapshot = found
+        since = _changes_since(message_id, kept.snapshot, limit + 1)
+        if since is not None:
+            changes, snapshot = since
             if not changes:
                 fresh = kept
             elif len(changes) <= limit:
