@@ -6,16 +6,26 @@ two queries a request, so they are kept in the cache and cleared whenever the
 panel or admin changes them (``forget``). The password check itself is one
 salted SHA-256 (see ``accounts.secrets``): microseconds, not a slow hash.
 
+A read that raced a change must not be kept: a request reads the old row,
+the change clears the cache, then the request would write what it read. So
+each cached key has a version in the cache, which ``forget`` replaces; an
+identity is kept with the version seen before its row was read, and is used
+only while that version is current (one ``get_many`` reads both). ``forget``
+runs again when the changing transaction commits, for reads made before that.
+
 With several web processes use a shared cache (Redis): with a per-process cache
 a change reaches the other processes only when their entry expires
-(``API_AUTH_CACHE_SECONDS``).
+(``API_AUTH_CACHE_SECONDS``); ``check --deploy`` warns about it.
 """
 
 import hashlib
+import itertools
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
@@ -61,22 +71,55 @@ def _identity(service: Service) -> ApiIdentity:
 
 
 _local = local_cache(settings.API_AUTH_LOCAL_SECONDS)
+# Moves on with every forget() in this process: a read that began before one
+# does not go into the process's memory (reads in other processes are kept
+# there for API_AUTH_LOCAL_SECONDS at most).
+_forgotten = itertools.count()
+_generation = next(_forgotten)
+
+
+def _version_key(key: str) -> str:
+    return key + ":version"
+
+
+def _version_seconds() -> int:
+    # Outlives every entry written under the version; once it has gone, entries
+    # are simply read again.
+    return 2 * settings.API_AUTH_CACHE_SECONDS + 60
+
+
+def _current_version(version_key: str) -> str | None:
+    """Make a version for a key that has none; the one that won when another process did too."""
+    version = uuid.uuid4().hex
+    if cache.add(version_key, version, _version_seconds()):
+        return version
+    return cache.get(version_key)
 
 
 def _lookup(key: str, **filters) -> ApiIdentity | None:
     found, cached = _local.get(key)
-    if not found:
-        cached = cache.get(key)
-        if cached is not None:
+    if found:
+        return None if cached == _MISSING else cached
+    generation = _generation
+    version_key = _version_key(key)
+    values = cache.get_many([key, version_key])
+    version = values.get(version_key)
+    entry = values.get(key)
+    if version is not None and isinstance(entry, tuple) and entry[0] == version:
+        cached = entry[1]
+        if generation == _generation:
             _local.set(key, cached)
-    if cached == _MISSING:
-        return None
-    if cached is not None:
-        return cached
+        return None if cached == _MISSING else cached
+    if version is None:
+        version = _current_version(version_key)
     service = Service.objects.filter(**filters).first()
     identity = _identity(service) if service else None
-    cache.set(key, identity or _MISSING, settings.API_AUTH_CACHE_SECONDS)
-    _local.set(key, identity or _MISSING)
+    if version is not None:
+        # Stamped with the version seen before the read: if forget() ran
+        # since, the entry is already out of date and is never used.
+        cache.set(key, (version, identity or _MISSING), settings.API_AUTH_CACHE_SECONDS)
+    if generation == _generation:
+        _local.set(key, identity or _MISSING)
     return identity
 
 
@@ -95,11 +138,22 @@ def by_sms_hash(sms_hash: str) -> ApiIdentity | None:
 
 def forget(service: Service, *old_hash_digests: str, old_usernames: tuple[str, ...] = ()) -> None:
     """Drop cached identities of ``service`` (call after changing its credentials)."""
+    global _generation
     keys = [_username_key(service.api_username), _hash_key(service.sms_hash_digest)]
     keys += [_hash_key(d) for d in old_hash_digests if d]
     keys += [_username_key(u) for u in old_usernames if u]
+    cache.set_many({_version_key(k): uuid.uuid4().hex for k in keys}, _version_seconds())
     cache.delete_many(keys)
+    # After the new versions are in place: a read that began earlier may have
+    # seen the old ones, and must not go into this process's memory.
+    _generation = next(_forgotten)
     _local.delete(*keys)
+    if connection.in_atomic_block:
+        # Until the change commits, other connections still read the old row
+        # and would keep it under the new version: forget once more then.
+        transaction.on_commit(
+            lambda: forget(service, *old_hash_digests, old_usernames=old_usernames)
+        )
 
 
 @receiver(pre_save, sender=Service)

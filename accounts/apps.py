@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Customers and services")
 
     def ready(self):
-        from . import apiauth  # noqa: F401  (connects the cache-clearing signals)
+        from . import apiauth, checks  # noqa: F401  (the cache-clearing signals; checks)

@@ -75,6 +75,22 @@ def address_allowed(address: str, entries: Iterable[str | Network]) -> bool:
     return False
 
 
+def address_group(address: str) -> str:
+    """The group a client's failed logins are counted in.
+
+    An IPv4 address is its own group; an IPv6 address counts as its /64, the
+    smallest network a customer gets, in which it can take any address it
+    likes. Text that is not an address is its own group.
+    """
+    try:
+        ip = _client_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def _trusted(ip, proxies: Iterable[str]) -> bool:
     return address_allowed(str(ip), proxies)
 

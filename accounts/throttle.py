@@ -1,10 +1,17 @@
-"""Failure counters in the cache, used to slow down password guessing.
+"""Failure counters and rate limits in the cache, used to slow down guessing and floods.
 
-A counter per key (an address, a username) counts failures inside a window;
-at the limit the key is refused until the window ends. Set a shared cache
+A failure counter per key (an address group, a username) counts failures
+inside a window that runs from the key's first failure; past the limit the key
+is refused until the window ends. Each failure is one atomic increment (Redis
+INCR with a shared cache), so failures counted at once by any number of
+processes are all counted, and each failure learns from its own increment
+whether it went past the limit: under any concurrency at most ``limit``
+failures of a window are answered as plain failures. Set a shared cache
 (Redis) when several web processes run, or each counts on its own.
 """
 
+import hashlib
+import re
 import time
 
 from django.conf import settings
@@ -12,8 +19,32 @@ from django.core.cache import cache
 
 from .localcache import local_cache
 
+# Keys made of these are readable in the cache as they are; any other text is hashed.
+_PLAIN_KEY = re.compile(r"[\w.:/-]{1,100}", re.ASCII)
+
 # One memo per throttle prefix: a Throttle may be made per request.
 _clear_memos = {}
+
+
+def _now() -> float:
+    return time.time()
+
+
+def count(key: str, timeout: int) -> int:
+    """Add one to the counter ``key``, made with an expiry of ``timeout`` seconds when new."""
+    while True:
+        if cache.add(key, 1, timeout):
+            return 1
+        try:
+            counted = cache.incr(key)
+        except ValueError:
+            continue  # it expired between the two calls: start it again
+        if counted == 1:
+            # Only INCR on a key that expired after Django's existence check
+            # makes 1 here, and Redis makes such a key without an expiry: give
+            # it one, or it would block for ever.
+            cache.touch(key, timeout)
+        return counted
 
 
 class Throttle:
@@ -21,53 +52,82 @@ class Throttle:
         self.prefix = prefix
         self.limit = limit
         self.window = window
-        # "Not blocked" is remembered in the process for a moment (a block
-        # counted by another process takes effect that much later); a
-        # failure counted here forgets it at once.
+        # "Not blocked" is remembered per key in the process for a moment,
+        # saving a round trip per request. It never lets a failure through:
+        # each failure is judged by its own increment, not by this memo.
         if prefix not in _clear_memos:
             _clear_memos[prefix] = local_cache(settings.THROTTLE_LOCAL_SECONDS)
         self._clear = _clear_memos[prefix]
 
     def _key(self, key: str) -> str:
-        return f"throttle:{self.prefix}:{key}"
+        if not _PLAIN_KEY.fullmatch(key):
+            key = "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"failures:{self.prefix}:{key}"
 
-    def blocked(self, *keys: str) -> bool:
+    @staticmethod
+    def _start_key(cache_key: str) -> str:
+        return cache_key + ":start"
+
+    def blocked(self, *keys: str, fresh: bool = False) -> bool:
+        """Whether any of ``keys`` is at its limit; ``fresh`` skips the process's memo."""
         cache_keys = [self._key(k) for k in keys if k]
-        memo = "|".join(cache_keys)
-        if self._clear.get(memo)[0]:
+        if not fresh:
+            cache_keys = [k for k in cache_keys if not self._clear.get(k)[0]]
+        if not cache_keys:
             return False
-        values = cache.get_many(cache_keys)
-        blocked = any(count >= self.limit for count, _ in values.values())
-        if not blocked:
-            self._clear.set(memo, True)
-        return blocked
+        counts = cache.get_many(cache_keys)
+        if any(counted >= self.limit for counted in counts.values()):
+            return True
+        for cache_key in cache_keys:
+            self._clear.set(cache_key, True)
+        return False
 
-    def failure(self, *keys: str) -> None:
-        self._clear.clear()
-        now = time.time()
+    def failure(self, *keys: str) -> bool:
+        """Count a failure against each key; True when it went past the limit of any.
+
+        A failure past the limit is to be answered as blocked: that, not an
+        earlier ``blocked()``, is what holds the limit when failures race.
+        """
+        past = False
         for key in keys:
             if not key:
                 continue
             cache_key = self._key(key)
-            count, started = cache.get(cache_key, (0, now))
-            if now - started > self.window:
-                count, started = 0, now
-            # The window runs from the first failure: a blocked guesser who
-            # keeps trying does not extend it forever, but is not let in early.
-            remaining = max(1, int(self.window - (now - started)))
-            cache.set(cache_key, (count + 1, started), timeout=remaining)
+            self._clear.delete(cache_key)
+            counted = count(cache_key, self.window)
+            if counted == 1:
+                # The window runs from the first failure: a blocked guesser who
+                # keeps trying does not extend it, but is not let in early.
+                cache.set(self._start_key(cache_key), _now(), self.window)
+            past = past or counted > self.limit
+        return past
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until every blocked key among ``keys`` is let in again."""
-        now = time.time()
-        values = cache.get_many([self._key(k) for k in keys if k])
+        cache_keys = [self._key(k) for k in keys if k]
+        values = cache.get_many(cache_keys + [self._start_key(k) for k in cache_keys])
+        now = _now()
         waits = [
-            int(self.window - (now - started)) + 1
-            for count, started in values.values()
-            if count >= self.limit
+            # A window whose start is not known (yet) is taken as just begun.
+            int(self.window - (now - values.get(self._start_key(k), now))) + 1
+            for k in cache_keys
+            if values.get(k, 0) >= self.limit
         ]
-        return max(waits, default=0)
+        return max(min(wait, self.window) for wait in waits) if waits else 0
 
     def reset(self, *keys: str) -> None:
-        cache.delete_many([self._key(k) for k in keys if k])
-        self._clear.clear()
+        cache_keys = [self._key(k) for k in keys if k]
+        cache.delete_many(cache_keys + [self._start_key(k) for k in cache_keys])
+        self._clear.delete(*cache_keys)
+
+
+class RateLimit:
+    """At most a given number of calls per key each second: one counter per key and second."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def allows(self, key: str, limit: int) -> bool:
+        second = int(_now())
+        # Kept a little past its second, so a slow call still finds its count.
+        return count(f"rate:{self.prefix}:{key}:{second}", 2) <= limit

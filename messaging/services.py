@@ -479,15 +479,31 @@ def cancel(service_id: int, message_id) -> int:
 # -- incoming ---------------------------------------------------------------------------
 
 
+class IncomingTooLong(SendError):
+    """A received SMS's text or number is longer than is kept; ``field`` names it."""
+
+
 def store_incoming(
     service_id: int, from_number: str, to_number: str, text: str, received_at: datetime | None
 ) -> IncomingMessage:
-    """Keep an SMS received for a two-way service and queue its callback, in one transaction."""
+    """Keep an SMS received for a two-way service and queue its callback, in one transaction.
+
+    An over-long value is refused, never cut: a cut number would reach the
+    customer as someone else's.
+    """
+    limits = {
+        "from_number": (from_number, IncomingMessage._meta.get_field("from_number").max_length),
+        "to_number": (to_number, IncomingMessage._meta.get_field("to_number").max_length),
+        "sms_message": (text, settings.INCOMING_MAX_TEXT_LENGTH),
+    }
+    for name, (value, limit) in limits.items():
+        if len(value) > limit:
+            raise IncomingTooLong(f"At most {limit} characters.", field=name)
     with transaction.atomic():
         incoming = IncomingMessage.objects.create(
             service_id=service_id,
-            from_number=from_number[:32],
-            to_number=to_number[:32],
+            from_number=from_number,
+            to_number=to_number,
             text=text,
             received_at=received_at or timezone.now(),
         )

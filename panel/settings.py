@@ -174,8 +174,10 @@ if env.bool("SECURE_PROXY_SSL", default=False):
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
 
-# The SMS APIs (messaging.api). Failed API logins from one address: at the
-# limit the address gets TOO_MANY_FAILED_LOGINS until the window ends.
+# The SMS APIs (messaging.api). Failed API logins from one address (an IPv6
+# address counts as its /64) or for one username: past the limit they get
+# TOO_MANY_FAILED_LOGINS until the window ends, except the right credentials
+# from an address on the service's allowlist.
 API_LOGIN_FAILURE_LIMIT = env.int("API_LOGIN_FAILURE_LIMIT", default=20)
 API_LOGIN_FAILURE_WINDOW = env.int("API_LOGIN_FAILURE_WINDOW", default=900)
 # API credentials and allowlists are read from the cache; changes made in the
@@ -185,6 +187,10 @@ API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=60)
 # round trip per request): a change made in another process is seen this late.
 API_AUTH_LOCAL_SECONDS = env.float("API_AUTH_LOCAL_SECONDS", default=2.0)
 THROTTLE_LOCAL_SECONDS = env.float("THROTTLE_LOCAL_SECONDS", default=1.0)
+# incoming/<sms_hash>/: calls a second per service (each stores an SMS and
+# queues a callback), and the longest sms_message kept (numbers: 32 characters).
+INCOMING_RATE_LIMIT = env.int("INCOMING_RATE_LIMIT", default=20)
+INCOMING_MAX_TEXT_LENGTH = env.int("INCOMING_MAX_TEXT_LENGTH", default=2000)
 # to_file: the largest upload read (bytes), and the most recipients a message takes.
 API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 MAX_RECIPIENTS_PER_MESSAGE = env.int("MAX_RECIPIENTS_PER_MESSAGE", default=500_000)

@@ -6,6 +6,8 @@ cannot drift apart.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from .errors import ENDPOINT_ERRORS, WIRE_ERRORS
 
 AUTH = [
@@ -56,7 +58,12 @@ def endpoints(base: str) -> list[Endpoint]:
                 ("to_file", False, "Or: a text file (multipart), one number per line."),
                 ("message", True, "The text, UTF-8. GSM-7 up to 918 characters, else 402."),
                 ("from", False, "Empty: standard route. An allowed sender ID: premium."),
-                ("send_datetime", False, "Unix time; past means now; up to 3 months ahead."),
+                (
+                    "send_datetime",
+                    False,
+                    "Unix time in seconds (a fraction is dropped); past means now; "
+                    "up to 3 months ahead.",
+                ),
                 ("flash_sms", False, "1: flash SMS (ignored when the text needs UCS-2)."),
                 ("sms_express", False, "1: priority at 1.5 × price; one recipient only."),
                 ("remove_special_characters", False, "1: ą→a … then drop non-GSM characters."),
@@ -108,12 +115,23 @@ def endpoints(base: str) -> list[Endpoint]:
         Endpoint(
             name="incoming",
             path="incoming/<sms_hash>/",
-            summary="Store an SMS received for a two-way service (SMS hash: Ustawienia SMS).",
+            summary="Store an SMS received for a two-way service (SMS hash: Ustawienia SMS). "
+            f"At most {settings.INCOMING_RATE_LIMIT} calls a second per service.",
             fields=[
-                ("from_number", True, "Who sent the SMS."),
-                ("to_number", True, "Your number or GSM gateway alias."),
-                ("sms_message", True, "The text, UTF-8; also message."),
-                ("sms_date", False, "Unix time received, default now; also received_at."),
+                ("from_number", True, "Who sent the SMS (32 characters at most)."),
+                ("to_number", True, "Your number or GSM gateway alias (32 at most)."),
+                (
+                    "sms_message",
+                    True,
+                    f"The text, UTF-8, {settings.INCOMING_MAX_TEXT_LENGTH} characters at most; "
+                    "also message.",
+                ),
+                (
+                    "sms_date",
+                    False,
+                    "Unix time received, default now; also received_at. A time before 1970 "
+                    "or after now (a wrong clock) is taken as now.",
+                ),
             ],
             success="—",
             curl=f"curl {base}incoming/$SMS_HASH/ -d from_number=48111222333 \\\n"

@@ -1,7 +1,7 @@
 """Every wire error of the SMS API, and the one table from pipeline errors to wire names.
 
 Names are the seed's (seed 001 §3–§7), spelling included (``INVALID_DATE_TME``).
-Three are this platform's extensions, marked as such in the API docs.
+Four are this platform's extensions, marked as such in the API docs.
 """
 
 from messaging import services
@@ -20,8 +20,16 @@ WIRE_ERRORS: dict[str, tuple[str, bool]] = {
         False,
     ),
     "TOO_MANY_FAILED_LOGINS": (
-        "Too many failed logins from this address; every request from it is refused "
-        "until the time in retry_after (seconds, also the Retry-After header) has passed.",
+        "Too many failed logins (or unknown SMS hashes) from this address (an IPv6 "
+        "address counts as its /64), or for this username from anywhere. Until the time "
+        "in retry_after (seconds, also the Retry-After header) has passed, only the right "
+        "credentials from an address on the service's allowlist get in; every other "
+        "request gets this answer, whatever its password.",
+        True,
+    ),
+    "TOO_MANY_REQUESTS": (
+        "More calls a second for this service than the platform takes; this one was not "
+        "stored. Send it again after retry_after seconds (also the Retry-After header).",
         True,
     ),
     "MISSING_FIELDS": ("Required fields are missing; they are listed in fields.", False),
@@ -49,8 +57,15 @@ WIRE_ERRORS: dict[str, tuple[str, bool]] = {
         "The sender ID is still awaiting moderation or has been disabled.",
         False,
     ),
-    "INVALID_DATE_TME": ("send_datetime (or sms_date) is not a Unix timestamp.", False),
-    "DATE_SET_TOO_FAR_INTO_FUTURE": ("A send can be scheduled at most 3 months ahead.", False),
+    "INVALID_DATE_TME": (
+        "send_datetime (or sms_date) is not a Unix timestamp: whole seconds in ASCII "
+        "digits, optionally signed; a decimal fraction is dropped, exponents are refused.",
+        False,
+    ),
+    "DATE_SET_TOO_FAR_INTO_FUTURE": (
+        "A send can be scheduled at most 3 months ahead (any larger number too).",
+        False,
+    ),
     "MESSAGE_TOO_LONG": (
         "The text needs more parts than the route allows (6 at most: 918 GSM-7 or "
         "402 UCS-2 characters).",
@@ -67,8 +82,9 @@ WIRE_ERRORS: dict[str, tuple[str, bool]] = {
         True,
     ),
     "INVALID_FIELD": (
-        "A field has a value the API cannot use; error_from names it and "
-        "error_description says why.",
+        "A field has a value the API cannot use, or the body a charset it does not read "
+        "(error_from Content-Type: send UTF-8, ISO-8859-2 or Windows-1250); error_from "
+        "names it and error_description says why.",
         True,
     ),
     "MESSAGE_ID_NOT_FOUND": ("No message with this message_id belongs to this service.", False),
@@ -105,15 +121,22 @@ ENDPOINT_ERRORS: dict[str, tuple[str, ...]] = {
         "SERVICE_NOT_ACTIVE",
         "INVALID_FIELD",
     ),
-    "getProgress": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
-    "cancelSms": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND"),
-    "validateContent": (*AUTH_ERRORS, "MISSING_FIELDS", "MISSING_MESSAGE_CONTENT"),
+    "getProgress": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND", "INVALID_FIELD"),
+    "cancelSms": (*AUTH_ERRORS, "MISSING_FIELDS", "MESSAGE_ID_NOT_FOUND", "INVALID_FIELD"),
+    "validateContent": (
+        *AUTH_ERRORS,
+        "MISSING_FIELDS",
+        "MISSING_MESSAGE_CONTENT",
+        "INVALID_FIELD",
+    ),
     "incoming": (
         "INVALID_HASH",
         "UNAUTHORISED_IP_ADDRESS",
         "MISSING_SMS_FIELDS",
         "INVALID_DATE_TME",
         "TOO_MANY_FAILED_LOGINS",
+        "TOO_MANY_REQUESTS",
+        "INVALID_FIELD",
     ),
 }
 
@@ -156,6 +179,7 @@ _FROM_PIPELINE: dict[type[services.SendError], str] = {
     services.InsufficientFunds: "INSUFFICIENT_FUNDS",
     services.ServiceRefused: "SERVICE_NOT_ACTIVE",
     services.MessageNotFound: "MESSAGE_ID_NOT_FOUND",
+    services.IncomingTooLong: "INVALID_FIELD",
 }
 
 

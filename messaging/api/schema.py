@@ -1,6 +1,7 @@
 """OpenAPI description of the SMS API (drf-spectacular). Descriptive only: the views
 parse requests themselves, so that wire errors stay exactly the seed's."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
@@ -32,7 +33,9 @@ class GatewayRequest(Credentials):
     message = serializers.CharField(help_text="UTF-8 text; up to 6 parts.")
     # "from" is a Python keyword: declared below.
     send_datetime = serializers.IntegerField(
-        required=False, help_text="Unix time; past means now; at most 3 months ahead."
+        required=False,
+        help_text="Unix time in seconds (a decimal fraction is dropped); past means now; "
+        "at most 3 months ahead.",
     )
     flash_sms = serializers.IntegerField(**FLAG)
     sms_express = serializers.IntegerField(
@@ -94,14 +97,19 @@ class ValidateResponse(ErrorFields):
 
 
 class IncomingRequest(serializers.Serializer):
-    from_number = serializers.CharField()
-    to_number = serializers.CharField(help_text="Your number or GSM gateway alias.")
-    sms_message = serializers.CharField(help_text="Also accepted as message.")
+    from_number = serializers.CharField(max_length=32)
+    to_number = serializers.CharField(max_length=32, help_text="Your number or GSM gateway alias.")
+    sms_message = serializers.CharField(
+        max_length=settings.INCOMING_MAX_TEXT_LENGTH, help_text="Also accepted as message."
+    )
     sms_date = serializers.IntegerField(
-        required=False, help_text="Unix time received (default now); also received_at."
+        required=False,
+        help_text="Unix time received (default now); also received_at. Before 1970 or "
+        "after now is taken as now.",
     )
 
 
+# Bodies in UTF-8; ISO-8859-2 and Windows-1250 are read when the charset names them.
 FORMS = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
 gateway = extend_schema(
@@ -135,7 +143,8 @@ validate_content = extend_schema(
 )
 incoming = extend_schema(
     operation_id="incoming",
-    summary="Store an SMS received for a two-way service",
+    summary=f"Store an SMS received for a two-way service (at most "
+    f"{settings.INCOMING_RATE_LIMIT} a second per service)",
     description=_errors("incoming"),
     parameters=[OpenApiParameter("sms_hash", str, OpenApiParameter.PATH)],
     request={media: IncomingRequest for media in FORMS},

@@ -1,15 +1,21 @@
 """The API endpoints: parse the wire request, authenticate, call the pipeline, answer.
 
 Every business outcome is HTTP 200 with ``error`` (seed 001 §2b). The order of
-checks: missing fields, then the address's failed-login block, the username
-and password, the allowlist, then the request itself.
+checks: the body's charset, missing fields, then the failed-login blocks (of the
+address's group and of the username), the username and password, the
+allowlist, then the request itself.
 """
 
+import codecs
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils import timezone
+from django.utils.http import parse_header_parameters
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -17,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import apiauth
-from accounts.ipallow import request_address
-from accounts.throttle import Throttle
+from accounts.ipallow import address_group, request_address
+from accounts.throttle import RateLimit, Throttle
 from messaging import services
 from messaging.models import Status
 from messaging.statuslist import StatusList
@@ -32,12 +38,29 @@ ALTERNATE_SPELLINGS = {"Username": "username", "Password": "password"}
 INCOMING_SPELLINGS = {"received_at": "sms_date", "message": "sms_message"}
 TRUE_VALUES = {"1", "true", "yes", "on"}
 CREDENTIAL_FIELDS = {"username", "password", "Username", "Password"}
+# Body charsets read as named: UTF-8, and what older Polish clients send
+# (ISO-8859-2, Windows-1250; ASCII and Latin-1 are harmless). Any other is
+# refused rather than guessed at: some codecs (unicode_escape) make text no
+# database or answer can hold.
+ACCEPTED_CHARSETS = {"utf-8", "iso8859-2", "cp1250", "ascii", "iso8859-1"}
+# A Unix time on the wire: ASCII digits, an optional sign and a decimal fraction.
+UNIX_TIME = re.compile(r"(?P<sign>[+-]?)(?P<whole>\d*)(?:\.(?P<fraction>\d*))?", re.ASCII)
+# The latest time a send may name before it is clamped (9999-12-30 UTC: a day
+# short of what a datetime holds, so any time zone can show it).
+LATEST_UNIX_TIME = 253_402_128_000
+
+incoming_rate = RateLimit("incoming")
 
 
 def login_throttle() -> Throttle:
     return Throttle(
         "api-login", settings.API_LOGIN_FAILURE_LIMIT, settings.API_LOGIN_FAILURE_WINDOW
     )
+
+
+def login_keys(address: str, *usernames: str) -> tuple[str, ...]:
+    """The failure counters a login touches: the address's group, and each username."""
+    return (f"ip:{address_group(address)}", *(f"user:{name}" for name in usernames))
 
 
 class LimitedUpload(FileUploadHandler):
@@ -63,15 +86,39 @@ def flag(value) -> bool:
     return str(value or "").strip().lower() in TRUE_VALUES
 
 
-def unix_time(value: str | None, field: str) -> datetime | None:
-    """A Unix timestamp field; empty means not given."""
+def unix_seconds(value: str | None, field: str) -> int | None:
+    """A Unix time field in whole seconds; empty means not given.
+
+    A number is one however large (the caller clamps it); a decimal fraction is
+    dropped. Anything else, exponents included, is INVALID_DATE_TME.
+    """
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        raise ApiError("INVALID_DATE_TME", field, f"{value!r} is not a Unix timestamp.") from None
+    match = UNIX_TIME.fullmatch(value)
+    if match is None or not (match["whole"] or match["fraction"]):
+        raise ApiError("INVALID_DATE_TME", field, f"{value[:40]!r} is not a Unix timestamp.")
+    whole = match["whole"].lstrip("0")
+    # Past the clamp either way: no need to read a thousand digits.
+    seconds = int(whole or "0") if len(whole) <= 15 else LATEST_UNIX_TIME + 1
+    return -seconds if match["sign"] == "-" else seconds
+
+
+def send_time(value: str | None) -> datetime | None:
+    """``send_datetime``: any time in the past is now, a huge one too far ahead (SPEC §4)."""
+    seconds = unix_seconds(value, "send_datetime")
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(min(max(seconds, 0), LATEST_UNIX_TIME), tz=UTC)
+
+
+def received_time(value: str | None) -> datetime | None:
+    """``sms_date``: when the SMS was received. A time before 1970 or after now is a wrong
+    clock, taken as now (None) so that the SMS is kept."""
+    seconds = unix_seconds(value, "sms_date")
+    if seconds is None or seconds < 0 or seconds > timezone.now().timestamp():
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 class SmsApiView(APIView):
@@ -86,6 +133,29 @@ class SmsApiView(APIView):
         self.upload_limit = LimitedUpload(request)
         request.upload_handlers.insert(0, self.upload_limit)
         return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.check_charset(request)
+
+    @staticmethod
+    def check_charset(request) -> None:
+        """Refuse a body charset we do not read, before anything decodes the request."""
+        _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+        charset = params.get("charset")
+        if charset is None:
+            return
+        try:
+            name = codecs.lookup(charset).name
+        except LookupError:
+            name = None
+        if name not in ACCEPTED_CHARSETS:
+            raise ApiError(
+                "INVALID_FIELD",
+                "Content-Type",
+                f"The charset {charset[:40]!r} is not read: send UTF-8 "
+                "(or ISO-8859-2, Windows-1250).",
+            )
 
     def fields(self, request) -> dict[str, str]:
         """Query string and body fields in one dict (the body wins); files apart."""
@@ -123,25 +193,59 @@ class SmsApiView(APIView):
 
     def authenticate(self, request, fields) -> apiauth.ApiIdentity:
         address = request_address(request)
+        username = fields["username"].strip()
+
+        def find():
+            identity = apiauth.by_username(username)
+            if identity is not None and identity.check_password(fields["password"]):
+                return identity
+            return None
+
+        # An unknown name and a wrong password get the same answer from
+        # anywhere (and count alike), so usernames cannot be discovered.
+        wrong = ApiError("LOGIN_INCORRECT", "username")
+        return self.admit(address, login_keys(address, username), find, wrong)
+
+    def admit(
+        self,
+        address: str,
+        keys: tuple[str, ...],
+        find: Callable[[], apiauth.ApiIdentity | None],
+        wrong: ApiError,
+    ) -> apiauth.ApiIdentity:
+        """The identity behind right credentials from an allowed address, under the
+        failed-login throttle; ``find`` returns it when the credentials are right.
+
+        While the address's group or the username is blocked, only the right
+        credentials from an address on the service's own allowlist get in (an
+        attacker cannot lock a customer out); everyone else gets
+        TOO_MANY_FAILED_LOGINS whatever they send, so no answer says whether a
+        password was right.
+        """
         throttle = login_throttle()
-        if throttle.blocked(address):
-            self.refuse_blocked(throttle, address)
-        identity = apiauth.by_username(fields["username"].strip())
+        if throttle.blocked(*keys):
+            identity = find()
+            if identity is None or not identity.allows_address(address):
+                self.refuse_blocked(throttle, keys)
+            return identity
+        identity = find()
         if identity is None:
-            throttle.failure(address)
-            raise ApiError("LOGIN_INCORRECT", "username")
-        if not identity.check_password(fields["password"]):
-            throttle.failure(address)
-            raise ApiError("LOGIN_INCORRECT", "username")
-        # The allowlist after the password: an unknown name and a wrong password
-        # get the same answer from anywhere, so usernames cannot be discovered.
+            # This failure's own count decides: concurrent guesses all passed
+            # the check above, and only the first ``limit`` may hear "wrong".
+            if throttle.failure(*keys):
+                self.refuse_blocked(throttle, keys)
+            raise wrong
+        # The allowlist after the password, so that UNAUTHORISED_IP_ADDRESS only
+        # answers right credentials: unless a block began meanwhile.
         if not identity.allows_address(address):
+            if throttle.blocked(*keys, fresh=True):
+                self.refuse_blocked(throttle, keys)
             raise ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {address}.")
         return identity
 
     @staticmethod
-    def refuse_blocked(throttle: Throttle, address: str):
-        retry_after = throttle.retry_after(address)
+    def refuse_blocked(throttle: Throttle, keys: tuple[str, ...]):
+        retry_after = throttle.retry_after(*keys)
         error = ApiError("TOO_MANY_FAILED_LOGINS", retry_after=retry_after)
         error.headers["Retry-After"] = str(retry_after)
         raise error
@@ -185,7 +289,7 @@ class GatewayView(SmsApiView):
             recipients_digits_only=digits_only,
             text=fields["message"],
             sender=fields.get("from", ""),
-            send_at=unix_time(fields.get("send_datetime"), "send_datetime"),
+            send_at=send_time(fields.get("send_datetime")),
             flash=flag(fields.get("flash_sms")),
             express=flag(fields.get("sms_express")),
             remove_special_characters=flag(fields.get("remove_special_characters")),
@@ -291,18 +395,27 @@ class IncomingView(SmsApiView):
     @schema.incoming
     def post(self, request, sms_hash, format=None):
         address = request_address(request)
-        throttle = login_throttle()
-        if throttle.blocked(address):
-            self.refuse_blocked(throttle, address)
-        identity = apiauth.by_sms_hash(sms_hash)
-        if identity is None or not identity.two_way:
-            throttle.failure(address)
-            raise ApiError("INVALID_HASH", "sms_hash")
-        if not identity.allows_address(address):
-            raise ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {address}.")
+
+        def find():
+            identity = apiauth.by_sms_hash(sms_hash)
+            return identity if identity is not None and identity.two_way else None
+
+        identity = self.admit(
+            address, login_keys(address), find, ApiError("INVALID_HASH", "sms_hash")
+        )
+        # Each call stores an SMS and queues a callback: a service's calls a
+        # second are bounded, whichever addresses they come from.
+        if not incoming_rate.allows(str(identity.service_id), settings.INCOMING_RATE_LIMIT):
+            error = ApiError(
+                "TOO_MANY_REQUESTS",
+                detail=f"At most {settings.INCOMING_RATE_LIMIT} a second.",
+                retry_after=1,
+            )
+            error.headers["Retry-After"] = "1"
+            raise error
         fields = self.fields(request)
         self.require(fields, "from_number", "to_number", "sms_message", error="MISSING_SMS_FIELDS")
-        received_at = unix_time(fields.get("sms_date"), "sms_date")
+        received_at = received_time(fields.get("sms_date"))
         services.store_incoming(
             identity.service_id,
             fields["from_number"].strip(),

@@ -1,10 +1,14 @@
 """API credentials come from the cache, and every change clears it at once."""
 
+import threading
+
 import pytest
 from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client
 
 from accounts import apiauth
-from accounts.models import AllowedAddress
+from accounts.models import AllowedAddress, Service
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +66,77 @@ def test_allowlist_changes_apply_at_once(service):
     assert apiauth.by_username(service.api_username).allows_address("192.0.2.7")
     entry.delete()
     assert not apiauth.by_username(service.api_username).allows_address("192.0.2.7")
+
+
+# -- a change racing a read ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_password_changed_during_a_read_is_refused_at_once(api_service, monkeypatch):
+    # The read takes the old row; the password is regenerated (and forget() runs)
+    # before the read writes it to the cache.
+    from tests.conftest import SEED_PASSWORD, SEED_USERNAME
+
+    read = apiauth._identity
+    changed = {}
+
+    def read_then_change(service):
+        identity = read(service)
+        changed["password"] = Service.objects.get(pk=service.pk).regenerate_api_password()
+        return identity
+
+    monkeypatch.setattr(apiauth, "_identity", read_then_change)
+    assert apiauth.by_username(SEED_USERNAME).check_password(SEED_PASSWORD)  # began before
+    monkeypatch.setattr(apiauth, "_identity", read)
+
+    identity = apiauth.by_username(SEED_USERNAME)
+    assert not identity.check_password(SEED_PASSWORD)
+    assert identity.check_password(changed["password"])
+    answer = Client().post(
+        "/sms_api/validateContent",
+        {"username": SEED_USERNAME, "password": SEED_PASSWORD, "message": "Hi"},
+    )
+    assert answer.json()["error"] == "LOGIN_INCORRECT"
+
+
+@pytest.mark.django_db
+def test_an_allowlist_entry_removed_during_a_read_stops_admitting_at_once(api_service, monkeypatch):
+    read = apiauth._identity
+
+    def read_then_remove(service):
+        identity = read(service)
+        AllowedAddress.objects.filter(service=service).delete()
+        return identity
+
+    monkeypatch.setattr(apiauth, "_identity", read_then_remove)
+    assert apiauth.by_username(api_service.api_username).allows_address("127.0.0.1")
+    monkeypatch.setattr(apiauth, "_identity", read)
+
+    assert not apiauth.by_username(api_service.api_username).allows_address("127.0.0.1")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_read_between_a_change_and_its_commit_is_not_kept(api_service):
+    # forget() runs inside the transaction that changes the password; another
+    # connection still reads the old row until it commits.
+    from tests.conftest import SEED_PASSWORD, SEED_USERNAME
+
+    def read_elsewhere():
+        try:
+            seen["old"] = apiauth.by_username(SEED_USERNAME).check_password(SEED_PASSWORD)
+        finally:
+            connection.close()
+
+    seen = {}
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(pk=api_service.pk)
+        new_password = service.regenerate_api_password()
+        reader = threading.Thread(target=read_elsewhere)
+        reader.start()
+        reader.join()
+    assert seen["old"] is True  # it read before the commit
+
+    identity = apiauth.by_username(SEED_USERNAME)
+    assert not identity.check_password(SEED_PASSWORD)
+    assert identity.check_password(new_password)

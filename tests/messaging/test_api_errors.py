@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from accounts import ledger
+from accounts import ledger, throttle
 from accounts.models import (
     AllowedAddress,
     LedgerEntry,
@@ -124,11 +124,16 @@ def failure_limit(settings):
     return 3
 
 
-def test__too_many_failed_logins_refuses_even_the_right_password(api, failure_limit):
+def test__too_many_failed_logins_refuses_even_the_right_password(api_service, failure_limit):
+    # From an address off the allowlist: the service's own servers still get in with
+    # the right password (test_api_login_throttle.py).
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    fields = {"username": SEED_USERNAME, "to_list": NUMBER, "message": TEXT}
     for _ in range(failure_limit):
-        error_of(send(api, password="guess"), "LOGIN_INCORRECT")
+        wrong = client.post("/sms_api/gateway/", {**fields, "password": "guess"})
+        error_of(wrong.json(), "LOGIN_INCORRECT")
 
-    response = api("gateway/", to_list=NUMBER, message=TEXT)
+    response = client.post("/sms_api/gateway/", {**fields, "password": SEED_PASSWORD})
 
     data = error_of(response.json(), "TOO_MANY_FAILED_LOGINS")
     assert 0 < int(response["Retry-After"]) <= 600
@@ -147,10 +152,11 @@ def test__too_many_failed_logins_counts_unknown_usernames(api, failure_limit):
     for n in range(failure_limit):
         send(api, username=f"sms_guess{n}")
 
-    error_of(send(api), "TOO_MANY_FAILED_LOGINS")
+    error_of(send(api, password="guess"), "TOO_MANY_FAILED_LOGINS")
 
 
-def test__too_many_failed_logins_blocks_incoming_hash_guessing(client, api, failure_limit):
+def test__too_many_failed_logins_blocks_incoming_hash_guessing(api, failure_limit):
+    client = Client(REMOTE_ADDR="203.0.113.9")  # off the allowlist
     for n in range(failure_limit):
         client.post(f"/sms_api/incoming/{n:032x}/", {"from_number": "1"})
     sms_hash = Service.objects.get(api_username=SEED_USERNAME).regenerate_sms_hash()
@@ -358,7 +364,7 @@ def test_an_allowed_number_sender_id_matches_in_any_spelling(api, api_service):
 # -- dates --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["tomorrow", "2024-01-01", "1.5e9", "99999999999999999999"])
+@pytest.mark.parametrize("value", ["tomorrow", "2024-01-01", "1.5e9", "12:00", "-"])
 def test__invalid_date_tme_for_a_send_datetime_that_is_not_unix_time(api, value):
     data = send(api, send_datetime=value)
 
@@ -627,6 +633,22 @@ def test__invalid_date_tme_for_incoming_sms_date(client, api_service):
     data = client.post(f"/sms_api/incoming/{sms_hash}/", {**INCOMING, "sms_date": "now"}).json()
 
     error_of(data, "INVALID_DATE_TME", "sms_date")
+
+
+def test__too_many_requests_past_the_incoming_rate_limit(
+    client, api_service, settings, monkeypatch
+):
+    settings.INCOMING_RATE_LIMIT = 1
+    monkeypatch.setattr(throttle, "_now", lambda: 1_700_000_000.5)  # both in one second
+    sms_hash = api_service.regenerate_sms_hash()
+    assert client.post(f"/sms_api/incoming/{sms_hash}/", INCOMING).json()["error"] == "OK"
+
+    response = client.post(f"/sms_api/incoming/{sms_hash}/", INCOMING)
+
+    data = error_of(response.json(), "TOO_MANY_REQUESTS")
+    assert data["retry_after"] == 1
+    assert response["Retry-After"] == "1"
+    assert IncomingMessage.objects.count() == 1
 
 
 # -- malformed input still gets a wire answer -------------------------------------------------

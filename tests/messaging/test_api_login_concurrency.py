@@ -1,0 +1,111 @@
+"""The failed-login limit holds across web processes: gunicorn with 2 workers on a shared
+Redis cache, against the test database, takes concurrent wrong guesses from one address."""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import SEED_USERNAME
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+GUESSES = 32
+
+
+@pytest.fixture
+def shared_cache():
+    """An empty Redis database for the web processes' cache."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        pytest.skip(f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    yield REDIS_URL
+    client.flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def web(shared_cache):
+    """gunicorn -w 2 on the test database and the shared cache; its base URL."""
+    db = connection.settings_dict
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CACHE_URL": shared_cache,
+        "LOG_LEVEL": "WARNING",
+    }
+    environment.pop("REDIS_URL", None)  # the task broker stays the ORM's
+    process = subprocess.Popen(  # noqa: S603
+        [
+            *(sys.executable, "-m", "gunicorn", "panel.wsgi"),
+            *("-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}"),
+        ],
+        env=environment,
+        cwd=BASE_DIR,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/sms_api/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "schema/", timeout=5).close()  # noqa: S310
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def post(url: str, fields: dict) -> str:
+    body = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(url, body, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())["error"]
+
+
+def test_concurrent_wrong_guesses_in_two_processes_stop_at_the_limit(api_service, web):
+    start = threading.Barrier(GUESSES)
+
+    def guess(n: int) -> str:
+        start.wait()
+        fields = {"username": SEED_USERNAME, "password": f"guess-{n}", "to_list": "888222444"}
+        return post(web + "gateway/", {**fields, "message": "Hi"})
+
+    with ThreadPoolExecutor(GUESSES) as pool:
+        answers = Counter(pool.map(guess, range(GUESSES)))
+
+    print(f"{GUESSES} concurrent wrong guesses: {dict(answers)}")
+    assert set(answers) <= {"LOGIN_INCORRECT", "TOO_MANY_FAILED_LOGINS"}
+    assert answers["LOGIN_INCORRECT"] <= settings.API_LOGIN_FAILURE_LIMIT
+    assert answers["LOGIN_INCORRECT"] + answers["TOO_MANY_FAILED_LOGINS"] == GUESSES
