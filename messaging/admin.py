@@ -13,6 +13,7 @@ from .forms import IncomingSmsForm
 from .models import (
     Callback,
     CallbackAttempt,
+    CallbackHost,
     ContentRule,
     IncomingMessage,
     Message,
@@ -148,6 +149,17 @@ class CallbackAdmin(ReadOnlyAdmin):
     list_select_related = ["service"]
     show_full_result_count = False
     inlines = [CallbackAttemptInline]
+
+
+@admin.register(CallbackHost)
+class CallbackHostAdmin(ReadOnlyAdmin):
+    """Receivers that stopped answering; deleting one lets its callbacks go at once."""
+
+    list_display = ["host", "failures", "blocked_until", "last_error", "updated_at"]
+    search_fields = ["host"]
+
+    def has_delete_permission(self, request, obj=None):
+        return True
 
 
 @admin.register(ContentRule)

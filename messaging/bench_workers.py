@@ -22,7 +22,14 @@ from django_q.tasks import async_task
 
 from gateways.models import Driver, Gateway, SimulatedSms
 from messaging import services
-from messaging.models import Callback, CallbackKind, CallbackState, Recipient, Status
+from messaging.models import (
+    Callback,
+    CallbackKind,
+    CallbackState,
+    Recipient,
+    Status,
+    callback_host,
+)
 
 OPEN = [Status.PENDING, Status.QUEUED]
 
@@ -157,6 +164,7 @@ def callbacks(command) -> None:
                 service=command.service,
                 kind=CallbackKind.REPORT,
                 url=url,
+                host=callback_host(url),
                 body=body,
                 record_count=20,
                 next_attempt_at=future,

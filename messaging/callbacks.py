@@ -17,29 +17,36 @@ import hmac
 import logging
 import secrets
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from accounts.models import Service
 
-from . import outbound
-from .models import Callback, CallbackAttempt, CallbackKind, CallbackState, IncomingMessage
+from . import outbound, shutdown
+from .models import (
+    Callback,
+    CallbackAttempt,
+    CallbackHost,
+    CallbackKind,
+    CallbackState,
+    IncomingMessage,
+    callback_host,
+)
+from .queue import enqueue, kick_after_commit, wake_at
 
 logger = logging.getLogger(__name__)
 
 RECORDS_PER_CALL = 20  # seed 001 §5b: 1 to 20 records a call
 SIGNATURE_HEADER = "X-Signature"
 CLAIM_SECONDS = 60  # how long a worker owns the callbacks it claimed
-# What one POST may take besides outbound.TOTAL_TIMEOUT: the DNS lookup is not bounded by it.
-LOOKUP_SECONDS = 10
 
 
 # -- signing ------------------------------------------------------------------------------
@@ -95,6 +102,7 @@ def queue_reports(changes: Sequence, messages: dict) -> int:
         url = message.notify_url or message.service.callback_url
         if not url:
             continue
+        host = callback_host(url)
         items.sort(key=lambda c: c.recipient_id)
         for start in range(0, len(items), RECORDS_PER_CALL):
             chunk = items[start : start + RECORDS_PER_CALL]
@@ -104,6 +112,7 @@ def queue_reports(changes: Sequence, messages: dict) -> int:
                     kind=CallbackKind.REPORT,
                     message_id=message_id,
                     url=url,
+                    host=host,
                     body="&".join(report_record(c) for c in chunk),
                     record_count=len(chunk),
                     created_at=now,
@@ -140,80 +149,396 @@ def queue_incoming(incoming: IncomingMessage, service: Service) -> Callback | No
 
 
 def _deliver_after_commit() -> None:
-    from .queue import enqueue
-
-    transaction.on_commit(lambda: enqueue("messaging.tasks.deliver_callbacks"))
+    kick_after_commit("messaging.tasks.deliver_callbacks")
 
 
 # -- delivering them (a worker) ------------------------------------------------------------
 
+# Claims are taken in fair order: each service's oldest due callback first,
+# then each one's second, and so on (round-robin), so one service's backlog
+# delays another's first attempt by at most one claim. Callbacks to a host
+# backed off (CallbackHost) are not claimed; nor, while this worker has
+# CALLBACK_HOST_CONCURRENCY POSTs to a host in flight, more for that host.
+# fair_order below is the same rule in Python, for SQLite.
+_CLAIM = """
+WITH due AS (
+    SELECT c.id, c.next_attempt_at,
+           row_number() OVER (PARTITION BY c.service_id ORDER BY c.next_attempt_at, c.id) AS turn
+      FROM messaging_callback c
+     WHERE c.state = 'pending' AND c.next_attempt_at <= %(now)s
+       AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
+       AND c.host <> ALL(%(skip_hosts)s::varchar[])
+       AND NOT EXISTS (SELECT 1 FROM messaging_callbackhost h
+                        WHERE h.host = c.host AND h.blocked_until > %(now)s)
+), picked AS (
+    SELECT c.id, due.turn, due.next_attempt_at
+      FROM messaging_callback c JOIN due ON due.id = c.id
+     WHERE c.state = 'pending' AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
+     ORDER BY due.turn, due.next_attempt_at, c.id
+     LIMIT %(limit)s
+       FOR UPDATE OF c SKIP LOCKED
+)
+UPDATE messaging_callback c
+   SET claimed_until = %(until)s
+  FROM picked
+ WHERE c.id = picked.id
+RETURNING c.id, c.service_id, c.host, c.url, c.body, c.attempts, c.created_at,
+          c.next_attempt_at, picked.turn
+"""
 
-def claim_due(limit: int, now=None) -> list[Callback]:
+
+def fair_order(callbacks: Sequence[Callback]) -> list[Callback]:
+    """Round-robin across services: every service's oldest first, then every second..."""
+    turns: dict[int, int] = defaultdict(int)
+    ranked = []
+    for callback in sorted(callbacks, key=lambda c: (c.next_attempt_at, c.pk)):
+        turns[callback.service_id] += 1
+        ranked.append((turns[callback.service_id], callback.next_attempt_at, callback.pk, callback))
+    return [item[-1] for item in sorted(ranked, key=lambda item: item[:3])]
+
+
+def claim_due(limit: int, now=None, skip_hosts: Sequence[str] = ()) -> list[Callback]:
+    """Claim up to ``limit`` due callbacks in fair order for CLAIM_SECONDS."""
     now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            Callback.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(state=CallbackState.PENDING, next_attempt_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .select_related("service")
-            .only(
-                "id",
-                "url",
-                "body",
-                "attempts",
-                "created_at",
-                "next_attempt_at",
-                "service__callback_key_version",
+    until = now + timedelta(seconds=CLAIM_SECONDS)
+    if connection.vendor == "postgresql":
+        params = {
+            "now": now,
+            "until": until,
+            "limit": limit,
+            "skip_hosts": list(skip_hosts),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, params)
+            rows = cursor.fetchall()
+        rows.sort(key=lambda row: (row[-1], row[7], row[0]))
+        claimed = [
+            Callback(
+                id=row[0],
+                service_id=row[1],
+                host=row[2],
+                url=row[3],
+                body=row[4],
+                attempts=row[5],
+                created_at=row[6],
+                next_attempt_at=row[7],
+                claimed_until=until,
             )
-            .order_by("next_attempt_at", "id")[:limit]
-        )
-        if due:
-            Callback.objects.filter(id__in=[c.pk for c in due]).update(
-                claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+            for row in rows
+        ]
+    else:
+        with transaction.atomic():
+            blocked = CallbackHost.objects.filter(blocked_until__gt=now).values("host")
+            due = list(
+                Callback.objects.filter(state=CallbackState.PENDING, next_attempt_at__lte=now)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .exclude(host__in=blocked)
+                .exclude(host__in=list(skip_hosts))
+                .only(*_DELIVERY_FIELDS)
             )
-    return due
+            claimed = fair_order(due)[:limit]
+            Callback.objects.filter(id__in=[c.pk for c in claimed]).update(claimed_until=until)
+            for callback in claimed:
+                callback.claimed_until = until
+    _attach_services(claimed)
+    return claimed
+
+
+_DELIVERY_FIELDS = (
+    "id",
+    "service_id",
+    "host",
+    "url",
+    "body",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+)
+
+
+def _attach_services(claimed: list[Callback]) -> None:
+    """What signing needs of each service, in one query."""
+    ids = {c.service_id for c in claimed}
+    if not ids:
+        return
+    services = Service.objects.only("id", "callback_key_version").in_bulk(ids)
+    for callback in claimed:
+        callback.service = services[callback.service_id]
+
+
+def next_due_at(now=None):
+    """When the earliest pending callback falls due (its host's back-off counted), or None."""
+    now = now or timezone.now()
+    earliest = (
+        Callback.objects.filter(state=CallbackState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exclude(host__in=CallbackHost.objects.filter(blocked_until__gt=now).values("host"))
+        .aggregate(at=Min("next_attempt_at"))["at"]
+    )
+    ends = CallbackHost.objects.filter(
+        blocked_until__gt=now,
+        host__in=Callback.objects.filter(state=CallbackState.PENDING).values("host"),
+    ).aggregate(at=Min("blocked_until"))["at"]
+    return min((at for at in (earliest, ends) if at is not None), default=None)
+
+
+def deliver(budget: float = 50.0, linger: float | None = None) -> int:
+    """POST due callbacks until none is due (after lingering) or ``budget`` seconds are spent.
+
+    CALLBACK_CONCURRENCY POSTs run at once in (daemon) threads, at most
+    CALLBACK_HOST_CONCURRENCY of them to one host, so a receiver that never
+    answers holds two slots, not all of them; new work is claimed as slots
+    free up. A retry due within ``linger`` seconds is waited for here (retries
+    keep their interval); a later one wakes a worker through django-q2's
+    scheduler, and the minute tick catches up on anything else. Each attempt
+    is written as soon as it is made (from this thread only), so a worker
+    killed halfway loses at most the ones in flight. Returns the attempts made.
+    """
+    return _Delivery(budget, settings.CALLBACK_LINGER_SECONDS if linger is None else linger).run()
 
 
 def deliver_due(limit: int = 200, now=None) -> int:
-    """POST a batch of due callbacks, CALLBACK_CONCURRENCY at a time; returns how many were tried.
+    """Claim once and POST what was claimed (tests, tools); returns the attempts made."""
+    return _Delivery(budget=0.0, linger=0.0, limit=limit, now=now).run()
 
-    Each attempt is written as soon as it is made, so a worker killed halfway
-    loses at most the ones in flight. No POST starts that could end after the
-    batch's claim has lapsed (another worker would send the same callback
-    again): the callbacks not yet tried are given back, due at once. POSTs
-    run in threads (one slow receiver does not hold up the rest); the
-    database is written from this thread only.
-    """
-    claimed_at = time.monotonic()
-    due = claim_due(limit, now)
-    if not due:
-        return 0
-    post_seconds = outbound.TOTAL_TIMEOUT + LOOKUP_SECONDS
 
-    def try_one(callback: Callback) -> CallbackAttempt | None:
-        if time.monotonic() - claimed_at + post_seconds > CLAIM_SECONDS:
-            return None
-        return attempt(callback, now or timezone.now())
+class _Delivery:
+    # Callbacks claimed at a time. A claim is fair (round-robin), and one that
+    # could not start before its claim lapsed is given back unsent.
+    CLAIM_LIMIT = 200
+    IDLE_POLL = 0.25  # seconds between claims while slots are free and nothing is due
 
-    skipped = []
-    with ThreadPoolExecutor(max_workers=settings.CALLBACK_CONCURRENCY) as pool:
-        futures = {pool.submit(try_one, callback): callback for callback in due}
-        for future in as_completed(futures):
-            callback, record = futures[future], future.result()
-            if record is None:
-                skipped.append(callback.pk)
+    def __init__(self, budget: float, linger: float, limit: int | None = None, now=None):
+        self.budget = budget
+        self.linger = linger
+        self.now = now
+        self.concurrency = max(1, settings.CALLBACK_CONCURRENCY)
+        self.host_room = max(1, settings.CALLBACK_HOST_CONCURRENCY)
+        self.limit = limit or self.CLAIM_LIMIT
+        self.once = budget <= 0
+        self.started = time.monotonic()
+        self.waiting: list[tuple[float, Callback]] = []  # (claimed at, callback), fair order
+        self.running: dict[Future, Callback] = {}
+        self.in_flight: Counter[str] = Counter()
+        self.failing: set[str] = set()  # hosts with failures in a row (CallbackHost)
+        self.answered: set[str] = set()  # hosts that answered since the last claim
+        self.attempts = 0
+        self.last_empty_claim = -1e9
+        self.last_work = self.started
+
+    def stopping(self) -> bool:
+        return shutdown.requested() or (
+            not self.once and time.monotonic() - self.started >= self.budget
+        )
+
+    def run(self) -> int:
+        try:
+            self._loop()
+        finally:
+            # Nothing claimed stays claimed unstarted. A POST still in flight
+            # here (the worker is stopping) is left to its claim, which lapses.
+            self._give_back([callback for _, callback in self.waiting])
+        if not self.once and not shutdown.requested():
+            self._wake_for_the_next()
+        return self.attempts
+
+    def _loop(self) -> None:
+        claimed_once = False
+        stop_noticed = None
+        while True:
+            self._start()
+            room = self.concurrency - len(self.running)
+            may_claim = room and not self.stopping() and not (self.once and claimed_once)
+            if may_claim and self._claim():
+                claimed_once = True
                 continue
-            _record(callback, record)
-    if skipped:
-        Callback.objects.filter(id__in=skipped).update(claimed_until=None)
-    return len(due) - len(skipped)
+            if self.running:
+                if shutdown.requested():
+                    # Let the POSTs in flight finish for a moment, not for their whole
+                    # timeout: one still hanging then is left to its claim's lapse.
+                    stop_noticed = stop_noticed or time.monotonic()
+                    if time.monotonic() - stop_noticed > SHUTDOWN_GRACE_SECONDS:
+                        return
+                timeout = None if self.once else self.IDLE_POLL
+                done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        self._finished(future)
+                    except Exception:  # its claim lapses and it is tried again
+                        logger.exception("recording a callback attempt failed")
+                continue
+            if self.once or self.stopping():
+                return
+            if self.waiting:
+                continue  # their host has room again
+            due = next_due_at()
+            if due is not None:
+                wait_for = (due - timezone.now()).total_seconds()
+                if wait_for <= self.linger and not self._past_budget(wait_for):
+                    time.sleep(min(max(wait_for, 0.05), self.IDLE_POLL))
+                    continue
+            stay = self.stay()
+            if stay <= 0:
+                return
+            time.sleep(min(stay, self.IDLE_POLL))
+
+    def stay(self) -> float:
+        """How much longer to stay with nothing due soon: callbacks committed
+        meanwhile queue no task of their own (queue.kick_after_commit coalesces
+        them into the run already going)."""
+        if self.linger <= 0:
+            return 0.0
+        minimum = min(self.linger, 2 * settings.DISPATCH_COALESCE_SECONDS)
+        return minimum - (time.monotonic() - self.last_work)
+
+    def _past_budget(self, wait_for: float) -> bool:
+        return time.monotonic() - self.started + max(wait_for, 0.0) >= self.budget
+
+    def _claim(self) -> bool:
+        if time.monotonic() - self.last_empty_claim < self.IDLE_POLL and not self.once:
+            return False
+        self._clear_answered()
+        waiting_hosts = {callback.host for _, callback in self.waiting}
+        full = {host for host, n in self.in_flight.items() if n >= self.room_for(host)}
+        room = self.limit - len(self.waiting)
+        if room <= 0:
+            return False
+        at = time.monotonic()  # before: the claim's time runs from its statement
+        claimed = claim_due(room, self.now, skip_hosts=sorted(waiting_hosts | full))
+        if not claimed:
+            self.last_empty_claim = time.monotonic()
+            return False
+        self.waiting.extend((at, callback) for callback in claimed)
+        hosts = {callback.host for callback in claimed} - self.failing
+        self.failing.update(
+            CallbackHost.objects.filter(host__in=hosts).values_list("host", flat=True)
+        )
+        return True
+
+    def _clear_answered(self) -> None:
+        if self.answered:
+            hosts_answered(sorted(self.answered))
+            self.answered.clear()
+
+    def room_for(self, host: str) -> int:
+        # A host that failed without answering gets one POST at a time: a probe.
+        return 1 if host in self.failing else self.host_room
+
+    def _start(self) -> None:
+        """Start waiting callbacks in order while the pool and their host have room."""
+        post_seconds = outbound.TOTAL_TIMEOUT
+        kept, lapsing = [], []
+        for claimed_at, callback in self.waiting:
+            if time.monotonic() - claimed_at + post_seconds > CLAIM_SECONDS:
+                # It could end after its claim lapsed, and another worker would
+                # send it too: give it back, due at once.
+                lapsing.append(callback)
+            elif (
+                len(self.running) < self.concurrency
+                and self.in_flight[callback.host] < self.room_for(callback.host)
+                and not self.stopping()
+            ):
+                self.in_flight[callback.host] += 1
+                self.running[outbound.in_thread(attempt, callback, self.now or timezone.now())] = (
+                    callback
+                )
+            else:
+                kept.append((claimed_at, callback))
+        self.waiting = kept
+        self._give_back(lapsing)
+
+    def _finished(self, future: Future) -> None:
+        callback = self.running.pop(future)
+        self.in_flight[callback.host] -= 1
+        record = future.result()
+        _record(callback, record)
+        self.attempts += 1
+        self.last_work = time.monotonic()
+        if record.http_status is not None:
+            # Any answer clears the host's failures, also those another worker
+            # counted: at once when we know of them, else with the next claim.
+            if callback.host in self.failing:
+                self.failing.discard(callback.host)
+                hosts_answered([callback.host])
+            else:
+                self.answered.add(callback.host)
+            return
+        if record.final:
+            return
+        self.failing.add(callback.host)
+        if host_failed(callback.host, record.error):
+            # Backed off: what waits here for it goes back, to wait in the database.
+            self._give_back([c for _, c in self.waiting if c.host == callback.host])
+            self.waiting = [(t, c) for t, c in self.waiting if c.host != callback.host]
+
+    def _give_back(self, callbacks: Sequence[Callback]) -> None:
+        by_claim = defaultdict(list)
+        for callback in callbacks:
+            by_claim[callback.claimed_until].append(callback.pk)
+        for until, ids in by_claim.items():  # only claims still ours
+            Callback.objects.filter(id__in=ids, claimed_until=until).update(claimed_until=None)
+
+    def _wake_for_the_next(self) -> None:
+        due = next_due_at()
+        if due is None:
+            return
+        if due <= timezone.now():
+            enqueue("messaging.tasks.deliver_callbacks")  # out of budget with work left
+        else:
+            wake_at("messaging.tasks.deliver_callbacks", due, name=WAKE_SCHEDULE)
+
+
+WAKE_SCHEDULE = "callbacks: next retry"
+SHUTDOWN_GRACE_SECONDS = 2.0
+# A host that failed this many POSTs in a row without any answer is backed off.
+BACKOFF_AFTER = 2
+
+
+def host_failed(host: str, error: str) -> bool:
+    """Count a POST to ``host`` that got no answer; True when the host is now backed off.
+
+    From the second failure in a row the host waits CALLBACK_RETRY_INTERVAL,
+    doubling with each further one up to CALLBACK_HOST_BACKOFF_MAX.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        row, _ = CallbackHost.objects.select_for_update().get_or_create(host=host)
+        if row.blocked_until and row.blocked_until > now:
+            # POSTs that were in flight when it was backed off: the same outage,
+            # not further failures to double the back-off for.
+            return True
+        row.failures += 1
+        row.last_error = error[:200]
+        row.updated_at = now
+        backed_off = row.failures >= BACKOFF_AFTER
+        if backed_off:
+            seconds = settings.CALLBACK_RETRY_INTERVAL * 2 ** (row.failures - BACKOFF_AFTER)
+            seconds = min(seconds, settings.CALLBACK_HOST_BACKOFF_MAX)
+            row.blocked_until = max(row.blocked_until or now, now + timedelta(seconds=seconds))
+        row.save()
+    if backed_off:
+        logger.warning(
+            "callback host %s backed off until %s after %d failures in a row (%s)",
+            host,
+            row.blocked_until,
+            row.failures,
+            error,
+        )
+    return backed_off
+
+
+def hosts_answered(hosts: Sequence[str]) -> None:
+    """Any HTTP answer clears a host's failures (the rows exist only for failing hosts)."""
+    CallbackHost.objects.filter(host__in=list(hosts)).delete()
 
 
 def _record(callback: Callback, record: CallbackAttempt) -> None:
     with transaction.atomic():
         record.save()
         finished = callback.state != CallbackState.PENDING
-        Callback.objects.filter(id=callback.pk).update(
+        # Only under our claim: had it lapsed and been taken, the other worker's
+        # outcome stands (this attempt is kept all the same).
+        Callback.objects.filter(id=callback.pk, claimed_until=callback.claimed_until).update(
             state=callback.state,
             attempts=callback.attempts,
             next_attempt_at=callback.next_attempt_at,
@@ -227,6 +552,7 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
     body = callback.body.encode()
     headers = {SIGNATURE_HEADER: signature(signing_secret(callback.service), body)}
     record = CallbackAttempt(callback_id=callback.pk, at=now, url=callback.url)
+    record.final = False  # not stored: a failure retrying cannot help
     callback.attempts += 1
     final = False
     try:
@@ -234,6 +560,7 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
     except outbound.DeliveryFailed as exc:
         record.error = exc.reason[:200]
         final = exc.final
+        record.final = final
     else:
         record.http_status = response.status
         record.duration_ms = response.elapsed_ms

@@ -1,6 +1,7 @@
 """What is sent and its state: messages, their recipients, incoming SMS, content rules."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -258,6 +259,9 @@ class Callback(models.Model):
         verbose_name=_("incoming SMS"),
     )
     url = models.URLField(_("URL"), max_length=500)
+    # The URL's host:port, lower case (callback_host): delivery is fair between
+    # receiving hosts, and a host that keeps timing out is backed off as a whole.
+    host = models.CharField(_("host"), max_length=300, blank=True, db_default="", editable=False)
     body = models.TextField(_("body"), help_text=_("application/x-www-form-urlencoded"))
     record_count = models.PositiveSmallIntegerField(_("records"), default=1)
     state = models.CharField(
@@ -284,6 +288,44 @@ class Callback(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.url}"
+
+    def save(self, *args, **kwargs):
+        self.host = callback_host(self.url)
+        super().save(*args, **kwargs)
+
+
+def callback_host(url: str) -> str:
+    """The receiving host of a callback URL as ``host:port``, lower case ("" if unparsable)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return ""
+    return f"{(parts.hostname or '').lower()}:{port}"[:300]
+
+
+class CallbackHost(models.Model):
+    """A receiving host that stopped answering: its callbacks wait until ``blocked_until``.
+
+    Written only when a POST to it gets no answer (a timeout, a refused or
+    reset connection); the first answer of any kind clears it. One customer's
+    dead receiver then costs the workers a probe now and then, not a POST
+    slot per callback at the head of the queue.
+    """
+
+    host = models.CharField(_("host"), max_length=300, unique=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    blocked_until = models.DateTimeField(_("backed off until"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("callback host")
+        verbose_name_plural = _("callback hosts")
+        ordering = ["-updated_at"]
+
+    def __str__(self):
+        return self.host
 
 
 class CallbackAttempt(models.Model):

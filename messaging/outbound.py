@@ -10,7 +10,8 @@ embedded in IPv6, mapped, 6to4 or NAT64, is judged as itself), unless
 ``CALLBACK_ALLOW_PRIVATE`` is set (development and tests).
 
 One POST takes at most ``TOTAL_TIMEOUT`` seconds however slowly the receiver
-answers, so a worker's claim on its callbacks (messaging.callbacks) outlasts it.
+answers or its name resolves, so a worker's claim on its callbacks
+(messaging.callbacks) outlasts it.
 """
 
 import errno
@@ -19,7 +20,10 @@ import io
 import ipaddress
 import socket
 import ssl
+import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -27,7 +31,7 @@ from django.conf import settings
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0  # for each read
-TOTAL_TIMEOUT = 20.0  # for the whole POST, connecting included (not the DNS lookup)
+TOTAL_TIMEOUT = 20.0  # for the whole POST: the DNS lookup, connecting, sending, the answer
 MAX_RESPONSE_BYTES = 1024
 USER_AGENT = "smspanel-callbacks/1"
 
@@ -165,11 +169,41 @@ class _DeadlineReader(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
-def _connect(host: str, port: int, deadline: float) -> socket.socket:
+def in_thread(func, *args) -> Future:
+    """Run ``func(*args)`` in a new daemon thread and return its Future.
+
+    Daemon threads: a process that stops (a worker stopped for a deploy) never
+    waits for a POST or a lookup that hangs; the callback it was for is tried
+    again when its claim lapses.
+    """
+    future: Future = Future()
+
+    def run():
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(func(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True, name="outbound").start()
+    return future
+
+
+def _resolve(host: str, port: int, deadline: float):
+    # getaddrinfo takes no timeout: it runs in a thread of its own, and the POST
+    # waits for it only as long as its deadline allows.
+    lookup = in_thread(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FuturesTimeout:
+        raise DeliveryFailed(f"looking up {host!r} timed out", final=False) from None
     except (socket.gaierror, UnicodeError):
         raise DeliveryFailed(f"host {host!r} does not resolve", final=True) from None
+
+
+def _connect(host: str, port: int, deadline: float) -> socket.socket:
+    infos = _resolve(host, port, deadline)
     allowed = [info for info in infos if address_allowed(info[4][0])]
     if not allowed:
         shown = ", ".join(sorted({info[4][0] for info in infos}))

@@ -22,23 +22,50 @@ def enqueue(func: str, *args, **kwargs) -> None:
         logger.exception("could not queue %s; the next tick will do it", func)
 
 
-_last_dispatch = 0.0
+# When each coalesced task was last queued by this process.
+_last_kick: dict[str, float] = {}
+
+
+def kick_after_commit(func: str) -> None:
+    """Queue ``func`` once the transaction commits, at most once per process every
+    DISPATCH_COALESCE_SECONDS.
+
+    The tasks kicked this way (dispatch, callbacks) stay at least that long
+    after their last work before they stop, so work committed in between is
+    picked up by the run already queued.
+    """
+    transaction.on_commit(lambda: _kick(func))
+
+
+def _kick(func: str) -> None:
+    now = time.monotonic()
+    if now - _last_kick.get(func, -1e9) < settings.DISPATCH_COALESCE_SECONDS:
+        return
+    _last_kick[func] = now
+    enqueue(func)
 
 
 def dispatch_after_commit() -> None:
-    """Send what was just accepted now, not at the next tick (≤ 2 s latency).
+    """Send what was just accepted now, not at the next tick (≤ 2 s latency)."""
+    kick_after_commit("gateways.tasks.dispatch")
 
-    At most one dispatch task per process every DISPATCH_COALESCE_SECONDS: a
-    dispatch run lingers longer than that before it stops (gateways.dispatch.run),
-    so a send accepted in between is picked up by the run already queued.
+
+def wake_at(func: str, when, name: str) -> None:
+    """Have ``func`` run at ``when`` (django-q2's scheduler, within about 30 s of it).
+
+    One schedule per ``name``, moved only earlier: many callers asking for
+    different times leave the earliest. django-q2 deletes it once it has run.
     """
-    transaction.on_commit(_kick_dispatch)
+    from django_q.models import Schedule
 
-
-def _kick_dispatch() -> None:
-    global _last_dispatch
-    now = time.monotonic()
-    if now - _last_dispatch < settings.DISPATCH_COALESCE_SECONDS:
-        return
-    _last_dispatch = now
-    enqueue("gateways.tasks.dispatch")
+    try:
+        if Schedule.objects.filter(name=name, next_run__lte=when).exists():
+            return
+        # Not update_or_create: names are not unique, and callers racing to
+        # create one may leave two (each runs once; harmless).
+        if not Schedule.objects.filter(name=name).update(next_run=when):
+            Schedule.objects.create(
+                name=name, func=func, schedule_type=Schedule.ONCE, next_run=when, repeats=-1
+            )
+    except Exception:  # the tick catches up
+        logger.exception("could not schedule %s; the next tick will do it", func)

@@ -28,8 +28,18 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CALLBACK_ALLOW_PRIVATE = env.bool("CALLBACK_ALLOW_PRIVATE", default=False)
 CALLBACK_RETRY_INTERVAL = env.int("CALLBACK_RETRY_INTERVAL", default=300)
 CALLBACK_RETRY_WINDOW = env.int("CALLBACK_RETRY_WINDOW", default=7200)
-# POSTs a worker has in flight at once (a slow receiver does not hold up the rest).
+# POSTs a worker has in flight at once (a slow receiver does not hold up the rest),
+# and at most this many of them to one host, so that slots stay free for the
+# others while one customer's receiver hangs; a host that failed to answer gets
+# one at a time until it answers.
 CALLBACK_CONCURRENCY = env.int("CALLBACK_CONCURRENCY", default=8)
+CALLBACK_HOST_CONCURRENCY = env.int("CALLBACK_HOST_CONCURRENCY", default=6)
+# A callback worker waits this long for a retry that falls due (retries keep
+# their interval); later ones wake a worker through django-q2's scheduler.
+CALLBACK_LINGER_SECONDS = env.float("CALLBACK_LINGER_SECONDS", default=5.0)
+# A host that failed twice in a row without answering waits the retry interval,
+# doubled for each further failure, up to this many seconds.
+CALLBACK_HOST_BACKOFF_MAX = env.int("CALLBACK_HOST_BACKOFF_MAX", default=3600)
 
 # Callbacks are signed with a per-service secret derived from this key
 # (SECRET_KEY when empty); changing it changes every service's secret.

@@ -249,7 +249,6 @@ def test_no_post_starts_that_could_outlast_the_claim(
 ):
     settings.CALLBACK_CONCURRENCY = 1  # one POST after the other
     monkeypatch.setattr(callbacks, "CLAIM_SECONDS", 1.5)
-    monkeypatch.setattr(callbacks, "LOOKUP_SECONDS", 0)
     monkeypatch.setattr(outbound, "TOTAL_TIMEOUT", 0.9)
     with Receiver(delay=0.7) as slow:
         for number in ["48600100123", "48600100124"]:
