@@ -20,11 +20,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Route
-from messaging import delivery
+from messaging import delivery, shutdown
 from messaging.delivery import Claimed, Report
 from messaging.models import Status
 from messaging.queue import enqueue
 
+from . import health
 from .drivers import GatewayUnavailable, Outgoing, driver_for
 from .models import Gateway, GatewayPort
 
@@ -53,9 +54,9 @@ def dispatch_batch(limit: int | None = None, now=None) -> int:
     if unroutable:
         # The sender's GSM port is gone or disabled: it will not come back by waiting.
         delivery.apply_reports([Report(rid, Status.REMOTE_ERROR) for rid in unroutable])
-    if no_gateway:
-        logger.warning("no enabled gateway serves %d due recipients; retrying", len(no_gateway))
-        delivery.release_claims(no_gateway, claimed[0].until, retry_in(60))
+    for route_name, ids in no_gateway.items():
+        warn_no_gateway(route_name, len(ids))
+        delivery.release_claims(ids, claimed[0].until, retry_in(60))
     for gateway, items in plan.items():
         send(gateway, items, claimed[0].until)
     return count
@@ -66,7 +67,7 @@ def route(claimed: list[Claimed]):
 
     Own GSM alias → its device's port; a sender ID → the premium route; no
     sender → the standard route. Returns (gateway → items, ids that cannot be
-    routed, ids waiting for a gateway).
+    routed, route → ids waiting for a gateway).
     """
     by_route = {}
     for gateway in Gateway.objects.filter(enabled=True).order_by("priority", "id"):
@@ -82,7 +83,7 @@ def route(claimed: list[Claimed]):
         ).select_related("gateway")
     }
     plan = defaultdict(list)
-    unroutable, no_gateway = [], []
+    unroutable, no_gateway = [], defaultdict(list)
     for c in claimed:
         port = ""
         if c.route == Route.OWN_GATEWAY:
@@ -94,7 +95,7 @@ def route(claimed: list[Claimed]):
         else:
             gateway = by_route.get(c.route)
             if gateway is None:
-                no_gateway.append(c.recipient_id)
+                no_gateway[c.route].append(c.recipient_id)
                 continue
         plan[gateway].append(
             Outgoing(
@@ -102,6 +103,30 @@ def route(claimed: list[Claimed]):
             )
         )
     return plan, unroutable, no_gateway
+
+
+# When each route's "no gateway" was last logged: once a minute per route and
+# process, however many batches find it (not a line per recipient).
+NO_GATEWAY_LOG_SECONDS = 60.0
+_no_gateway_logged: dict[str, float] = {}
+
+
+def warn_no_gateway(route_name: str, count: int) -> bool:
+    """Log that ``count`` due recipients wait for a gateway on a route; True when logged."""
+    now = time.monotonic()
+    last = _no_gateway_logged.get(route_name)
+    if last is not None and now - last < NO_GATEWAY_LOG_SECONDS:
+        return False
+    _no_gateway_logged[route_name] = now
+    logger.warning(
+        "no enabled gateway serves the %s route (%s): %d due recipient(s) wait, retried "
+        "every minute. %s",
+        route_name,
+        health.ROUTE_SENDERS.get(route_name, route_name),
+        count,
+        health.HOW_TO_FIX,
+    )
+    return True
 
 
 def retry_in(seconds: float):

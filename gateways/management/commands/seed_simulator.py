@@ -1,7 +1,9 @@
-"""Make sure a route has a gateway: the simulator, for development and the demo."""
+"""Make sure every route has a gateway: the simulator, for development and the demo."""
 
 from django.core.management.base import BaseCommand
 
+from accounts.models import Route
+from gateways.health import routes_without_gateway
 from gateways.models import Driver, Gateway
 
 
@@ -9,18 +11,17 @@ class Command(BaseCommand):
     help = "Create the simulator gateway for the routes no enabled gateway serves."
 
     def handle(self, *args, **options):
-        served = Gateway.objects.filter(enabled=True)
-        standard = served.filter(serves_standard=True).exists()
-        premium = served.filter(serves_premium=True).exists()
-        if standard and premium:
+        missing = routes_without_gateway()
+        if not missing:
             self.stdout.write("Every route has a gateway; nothing to do.")
             return
         gateway, created = Gateway.objects.get_or_create(
             name="Simulator", defaults={"driver": Driver.SIMULATOR}
         )
         gateway.enabled = True
-        gateway.serves_standard = gateway.serves_standard or not standard
-        gateway.serves_premium = gateway.serves_premium or not premium
+        gateway.serves_standard = gateway.serves_standard or Route.STANDARD in missing
+        gateway.serves_premium = gateway.serves_premium or Route.PREMIUM in missing
         gateway.save()
         verb = "Created" if created else "Enabled"
-        self.stdout.write(f"{verb} the simulator gateway ({gateway.pk}) for the missing routes.")
+        routes = " and ".join(missing)
+        self.stdout.write(f"{verb} the simulator gateway ({gateway.pk}) for the {routes} route.")

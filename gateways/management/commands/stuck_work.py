@@ -6,16 +6,17 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from gateways.health import HOW_TO_FIX, ROUTE_SENDERS, waiting_for_gateway
 from messaging import delivery
 from messaging.delivery import Report
-from messaging.models import Callback, CallbackState, Recipient, Status
+from messaging.models import Callback, CallbackHost, CallbackState, Recipient, Status
 
 
 class Command(BaseCommand):
     help = (
         "List stuck work: due recipients not dispatched, lapsed claims, recipients waiting "
-        "for a report too long, held recipients, callbacks still retrying. With --expire-queued "
-        "or --give-up-callbacks, stop it."
+        "for a report too long, held recipients, routes without a gateway, callbacks still "
+        "retrying. With --expire-queued or --give-up-callbacks, stop it."
     )
 
     def add_arguments(self, parser):
@@ -51,6 +52,12 @@ class Command(BaseCommand):
         self._line("  of which claimed by a worker that stopped", lapsed)
         self._line(f"QUEUED over {hours} h without a report", queued)
         self._line("ON_HOLD (service blocked or out of funds)", held)
+        for waiting in waiting_for_gateway():
+            self.stdout.write(
+                f"PENDING on the {waiting.route} route ({ROUTE_SENDERS[waiting.route]}): "
+                f"{waiting.recipients} in {waiting.messages} message(s), because no enabled "
+                f"gateway serves it. {HOW_TO_FIX}"
+            )
         for row in (
             retrying.values("url").annotate(n=Count("id"), since=Min("created_at")).order_by("-n")
         )[:10]:
@@ -58,6 +65,11 @@ class Command(BaseCommand):
             self.stdout.write(f"callbacks retrying: {row['n']} to {row['url']} since {since}")
         if not retrying.exists():
             self.stdout.write("callbacks retrying: none")
+        for host in CallbackHost.objects.filter(blocked_until__gt=now).order_by("blocked_until"):
+            self.stdout.write(
+                f"callback host {host.host} backed off until {host.blocked_until:%Y-%m-%d %H:%M} "
+                f"after {host.failures} failures in a row ({host.last_error})"
+            )
 
         if expire_queued:
             ids = list(queued.values_list("id", flat=True))
