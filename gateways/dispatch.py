@@ -195,12 +195,15 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
     The web side queues at most one dispatch per process every
     ``DISPATCH_COALESCE_SECONDS``; lingering longer than that means no send
     accepted in between waits for the tick.
+
+    A worker asked to stop (messaging.shutdown) stops between batches, when it
+    holds no claim, and hands the rest over in a new task.
     """
     linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
     started = time.monotonic()
     idle_since = None
     total = 0
-    while time.monotonic() - started < budget:
+    while time.monotonic() - started < budget and not shutdown.requested():
         count = dispatch_batch()
         total += count
         if count:
@@ -210,7 +213,9 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
         if time.monotonic() - idle_since >= linger:
             return total
         time.sleep(0.1)
-    enqueue("gateways.tasks.dispatch")  # out of time with work left: carry on in a new task
+    # Out of time, or stopping, with work perhaps left: carry on in a new task
+    # (another worker's, or the restarted worker's).
+    enqueue("gateways.tasks.dispatch")
     return total
 
 

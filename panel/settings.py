@@ -71,10 +71,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "django_q",
     "accounts",
     "messaging",
     "gateways",
+    # After gateways, whose qcluster command (a cluster that stops on SIGTERM)
+    # takes the place of django-q2's: the first app listed wins.
+    "django_q",
     "mailbridge",
     "panel",
 ]

@@ -1,0 +1,184 @@
+"""A worker stopped for a deploy (SIGTERM) exits within seconds and gives its work back.
+
+systemd (KillMode=control-group) sends SIGTERM to every process of the
+worker at once; docker and `rundemo` send it to the main process only. Both
+are tried against a real ``manage.py qcluster`` on the test database.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_q.models import OrmQ, Task
+from django_q.tasks import async_task
+
+from gateways.models import SimulatedSms
+from messaging import services
+from messaging.models import FINAL_STATUSES, Recipient, Status
+from tests.gateways.test_worker_e2e import kill, wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+# systemd and container runtimes kill after 10 s.
+EXIT_LIMIT = 10.0
+# How long a test waits for an exit before it calls the stop hung.
+EXIT_CAP = 15.0
+
+
+@pytest.fixture
+def start_cluster():
+    """Start ``manage.py qcluster`` in its own process group; returns it once it takes tasks."""
+    clusters = []
+    db = connection.settings_dict
+
+    def start(**env):
+        environment = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "Q_WORKERS": "2",
+            "LOG_LEVEL": "WARNING",
+            **{k: str(v) for k, v in env.items()},
+        }
+        environment.pop("REDIS_URL", None)
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
+            env=environment,
+            cwd=BASE_DIR,
+            start_new_session=True,
+        )
+        clusters.append(process)
+        probe = async_task("math.floor", 1.5)
+        wait_until(lambda: Task.objects.filter(id=probe).exists(), timeout=30)
+        return process
+
+    yield start
+    for process in clusters:
+        kill(process)
+
+
+def stop(process, whom: str) -> float:
+    """SIGTERM the cluster's process group or its main process; seconds until it exited."""
+    signalled = time.monotonic()
+    if whom == "group":
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=EXIT_CAP)
+    except subprocess.TimeoutExpired:
+        return float("inf")
+    return time.monotonic() - signalled
+
+
+def group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("whom", ["group", "main"])
+def test_an_idle_worker_exits_at_once(whom, start_cluster):
+    process = start_cluster()
+    took = stop(process, whom)
+    print(f"idle, SIGTERM to the {whom}: exited after {took:.2f} s")
+    assert took < EXIT_LIMIT
+    wait_until(lambda: group_gone(process.pid), timeout=5)  # no worker left behind
+
+
+@pytest.mark.parametrize("whom", ["group", "main"])
+def test_a_tick_waiting_for_a_scheduled_send_stops_waiting(
+    whom, api_service, simulator, start_cluster
+):
+    later = timezone.now() + timedelta(seconds=45)
+    request = services.SendRequest(recipients=["48600100123"], text="Later", send_at=later)
+    message = services.submit(api_service.pk, request).message
+    process = start_cluster()
+    async_task("gateways.tasks.tick")
+    time.sleep(3)  # past its catch-up work, waiting for the send's second
+
+    took = stop(process, whom)
+    print(f"tick waiting, SIGTERM to the {whom}: exited after {took:.2f} s")
+    assert took < EXIT_LIMIT
+    wait_until(lambda: group_gone(process.pid), timeout=5)
+    # Left for the next tick, unclaimed.
+    recipient = Recipient.objects.get(message=message)
+    assert (recipient.status, recipient.claimed_until) == (Status.PENDING, None)
+
+
+def test_a_worker_stopped_mid_dispatch_finishes_its_batch_and_hands_over_the_rest(
+    api_service, simulator, start_cluster
+):
+    simulator.settings = {"delay": 0, "send_seconds": 0.3}
+    simulator.save()
+    api_service.credit_limit = Decimal("1000")
+    api_service.save()
+    numbers = [f"486004{n:05d}" for n in range(1001, 2501)]
+    message = services.submit(
+        api_service.pk, services.SendRequest(recipients=numbers, text="Deploy")
+    ).message
+    recipients = Recipient.objects.filter(message=message)
+    batch = 50
+
+    first = start_cluster(DISPATCH_BATCH_SIZE=batch)  # the default lease: 120 s
+    async_task("gateways.tasks.dispatch")
+    wait_until(lambda: SimulatedSms.objects.count() >= 200)
+    took = stop(first, "group")
+    print(f"dispatching, SIGTERM to the group: exited after {took:.2f} s")
+    assert took < EXIT_LIMIT
+
+    # What it handed to the gateway is recorded; what it did not is not held.
+    handed = set(SimulatedSms.objects.values_list("recipient_id", flat=True))
+    recorded = set(
+        recipients.filter(gateway=simulator)
+        .exclude(status=Status.PENDING)
+        .values_list("id", flat=True)
+    )
+    held = recipients.filter(status=Status.PENDING, claimed_until__isnull=False).count()
+    print(f"{len(handed)} handed to the gateway before the stop; {held} left claimed")
+    assert handed == recorded
+    assert len(handed) < len(numbers)
+    assert held <= batch
+    # The rest is handed over: a dispatch task waits for the next worker.
+    assert "gateways.tasks.dispatch" in {task.func() for task in OrmQ.objects.all()}
+
+    start_cluster(DISPATCH_BATCH_SIZE=batch)  # nobody else kicks it
+    wait_until(lambda: not recipients.exclude(status__in=FINAL_STATUSES).exists(), timeout=90)
+    sent = SimulatedSms.objects.filter(recipient_id__in=recipients.values("id"))
+    assert sorted(sent.values_list("number", flat=True)) == numbers  # every one ...
+    assert not sent.filter(requests__gt=1).exists()  # ... handed over exactly once
+
+
+def stubborn(pid_file: str) -> None:
+    """A task that outlives its timeout: it ignores the alarm django-q2 ends tasks with."""
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(60)
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_worker_past_its_timeout_is_still_ended(start_cluster, tmp_path):
+    # SIGTERM now asks a worker to stop when it can; the sentinel's end of a
+    # task that outlived its timeout must stay an end.
+    pid_file = tmp_path / "pid"
+    start_cluster()
+    async_task(f"{__name__}.stubborn", str(pid_file), q_options={"timeout": 1})
+    wait_until(pid_file.exists, timeout=20)
+    pid = int(pid_file.read_text())
+    wait_until(lambda: not alive(pid), timeout=15)
