@@ -5,28 +5,20 @@ process on the same test database, dispatches them to the simulator, applies
 its reports, and POSTs the delivery reports to a receiver on loopback.
 """
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from django.db import connection
 from django_q.tasks import async_task
 
 from accounts.models import LedgerEntry, LedgerKind
 from gateways.models import SimulatedSms
 from messaging.models import FINAL_STATUSES, Callback, Message, Recipient, Status
 from tests.receiver import Receiver
+from tests.workers import kill, start_qcluster, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -39,46 +31,14 @@ def receiver():
 def start_worker():
     """Start ``manage.py qcluster`` on the test database; SIGKILLed with its children after."""
     workers = []
-    db = connection.settings_dict
 
     def start(**env):
-        environment = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CALLBACK_ALLOW_PRIVATE": "1",
-            "Q_WORKERS": "2",
-            "LOG_LEVEL": "WARNING",
-            **{k: str(v) for k, v in env.items()},
-        }
-        environment.pop("REDIS_URL", None)
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
-            env=environment,
-            cwd=BASE_DIR,
-            start_new_session=True,
-        )
-        workers.append(process)
-        return process
+        workers.append(start_qcluster(**env))
+        return workers[-1]
 
     yield start
     for process in workers:
         kill(process)
-
-
-def kill(process):
-    """SIGKILL the cluster and every process it started: no chance to clean up."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def test_sends_reach_final_states_refunds_and_reports(

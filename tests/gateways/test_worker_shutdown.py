@@ -8,14 +8,12 @@ are tried against a real ``manage.py qcluster`` on the test database.
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ, Task
 from django_q.tasks import async_task
@@ -23,11 +21,10 @@ from django_q.tasks import async_task
 from gateways.models import SimulatedSms
 from messaging import services
 from messaging.models import FINAL_STATUSES, Recipient, Status
-from tests.gateways.test_worker_e2e import kill, wait_until
+from tests.workers import kill, start_qcluster, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 # systemd and container runtimes kill after 10 s.
 EXIT_LIMIT = 10.0
 # How long a test waits for an exit before it calls the stop hung.
@@ -38,23 +35,9 @@ EXIT_CAP = 15.0
 def start_cluster():
     """Start ``manage.py qcluster`` in its own process group; returns it once it takes tasks."""
     clusters = []
-    db = connection.settings_dict
 
     def start(**env):
-        environment = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "Q_WORKERS": "2",
-            "LOG_LEVEL": "WARNING",
-            **{k: str(v) for k, v in env.items()},
-        }
-        environment.pop("REDIS_URL", None)
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
-            env=environment,
-            cwd=BASE_DIR,
-            start_new_session=True,
-        )
+        process = start_qcluster(**env)
         clusters.append(process)
         probe = async_task("math.floor", 1.5)
         wait_until(lambda: Task.objects.filter(id=probe).exists(), timeout=30)

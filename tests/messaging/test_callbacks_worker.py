@@ -9,11 +9,11 @@ from messaging.models import CallbackAttempt
 from tests.gateways import test_worker_e2e
 from tests.messaging.test_callback_fairness import Silent, incoming, with_callback_url
 from tests.receiver import Receiver
+from tests.workers import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 start_worker = test_worker_e2e.start_worker  # the fixture: a real qcluster on the test database
-wait_until = test_worker_e2e.wait_until
 
 
 def test_retries_keep_a_one_second_interval_in_the_worker(make_service, start_worker):
