@@ -161,20 +161,23 @@ def _deliver_after_commit() -> None:
 # CALLBACK_HOST_CONCURRENCY POSTs to a host in flight, more for that host.
 # fair_order below is the same rule in Python, for SQLite.
 _CLAIM = """
-WITH due AS (
+WITH ordered AS MATERIALIZED (
     SELECT c.id, c.next_attempt_at,
            row_number() OVER (PARTITION BY c.service_id ORDER BY c.next_attempt_at, c.id) AS turn
       FROM messaging_callback c
      WHERE c.state = 'pending' AND c.next_attempt_at <= %(now)s
        AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
        AND c.host <> ALL(%(skip_hosts)s::varchar[])
-       AND NOT EXISTS (SELECT 1 FROM messaging_callbackhost h
-                        WHERE h.host = c.host AND h.blocked_until > %(now)s)
+       AND c.host <> ALL(ARRAY(SELECT h.host FROM messaging_callbackhost h
+                                WHERE h.blocked_until > %(now)s))
+     ORDER BY turn, c.next_attempt_at, c.id
+     LIMIT %(scan)s
 ), picked AS (
-    SELECT c.id, due.turn, due.next_attempt_at
-      FROM messaging_callback c JOIN due ON due.id = c.id
+    -- The few ordered first, locked by primary key: another worker's are skipped.
+    SELECT c.id, o.turn, o.next_attempt_at
+      FROM ordered o JOIN messaging_callback c ON c.id = o.id
      WHERE c.state = 'pending' AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
-     ORDER BY due.turn, due.next_attempt_at, c.id
+     ORDER BY o.turn, o.next_attempt_at, o.id
      LIMIT %(limit)s
        FOR UPDATE OF c SKIP LOCKED
 )
@@ -206,6 +209,7 @@ def claim_due(limit: int, now=None, skip_hosts: Sequence[str] = ()) -> list[Call
             "now": now,
             "until": until,
             "limit": limit,
+            "scan": 2 * limit,  # room for those another worker holds right now
             "skip_hosts": list(skip_hosts),
         }
         with connection.cursor() as cursor:
@@ -361,11 +365,10 @@ class _Delivery:
                         return
                 timeout = None if self.once else self.IDLE_POLL
                 done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    try:
-                        self._finished(future)
-                    except Exception:  # its claim lapses and it is tried again
-                        logger.exception("recording a callback attempt failed")
+                try:
+                    self._finished(done)
+                except Exception:  # their claims lapse and they are tried again
+                    logger.exception("recording callback attempts failed")
                 continue
             if self.once or self.stopping():
                 return
@@ -426,34 +429,45 @@ class _Delivery:
 
     def _start(self) -> None:
         """Start waiting callbacks in order while the pool and their host have room."""
-        post_seconds = outbound.TOTAL_TIMEOUT
-        kept, lapsing = [], []
-        for claimed_at, callback in self.waiting:
-            if time.monotonic() - claimed_at + post_seconds > CLAIM_SECONDS:
-                # It could end after its claim lapsed, and another worker would
-                # send it too: give it back, due at once.
-                lapsing.append(callback)
-            elif (
-                len(self.running) < self.concurrency
-                and self.in_flight[callback.host] < self.room_for(callback.host)
-                and not self.stopping()
-            ):
-                self.in_flight[callback.host] += 1
-                self.running[outbound.in_thread(attempt, callback, self.now or timezone.now())] = (
-                    callback
-                )
-            else:
+        # Claimed in order, so those whose claim runs out first lead the list.
+        lapsing = 0
+        limit = CLAIM_SECONDS - outbound.TOTAL_TIMEOUT
+        while lapsing < len(self.waiting) and time.monotonic() - self.waiting[lapsing][0] > limit:
+            lapsing += 1
+        if lapsing:
+            # They could end after their claim lapsed, and another worker would
+            # send them too: give them back, due at once.
+            self._give_back([callback for _, callback in self.waiting[:lapsing]])
+            del self.waiting[:lapsing]
+        if self.stopping() or len(self.running) >= self.concurrency or not self.waiting:
+            return
+        kept = []
+        for index, (claimed_at, callback) in enumerate(self.waiting):
+            if len(self.running) >= self.concurrency:
+                kept.extend(self.waiting[index:])
+                break
+            if self.in_flight[callback.host] >= self.room_for(callback.host):
                 kept.append((claimed_at, callback))
+                continue
+            self.in_flight[callback.host] += 1
+            future = _posters().submit(attempt, callback, self.now or timezone.now())
+            self.running[future] = callback
         self.waiting = kept
-        self._give_back(lapsing)
 
-    def _finished(self, future: Future) -> None:
-        callback = self.running.pop(future)
-        self.in_flight[callback.host] -= 1
-        record = future.result()
-        _record(callback, record)
-        self.attempts += 1
+    def _finished(self, futures) -> None:
+        """Record the attempts just made, in one transaction, then learn of their hosts."""
+        done = []
+        for future in futures:
+            callback = self.running.pop(future)
+            self.in_flight[callback.host] -= 1
+            done.append((callback, future.result()))
+        _record(done)
+        self.attempts += len(done)
         self.last_work = time.monotonic()
+        for callback, record in done:
+            self._learn(callback, record)
+
+    def _learn(self, callback: Callback, record: CallbackAttempt) -> None:
         if record.http_status is not None:
             # Any answer clears the host's failures, also those another worker
             # counted: at once when we know of them, else with the next claim.
@@ -486,6 +500,17 @@ class _Delivery:
             enqueue("messaging.tasks.deliver_callbacks")  # out of budget with work left
         else:
             wake_at("messaging.tasks.deliver_callbacks", due, name=WAKE_SCHEDULE)
+
+
+_pool: outbound.DaemonPool | None = None
+
+
+def _posters() -> outbound.DaemonPool:
+    """The threads that POST, one set per process (made on first use, grown with the setting)."""
+    global _pool
+    if _pool is None or _pool.size < settings.CALLBACK_CONCURRENCY:
+        _pool = outbound.DaemonPool(max(1, settings.CALLBACK_CONCURRENCY), "callbacks")
+    return _pool
 
 
 WAKE_SCHEDULE = "callbacks: next retry"
@@ -532,19 +557,21 @@ def hosts_answered(hosts: Sequence[str]) -> None:
     CallbackHost.objects.filter(host__in=list(hosts)).delete()
 
 
-def _record(callback: Callback, record: CallbackAttempt) -> None:
+def _record(done: Sequence[tuple[Callback, CallbackAttempt]]) -> None:
+    """Write attempts and their callbacks' new state (one commit for those done together)."""
     with transaction.atomic():
-        record.save()
-        finished = callback.state != CallbackState.PENDING
-        # Only under our claim: had it lapsed and been taken, the other worker's
-        # outcome stands (this attempt is kept all the same).
-        Callback.objects.filter(id=callback.pk, claimed_until=callback.claimed_until).update(
-            state=callback.state,
-            attempts=callback.attempts,
-            next_attempt_at=callback.next_attempt_at,
-            claimed_until=None,
-            finished_at=record.at if finished else None,
-        )
+        CallbackAttempt.objects.bulk_create([record for _, record in done])
+        for callback, record in done:
+            finished = callback.state != CallbackState.PENDING
+            # Only under our claim: had it lapsed and been taken, the other
+            # worker's outcome stands (this attempt is kept all the same).
+            Callback.objects.filter(id=callback.pk, claimed_until=callback.claimed_until).update(
+                state=callback.state,
+                attempts=callback.attempts,
+                next_attempt_at=callback.next_attempt_at,
+                claimed_until=None,
+                finished_at=record.at if finished else None,
+            )
 
 
 def attempt(callback: Callback, now) -> CallbackAttempt:

@@ -18,6 +18,8 @@ import errno
 import http.client
 import io
 import ipaddress
+import os
+import queue
 import socket
 import ssl
 import threading
@@ -169,31 +171,62 @@ class _DeadlineReader(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
-def in_thread(func, *args) -> Future:
-    """Run ``func(*args)`` in a new daemon thread and return its Future.
+class DaemonPool:
+    """A fixed set of daemon threads running calls, each answered by a Future.
 
-    Daemon threads: a process that stops (a worker stopped for a deploy) never
-    waits for a POST or a lookup that hangs; the callback it was for is tried
-    again when its claim lapses.
+    Daemon threads (unlike concurrent.futures' pools, which a process joins at
+    exit): a process that stops (a worker stopped for a deploy) never waits
+    for a POST or a lookup that hangs; the callback it was for is tried again
+    when its claim lapses. The threads start on first use in each process:
+    a forked worker inherits none of its parent's threads.
     """
-    future: Future = Future()
 
-    def run():
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(func(*args))
-        except BaseException as exc:
-            future.set_exception(exc)
+    def __init__(self, size: int, name: str):
+        self.size = size
+        self.name = name
+        self._pid = None
+        self._lock = threading.Lock()
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
 
-    threading.Thread(target=run, daemon=True, name="outbound").start()
-    return future
+    def submit(self, func, *args) -> Future:
+        if self._pid != os.getpid():
+            self._start()
+        future: Future = Future()
+        self._calls.put((future, func, args))
+        return future
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._calls = queue.SimpleQueue()
+            for n in range(self.size):
+                threading.Thread(
+                    target=self._serve, args=(self._calls,), daemon=True, name=f"{self.name}-{n}"
+                ).start()
+            self._pid = os.getpid()
+
+    @staticmethod
+    def _serve(calls: queue.SimpleQueue) -> None:
+        while True:
+            future, func, args = calls.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(func(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+# getaddrinfo takes no timeout: lookups run here, and a POST waits for its own
+# only as long as its deadline allows. Enough threads that lookups hanging on
+# a dead resolver do not hold up the others (callback workers run at most
+# CALLBACK_CONCURRENCY POSTs at once).
+_resolver = DaemonPool(32, "resolve")
 
 
 def _resolve(host: str, port: int, deadline: float):
-    # getaddrinfo takes no timeout: it runs in a thread of its own, and the POST
-    # waits for it only as long as its deadline allows.
-    lookup = in_thread(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    lookup = _resolver.submit(lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
     try:
         return lookup.result(timeout=max(0.0, deadline - time.monotonic()))
     except FuturesTimeout:

@@ -227,3 +227,21 @@ def test_non_ascii_host_and_path_are_encoded(allow_private, monkeypatch, receive
     request = receiver.requests[0]
     assert request.path == "/%C5%9Bcie%C5%BCka?q=%C5%BA"
     assert request.headers["Host"] == f"xn--za-6ja4f8n1l.example.com:{receiver.port}"
+
+
+def _lookup_in_child(result):
+    result.put(outbound._resolver.submit(lambda: "answered").result(timeout=5))
+
+
+def test_a_forked_worker_resolves_with_threads_of_its_own():
+    # django-q2 forks its workers from a process that may have used the pool.
+    import multiprocessing
+
+    assert outbound._resolver.submit(lambda: "parent").result(timeout=5) == "parent"
+    fork = multiprocessing.get_context("fork")
+    result = fork.Queue()
+    child = fork.Process(target=_lookup_in_child, args=(result,))
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0
+    assert result.get(timeout=1) == "answered"
