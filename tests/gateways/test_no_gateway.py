@@ -135,5 +135,10 @@ def test_stuck_work_lists_recipients_waiting_for_a_gateway_with_the_reason(api_s
         "because no enabled gateway serves it." in output
     )
     assert "seed_simulator" in output
+    for recipient in Recipient.objects.all():
+        assert (
+            f"recipient {recipient.pk} of message {recipient.message_id} to {recipient.number}: "
+            "waiting for a gateway" in output
+        )
     Gateway.objects.create(name="Sim", driver=Driver.SIMULATOR, serves_standard=True)
     assert "PENDING on the standard route" not in run("stuck_work")

@@ -58,6 +58,16 @@ class Command(BaseCommand):
                 f"{waiting.recipients} in {waiting.messages} message(s), because no enabled "
                 f"gateway serves it. {HOW_TO_FIX}"
             )
+            oldest = (
+                Recipient.objects.filter(status=Status.PENDING, message__route=waiting.route)
+                .order_by("send_at", "id")
+                .values_list("id", "message_id", "number")[:10]
+            )
+            for recipient_id, message_id, number in oldest:
+                self.stdout.write(
+                    f"  recipient {recipient_id} of message {message_id} to {number}: "
+                    "waiting for a gateway"
+                )
         for row in (
             retrying.values("url").annotate(n=Count("id"), since=Min("created_at")).order_by("-n")
         )[:10]:
