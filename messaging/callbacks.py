@@ -291,7 +291,7 @@ def deliver(budget: float = 50.0, linger: float | None = None) -> int:
 
     CALLBACK_CONCURRENCY POSTs run at once in (daemon) threads, at most
     CALLBACK_HOST_CONCURRENCY of them to one host, so a receiver that never
-    answers holds two slots, not all of them; new work is claimed as slots
+    answers leaves slots free for the others; new work is claimed as slots
     free up. A retry due within ``linger`` seconds is waited for here (retries
     keep their interval); a later one wakes a worker through django-q2's
     scheduler, and the minute tick catches up on anything else. Each attempt
@@ -581,13 +581,11 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
     record = CallbackAttempt(callback_id=callback.pk, at=now, url=callback.url)
     record.final = False  # not stored: a failure retrying cannot help
     callback.attempts += 1
-    final = False
     try:
         response = outbound.post_form(callback.url, body, headers)
     except outbound.DeliveryFailed as exc:
         record.error = exc.reason[:200]
-        final = exc.final
-        record.final = final
+        record.final = exc.final
     else:
         record.http_status = response.status
         record.duration_ms = response.elapsed_ms
@@ -602,7 +600,7 @@ def attempt(callback: Callback, now) -> CallbackAttempt:
         return record
     retry_at = now + timedelta(seconds=settings.CALLBACK_RETRY_INTERVAL)
     window_ends = callback.created_at + timedelta(seconds=settings.CALLBACK_RETRY_WINDOW)
-    if final or retry_at > window_ends:
+    if record.final or retry_at > window_ends:
         callback.state = CallbackState.GIVEN_UP
         logger.info("callback %s given up: %s", callback.pk, record.error)
     else:
