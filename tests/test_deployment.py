@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,16 +21,12 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.workers import empty_redis, free_port, wait_for_port
+
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_DB = 7  # of the local Redis: flushed by this test
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+REDIS_DB = 7  # of the local Redis: emptied by this test
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def fresh_database():
 
 
 def test_readme_postgresql_path_delivers_a_demo_send(fresh_database):
-    redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    redis_url = empty_redis(REDIS_DB)
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_URL")},
@@ -75,10 +70,6 @@ def test_readme_postgresql_path_delivers_a_demo_send(fresh_database):
                 timeout=300,
             ).stdout
 
-        subprocess.run(  # noqa: S603
-            [sys.executable, "-c", f"import redis; redis.Redis(db={REDIS_DB}).flushdb()"],
-            check=True,
-        )
         manage("migrate")
         demo = json.loads(manage("seed_demo", "--json"))
         manage("collectstatic", "--noinput")
@@ -132,13 +123,3 @@ def post(url: str, **fields) -> dict:
     body = urllib.parse.urlencode(fields).encode()
     with urllib.request.urlopen(url, body, timeout=10) as answer:  # noqa: S310
         return json.loads(answer.read())
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"nothing listens on {port} within {timeout} s")

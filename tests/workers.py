@@ -1,13 +1,16 @@
-"""Real django-q2 workers (``manage.py qcluster``) on the test database, for end-to-end tests."""
+"""Real processes for end-to-end tests: django-q2 workers (``manage.py qcluster``) on the
+test database, free loopback ports, an empty Redis database."""
 
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[1]
@@ -50,3 +53,35 @@ def wait_until(condition, timeout=60.0) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"not within {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {port} within {timeout} s")
+
+
+def empty_redis(db: int) -> str:
+    """The URL of local Redis database ``db``, emptied; without Redis the test skips,
+    or fails where REQUIRE_REDIS is set (CI)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379") + f"/{db}"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.ConnectionError:
+        message = f"needs Redis at {url} (set TEST_REDIS_URL)"
+        if os.environ.get("REQUIRE_REDIS", "") not in ("", "0", "false"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url

@@ -5,7 +5,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,32 +20,21 @@ from django.conf import settings
 from django.db import connection
 
 from tests.conftest import SEED_USERNAME
+from tests.workers import empty_redis, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 GUESSES = 32
+REDIS_DB = 5  # of the local Redis: emptied by this test
 
 
 @pytest.fixture
 def shared_cache():
     """An empty Redis database for the web processes' cache."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    except redis.ConnectionError:
-        pytest.skip(f"needs Redis at {REDIS_URL} (set TEST_REDIS_URL)")
-    yield REDIS_URL
-    client.flushdb()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    url = empty_redis(REDIS_DB)
+    yield url
+    empty_redis(REDIS_DB)
 
 
 @pytest.fixture
