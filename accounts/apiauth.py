@@ -29,8 +29,10 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from . import ipallow, secrets
-from .localcache import local_cache
+from lib import clientaddress
+from lib.localcache import local_cache
+
+from . import secrets
 from .models import AllowedAddress, Service, ServiceKind
 
 _MISSING = "-"  # cached "no such service", so guessing names costs no queries
@@ -48,7 +50,7 @@ class ApiIdentity:
         return secrets.check_api_password(password, self.password_digest)
 
     def allows_address(self, address: str) -> bool:
-        return ipallow.address_allowed(address, self.networks)
+        return clientaddress.address_in(address, self.networks)
 
 
 def _username_key(username: str) -> str:

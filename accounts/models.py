@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lib import clientaddress
+
 from . import ipallow, secrets
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
@@ -326,7 +328,7 @@ class Service(models.Model):
 
     def allows_address(self, address: str) -> bool:
         networks = self.allowed_addresses.values_list("network", flat=True)
-        return ipallow.address_allowed(address, networks)
+        return clientaddress.address_in(address, networks)
 
 
 class AllowedAddress(models.Model):

@@ -20,10 +20,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Route
-from messaging import delivery, shutdown
+from lib import shutdown
+from lib.taskqueue import enqueue
+from messaging import delivery
 from messaging.delivery import Claimed, Report
 from messaging.models import Status
-from messaging.queue import enqueue
 
 from . import health
 from .drivers import GatewayUnavailable, Outgoing, driver_for
@@ -196,7 +197,7 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
     ``DISPATCH_COALESCE_SECONDS``; lingering longer than that means no send
     accepted in between waits for the tick.
 
-    A worker asked to stop (messaging.shutdown) stops between batches, when it
+    A worker asked to stop (lib.shutdown) stops between batches, when it
     holds no claim, and hands the rest over in a new task.
     """
     linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger

@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from messaging import delivery, shutdown
+from lib import shutdown
+from messaging import delivery
 from messaging.tasks import deliver_callbacks
 
 from . import dispatch as dispatcher
@@ -42,7 +43,7 @@ def tick() -> dict:
     callbacks; then, until the next tick, waits for each scheduled send time
     that falls in this minute.
 
-    A worker asked to stop (messaging.shutdown) skips the steps not begun and
+    A worker asked to stop (lib.shutdown) skips the steps not begun and
     stops waiting: the next tick, on any worker, does them.
     """
     started = time.monotonic()

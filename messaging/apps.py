@@ -9,7 +9,7 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from . import content
+        from . import checks, content  # noqa: F401  (checks registers the system checks)
         from .models import ContentRule
 
         def rules_changed(**kwargs):

@@ -29,8 +29,9 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from accounts.models import Service
+from lib import outbound, shutdown
+from lib.taskqueue import enqueue, kick_after_commit, wake_at
 
-from . import outbound, shutdown
 from .models import (
     Callback,
     CallbackAttempt,
@@ -40,7 +41,6 @@ from .models import (
     IncomingMessage,
     callback_host,
 )
-from .queue import enqueue, kick_after_commit, wake_at
 
 logger = logging.getLogger(__name__)
 

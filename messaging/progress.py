@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from accounts.localcache import local_cache
+from lib.localcache import local_cache
 
 from .models import FAILURE_STATUSES, SUCCESS_STATUSES, Message, Recipient, Status
 from .statuslist import StatusList

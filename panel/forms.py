@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import ipallow
 from accounts.models import AllowedAddress, SenderId, Service
-from accounts.throttle import Throttle
+from lib.clientaddress import request_address
+from lib.throttle import Throttle
 
 login_throttle = Throttle(
     "login", limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW
@@ -18,7 +19,7 @@ class ThrottleLoginMixin:
     """Refuse sign-in for a while after repeated failures from one address or for one user."""
 
     def clean(self):
-        address = ipallow.request_address(self.request) if self.request else ""
+        address = request_address(self.request) if self.request else ""
         username = (self.data.get("username") or "").strip().lower()
         keys = (f"ip:{address}", f"user:{username}" if username else "")
         if login_throttle.blocked(*keys):

@@ -182,7 +182,7 @@ if env.bool("SECURE_PROXY_SSL", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The panel login: repeated failures from one address or for one username are
-# slowed down (see accounts.throttle); staff use the same rule in admin.
+# slowed down (see lib.throttle); staff use the same rule in admin.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import ipallow
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
+from lib.clientaddress import request_address
 from messaging import callbacks
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
@@ -163,7 +163,7 @@ def ip_addresses(request, service_id):
         "panel/ip_addresses.html",
         form=form,
         entries=service.allowed_addresses.order_by("network"),
-        your_address=ipallow.request_address(request),
+        your_address=request_address(request),
     )
 
 

@@ -44,7 +44,7 @@ def _fresh_caches():
     # cache would: nothing one test cached reaches the next.
     from django.core.cache import cache
 
-    from accounts.localcache import clear_all
+    from lib.localcache import clear_all
     from messaging import content
 
     def clear():

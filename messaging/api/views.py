@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import apiauth
-from accounts.ipallow import address_group, request_address
-from accounts.throttle import RateLimit, Throttle
+from lib.clientaddress import address_group, request_address
+from lib.throttle import RateLimit, Throttle
 from messaging import services
 from messaging.models import Status
 from messaging.statuslist import StatusList

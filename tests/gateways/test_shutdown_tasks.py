@@ -1,4 +1,4 @@
-"""The dispatcher and the tick asked to stop (messaging.shutdown), called directly."""
+"""The dispatcher and the tick asked to stop (lib.shutdown), called directly."""
 
 import threading
 import time
@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from gateways import dispatch, tasks
 from gateways.models import SimulatedSms
-from messaging import services, shutdown
+from lib import shutdown
+from messaging import services
 from messaging.models import Recipient, Status
 
 

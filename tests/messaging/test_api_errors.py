@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from accounts import ledger, throttle
+from accounts import ledger
 from accounts.models import (
     AllowedAddress,
     LedgerEntry,
@@ -19,6 +19,7 @@ from accounts.models import (
     ServiceKind,
     ServiceState,
 )
+from lib import throttle
 from messaging.api.errors import WIRE_ERRORS
 from messaging.models import ContentRule, IncomingMessage, Message, RuleKind
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME

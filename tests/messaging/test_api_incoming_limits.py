@@ -4,8 +4,8 @@ import pytest
 import yaml
 from django.test import Client
 
-from accounts import throttle
 from accounts.models import AllowedAddress
+from lib import throttle
 from messaging import services
 from messaging.api.errors import ENDPOINT_ERRORS, WIRE_ERRORS
 from messaging.models import Callback, IncomingMessage

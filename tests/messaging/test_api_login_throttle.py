@@ -4,7 +4,7 @@ servers with the right password always get in, and no answer tells anyone else t
 import pytest
 from django.test import Client
 
-from accounts import throttle
+from lib import throttle
 from messaging.models import IncomingMessage, Message
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 

@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from messaging import callbacks, outbound, services
+from lib import outbound
+from messaging import callbacks, services
 from messaging.models import Callback, CallbackAttempt, CallbackHost
 from tests.receiver import Receiver
 
@@ -191,7 +192,7 @@ def test_dns_lookup_counts_inside_the_total_timeout(monkeypatch):
 def test_a_stopping_worker_gives_back_what_it_has_not_started_and_leaves_a_hung_post(
     make_service, allow_private, settings, monkeypatch
 ):
-    from messaging import shutdown
+    from lib import shutdown
 
     settings.CALLBACK_HOST_CONCURRENCY = 1
     monkeypatch.setattr(shutdown, "_requested", False)

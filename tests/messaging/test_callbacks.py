@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from gateways import dispatch
-from messaging import callbacks, delivery, outbound, services
+from lib import outbound
+from messaging import callbacks, delivery, services
 from messaging.callbacks import deliver_due
 from messaging.delivery import Report
 from messaging.models import Callback, CallbackAttempt, CallbackState, Status

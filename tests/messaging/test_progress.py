@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts import ledger
-from accounts.localcache import clear_all
+from lib.localcache import clear_all
 from messaging import delivery, progress, services
 from messaging.delivery import Report
 from messaging.models import Message, Recipient, Status

@@ -17,7 +17,7 @@ for up to 55 s.
 
 Here the sentinel ignores SIGTERM (its main process stops it), and so do the
 pusher and monitor it starts (it stops them in order). Each worker turns
-SIGTERM into ``messaging.shutdown.requested()``, which our tasks check
+SIGTERM into ``lib.shutdown.requested()``, which our tasks check
 between units of work; the sentinel sends it to its workers when told to
 stop, so a signal to the main process alone stops them as quickly.
 """
@@ -29,7 +29,7 @@ from django_q import cluster
 from django_q.management.commands import qcluster
 from django_q.signals import post_spawn
 
-from messaging import shutdown
+from lib import shutdown
 
 
 class Sentinel(cluster.Sentinel):

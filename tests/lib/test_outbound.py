@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from messaging import outbound
-from messaging.outbound import DeliveryFailed, address_allowed, post_form
+from lib import outbound
+from lib.outbound import DeliveryFailed, address_allowed, post_form
 from tests.receiver import Receiver
 
 

@@ -3,9 +3,9 @@
 import pytest
 from django.core.cache import cache
 
-from accounts import throttle as throttle_module
-from accounts.ipallow import address_group
-from accounts.throttle import RateLimit, Throttle
+from lib import throttle as throttle_module
+from lib.clientaddress import address_group
+from lib.throttle import RateLimit, Throttle
 
 
 @pytest.fixture

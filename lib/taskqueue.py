@@ -45,11 +45,6 @@ def _kick(func: str) -> None:
     enqueue(func)
 
 
-def dispatch_after_commit() -> None:
-    """Send what was just accepted now, not at the next tick (≤ 2 s latency)."""
-    kick_after_commit("gateways.tasks.dispatch")
-
-
 def wake_at(func: str, when, name: str) -> None:
     """Have ``func`` run at ``when`` (django-q2's scheduler, within about 30 s of it).
 

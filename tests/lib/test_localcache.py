@@ -5,8 +5,8 @@ import time
 from django.core.cache import cache
 
 from accounts import apiauth
-from accounts.localcache import LocalCache
-from accounts.throttle import Throttle
+from lib.localcache import LocalCache
+from lib.throttle import Throttle
 
 
 def test_entries_expire():
