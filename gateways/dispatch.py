@@ -22,9 +22,9 @@ from django.utils import timezone
 from accounts.models import Route
 from lib import shutdown
 from lib.taskqueue import enqueue
-from messaging import delivery
-from messaging.delivery import Claimed, Report
+from messaging import transitions
 from messaging.models import Status
+from messaging.transitions import Claimed, Report
 
 from . import health
 from .drivers import GatewayUnavailable, Outgoing, driver_for
@@ -43,21 +43,21 @@ def lease() -> timedelta:
 
 def dispatch_batch(limit: int | None = None, now=None) -> int:
     """Claim one batch of due recipients and hand it to the gateways. Returns the batch size."""
-    claimed = delivery.claim_due(limit or settings.DISPATCH_BATCH_SIZE, lease(), now)
+    claimed = transitions.claim_due(limit or settings.DISPATCH_BATCH_SIZE, lease(), now)
     if not claimed:
         return 0
     count = len(claimed)
-    held = delivery.services_on_hold({c.service_id for c in claimed})
+    held = transitions.services_on_hold({c.service_id for c in claimed})
     if held:
-        delivery.hold([c.recipient_id for c in claimed if c.service_id in held])
+        transitions.hold([c.recipient_id for c in claimed if c.service_id in held])
         claimed = [c for c in claimed if c.service_id not in held]
     plan, unroutable, no_gateway = route(claimed)
     if unroutable:
         # The sender's GSM port is gone or disabled: it will not come back by waiting.
-        delivery.apply_reports([Report(rid, Status.REMOTE_ERROR) for rid in unroutable])
+        transitions.apply_reports([Report(rid, Status.REMOTE_ERROR) for rid in unroutable])
     for route_name, ids in no_gateway.items():
         warn_no_gateway(route_name, len(ids))
-        delivery.release_claims(ids, claimed[0].until, retry_in(60))
+        transitions.release_claims(ids, claimed[0].until, retry_in(60))
     for gateway, items in plan.items():
         send(gateway, items, claimed[0].until)
     return count
@@ -142,7 +142,7 @@ def send(gateway: Gateway, items: list[Outgoing], until) -> None:
     only recipients this worker still owns go out.
     """
     renewed = timezone.now() + lease()
-    owned = set(delivery.renew_claims([i.recipient_id for i in items], until, renewed))
+    owned = set(transitions.renew_claims([i.recipient_id for i in items], until, renewed))
     items = [item for item in items if item.recipient_id in owned]
     if not items:
         return
@@ -152,16 +152,16 @@ def send(gateway: Gateway, items: list[Outgoing], until) -> None:
         outcomes = driver.send(items)
     except GatewayUnavailable as exc:
         logger.warning("gateway %s unavailable (%s); %d recipients wait", gateway, exc, len(ids))
-        delivery.release_claims(ids, renewed, retry_in(30))
+        transitions.release_claims(ids, renewed, retry_in(30))
         return
     except Exception:
         # Unknown how far it got: keep a short claim, so that they come back as
         # possibly sent (reclaimed) and cannot be cancelled and refunded meanwhile.
         logger.exception("gateway %s failed; %d recipients wait", gateway, len(ids))
-        delivery.renew_claims(ids, renewed, retry_in(30))
+        transitions.renew_claims(ids, renewed, retry_in(30))
         return
     # Record every acceptance before anything can report on it.
-    delivery.mark_queued(
+    transitions.mark_queued(
         gateway.pk,
         [
             (o.recipient_id, o.ref)
@@ -171,12 +171,12 @@ def send(gateway: Gateway, items: list[Outgoing], until) -> None:
     )
     finals = [Report(o.recipient_id, o.status, o.at) for o in outcomes if o.status != Status.QUEUED]
     if finals:
-        delivery.apply_reports(finals)
+        transitions.apply_reports(finals)
     answered = {o.recipient_id for o in outcomes}
     unanswered = [rid for rid in ids if rid not in answered]
     if unanswered:
         # The driver stopped part-way: the one it stopped at may have gone out.
-        delivery.renew_claims(unanswered, renewed, retry_in(30))
+        transitions.renew_claims(unanswered, renewed, retry_in(30))
     follow_up(gateway, driver, [o.recipient_id for o in outcomes if o.status == Status.QUEUED])
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from lib import shutdown
-from messaging import delivery
+from messaging import transitions
 from messaging.tasks import deliver_callbacks
 
 from . import dispatch as dispatcher
@@ -48,9 +48,9 @@ def tick() -> dict:
     """
     started = time.monotonic()
     steps = {
-        "released": delivery.release_held,
+        "released": transitions.release_held,
         "expired": lambda: len(
-            delivery.expire_queued(timedelta(hours=settings.QUEUED_EXPIRY_HOURS))
+            transitions.expire_queued(timedelta(hours=settings.QUEUED_EXPIRY_HOURS))
         ),
         "dispatched": lambda: dispatcher.run(budget=20, linger=0),
         "polled": dispatcher.poll_gateways,
@@ -63,7 +63,7 @@ def tick() -> dict:
         done[name] = step()
     while (remaining := TICK_BUDGET - (time.monotonic() - started)) > 1:
         now = timezone.now()
-        upcoming = delivery.next_scheduled(now, now + timedelta(seconds=remaining))
+        upcoming = transitions.next_scheduled(now, now + timedelta(seconds=remaining))
         if upcoming is None:
             break
         delay = min(max(0.0, (upcoming - timezone.now()).total_seconds()), remaining)

@@ -32,7 +32,7 @@ from accounts.models import (
 from gateways.models import GatewayPort
 from lib import taskqueue
 
-from . import callbacks, content, delivery, gsm7, numbers
+from . import callbacks, content, gsm7, numbers, transitions
 from .models import (
     IncomingMessage,
     Message,
@@ -473,12 +473,12 @@ def progress(service_id: int, message_id) -> Progress:
 def cancel(service_id: int, message_id) -> int:
     """Cancel every recipient not yet handed to a gateway; refund them once. Returns how many.
 
-    messaging.delivery.cancel_pending moves only recipients still PENDING or
+    messaging.transitions.cancel_pending moves only recipients still PENDING or
     ON_HOLD (and not being handed over right now), under the service lock, so
     a second cancel finds none and a recipient is never refunded twice.
     """
     message = find_message(service_id, message_id)
-    return len(delivery.cancel_pending(message))
+    return len(transitions.cancel_pending(message))
 
 
 # -- incoming ---------------------------------------------------------------------------

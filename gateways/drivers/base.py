@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from messaging.delivery import Report
+from messaging.transitions import Report
 
 
 class GatewayUnavailable(Exception):

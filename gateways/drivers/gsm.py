@@ -61,9 +61,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from messaging import delivery, gsm7
-from messaging.delivery import Report
+from messaging import gsm7, transitions
 from messaging.models import Status
+from messaging.transitions import Report
 
 from ..models import Gateway
 from .base import Driver, GatewayUnavailable, Outcome, Outgoing
@@ -428,7 +428,7 @@ class DinstarDriver(_GsmDriver):
 
     def poll(self, sent: list[int] | None = None) -> int:
         """Ask the device about every recipient still QUEUED on it; apply what is final."""
-        queued = delivery.queued_at_gateway(self.gateway.pk, self.POLL_LIMIT)
+        queued = transitions.queued_at_gateway(self.gateway.pk, self.POLL_LIMIT)
         changed = 0
         for chunk in _chunks(queued, self.MAX_QUERY):
             numbers = {rid: number for rid, number, _ref in chunk}
@@ -438,7 +438,7 @@ class DinstarDriver(_GsmDriver):
                 raise GatewayUnavailable(str(exc)) from None
             reports = self.reports(results, numbers)
             if reports:
-                changed += len(delivery.apply_reports(reports))
+                changed += len(transitions.apply_reports(reports))
         Gateway.objects.filter(pk=self.gateway.pk).update(polled_at=timezone.now())
         return changed
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.delivery import Report, apply_reports
 from messaging.models import Status
+from messaging.transitions import Report, apply_reports
 
 from ..models import SimulatedSms
 from .base import Driver, Outcome, Outgoing

@@ -41,9 +41,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from messaging import delivery
-from messaging.delivery import Report
+from messaging import transitions
 from messaging.models import Status
+from messaging.transitions import Report
 
 from ..models import Gateway
 from .base import Driver, GatewayUnavailable, Outcome, Outgoing
@@ -293,7 +293,7 @@ class SmscDriver(Driver):
 
     def poll(self, sent: list[int] | None = None) -> int:
         """One mass status request, if this gateway's minute has come; returns changes applied."""
-        queued = delivery.queued_at_gateway(self.gateway.pk, POLL_LIMIT)
+        queued = transitions.queued_at_gateway(self.gateway.pk, POLL_LIMIT)
         if not queued:
             return 0  # nothing to ask: keep the minute's request for when there is
         taken_at = self._take_poll_slot()
@@ -327,7 +327,7 @@ class SmscDriver(Driver):
                 logger.warning("gateway %s: status.php said %s", self.gateway, _describe(answer))
                 return 0
             raise GatewayUnavailable(_describe(answer))
-        return len(delivery.apply_reports(status_reports(answer, recipient_by_ref)))
+        return len(transitions.apply_reports(status_reports(answer, recipient_by_ref)))
 
     def _take_poll_slot(self) -> datetime | None:
         """Claim this interval's status request for this process, or None if it is taken.

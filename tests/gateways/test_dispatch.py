@@ -9,9 +9,9 @@ from django.utils import timezone
 from accounts.models import LedgerEntry, LedgerKind, ServiceState
 from gateways import dispatch
 from gateways.models import SimulatedSms
-from messaging import delivery, services
-from messaging.delivery import Report
+from messaging import services, transitions
 from messaging.models import Callback, Status
+from messaging.transitions import Report
 
 NUMBERS = ["48600100000", "48600100999", "48600100998", "48600100123"]
 
@@ -50,8 +50,8 @@ def test_failed_recipients_are_refunded_once(api_service, simulator):
     assert sum(e.amount for e in refunds) == 3 * message.recipient_price
     # The same reports again (a gateway repeating itself) change nothing.
     failed = message.recipients.exclude(status=Status.DELIVERED)
-    assert delivery.apply_reports([Report(r.pk, r.status) for r in failed]) == []
-    assert delivery.apply_reports([Report(failed[0].pk, Status.DELIVERED)]) == []
+    assert transitions.apply_reports([Report(r.pk, r.status) for r in failed]) == []
+    assert transitions.apply_reports([Report(failed[0].pk, Status.DELIVERED)]) == []
     api_service.refresh_from_db()
     assert api_service.balance == before - message.recipient_price
 
@@ -82,11 +82,11 @@ def test_cancelled_before_dispatch_is_never_sent(api_service, simulator):
 
 def test_a_claimed_recipient_cannot_be_cancelled(api_service, simulator):
     message = send(api_service, numbers=["48600100123"])
-    claimed = delivery.claim_due(10, timedelta(seconds=60))
+    claimed = transitions.claim_due(10, timedelta(seconds=60))
     assert [c.recipient_id for c in claimed] == [message.recipients.get().pk]
     assert services.cancel(api_service.pk, message.pk) == 0
     # Given back unsent (say, the gateway was down): cancellable again.
-    delivery.release_claims([claimed[0].recipient_id], claimed[0].until)
+    transitions.release_claims([claimed[0].recipient_id], claimed[0].until)
     assert services.cancel(api_service.pk, message.pk) == 1
 
 
@@ -94,12 +94,12 @@ def test_a_lapsed_claim_is_settled_by_a_dispatcher_not_cancelled(api_service, si
     """Its worker died, perhaps after the gateway took it: cancelling would refund a sent SMS."""
     message = send(api_service, numbers=["48600100123"])
     lease = timedelta(seconds=60)
-    first = delivery.claim_due(10, lease)
+    first = transitions.claim_due(10, lease)
     dispatch.driver_for(simulator).send(
         [dispatch.Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in first]
     )
     later = timezone.now() + lease + timedelta(seconds=1)
-    assert delivery.cancel_pending(message, now=later) == []
+    assert transitions.cancel_pending(message, now=later) == []
     assert dispatch.dispatch_batch(now=later) == 1
     recipient = message.recipients.get()
     assert (recipient.status, recipient.refunded) == (Status.DELIVERED, False)
@@ -108,9 +108,9 @@ def test_a_lapsed_claim_is_settled_by_a_dispatcher_not_cancelled(api_service, si
 def test_a_worker_whose_claim_was_taken_over_sends_nothing(api_service, simulator):
     message = send(api_service, numbers=["48600100123"])
     lease = timedelta(seconds=60)
-    stale = delivery.claim_due(10, lease)
+    stale = transitions.claim_due(10, lease)
     later = timezone.now() + lease + timedelta(seconds=1)
-    fresh = delivery.claim_due(10, lease, now=later)  # another worker, after the lapse
+    fresh = transitions.claim_due(10, lease, now=later)  # another worker, after the lapse
     assert [c.recipient_id for c in fresh] == [c.recipient_id for c in stale]
     items = [dispatch.Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in stale]
     dispatch.send(simulator, items, stale[0].until)  # the first worker wakes up
@@ -121,12 +121,12 @@ def test_a_worker_whose_claim_was_taken_over_sends_nothing(api_service, simulato
 def test_a_dead_workers_claim_is_claimed_again_and_not_sent_twice(api_service, simulator):
     message = send(api_service, numbers=["48600100123", "48600100124"])
     lease = timedelta(seconds=dispatch.lease().total_seconds())
-    first = delivery.claim_due(10, lease)
+    first = transitions.claim_due(10, lease)
     # The worker sent, then died before recording the acceptance.
     dispatch.driver_for(simulator).send(
         [dispatch.Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in first]
     )
-    assert delivery.claim_due(10, lease) == []  # still leased
+    assert transitions.claim_due(10, lease) == []  # still leased
     later = timezone.now() + lease + timedelta(seconds=1)
     assert dispatch.dispatch_batch(now=later) == 2
     assert set(statuses(message).values()) == {Status.DELIVERED}
@@ -137,7 +137,7 @@ def test_a_dead_workers_claim_is_claimed_again_and_not_sent_twice(api_service, s
 def test_express_recipients_are_claimed_first(api_service, simulator):
     send(api_service, numbers=["48600100001", "48600100002"])
     express = send(api_service, numbers=["48600100003"], express=True)
-    claimed = delivery.claim_due(1, timedelta(seconds=60))
+    claimed = transitions.claim_due(1, timedelta(seconds=60))
     assert [c.message_id for c in claimed] == [express.pk]
 
 
@@ -146,9 +146,9 @@ def test_a_service_that_may_not_send_is_held_then_released(api_service, simulato
     api_service.block_by_customer()
     dispatch.dispatch_batch()
     assert statuses(message) == {"48600100123": Status.ON_HOLD}
-    assert delivery.release_held() == 0  # still blocked
+    assert transitions.release_held() == 0  # still blocked
     api_service.unblock_by_customer()
-    assert delivery.release_held() == 1
+    assert transitions.release_held() == 1
     dispatch.dispatch_batch()
     assert statuses(message) == {"48600100123": Status.DELIVERED}
 
@@ -168,13 +168,13 @@ def test_a_multipart_recipient_is_delivered_when_every_part_is(api_service):
     message.parts = 3
     message.save(update_fields=["parts"])
     first, second = message.recipients.order_by("id")
-    assert delivery.apply_reports([Report(first.pk, Status.DELIVERED, part=1)]) == []
-    assert delivery.apply_reports([Report(first.pk, Status.DELIVERED, part=3)]) == []
-    changes = delivery.apply_reports(
+    assert transitions.apply_reports([Report(first.pk, Status.DELIVERED, part=1)]) == []
+    assert transitions.apply_reports([Report(first.pk, Status.DELIVERED, part=3)]) == []
+    changes = transitions.apply_reports(
         [Report(first.pk, Status.DELIVERED, part=2), Report(second.pk, Status.DELIVERED, part=1)]
     )
     assert [c.recipient_id for c in changes] == [first.pk]
-    changes = delivery.apply_reports([Report(second.pk, Status.EXPIRED, part=2)])
+    changes = transitions.apply_reports([Report(second.pk, Status.EXPIRED, part=2)])
     assert [(c.recipient_id, c.status) for c in changes] == [(second.pk, Status.EXPIRED)]
 
 
@@ -224,11 +224,11 @@ def test_hold_when_the_balance_is_beyond_credit(api_service, simulator):
 def test_a_report_that_lands_before_the_acceptance_is_recorded_wins(api_service, simulator):
     """SPEC §7: a fast device may report before we record that it took the SMS."""
     message = send(api_service, numbers=["48600100000"])
-    claimed = delivery.claim_due(10, timedelta(seconds=60))
+    claimed = transitions.claim_due(10, timedelta(seconds=60))
     rid = claimed[0].recipient_id
-    assert [c.status for c in delivery.apply_reports([Report(rid, Status.REJECTED)])] == [
+    assert [c.status for c in transitions.apply_reports([Report(rid, Status.REJECTED)])] == [
         Status.REJECTED
     ]
-    assert delivery.mark_queued(simulator.pk, [(rid, "")]) == 0
+    assert transitions.mark_queued(simulator.pk, [(rid, "")]) == 0
     recipient = message.recipients.get()
     assert (recipient.status, recipient.refunded) == (Status.REJECTED, True)

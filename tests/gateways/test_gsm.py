@@ -14,7 +14,7 @@ from accounts.models import LedgerEntry, LedgerKind, Route
 from gateways import dispatch
 from gateways.drivers import Outgoing, driver_for
 from gateways.models import Driver, Gateway, GatewayPort
-from messaging import delivery
+from messaging import transitions
 from messaging.models import IncomingMessage, Message, Status
 
 from .fake_gsm import (
@@ -161,7 +161,7 @@ def test_dinstar_groups_a_batch_by_port_and_text_32_numbers_a_request(api, api_s
 def test_dinstar_does_not_send_again_what_a_dead_worker_sent(api, api_service, dinstar):
     port = own_port(api_service, Driver.DINSTAR, dinstar.url, "biuro", port="2")
     message = accepted(send(api, "biuro", to="48600100123,48600100124"))
-    first = delivery.claim_due(10, dispatch.lease())
+    first = transitions.claim_due(10, dispatch.lease())
     # The worker sent, then died before recording the acceptance.
     outgoing = [Outgoing(c.recipient_id, c.number, c.text, c.sender, False, 1, "2") for c in first]
     driver_for(port.gateway).send(outgoing)
@@ -326,7 +326,7 @@ def test_a_device_that_did_not_send_is_remote_error_refunded_once(
     assert api_service.balance == before - message.recipient_price
     # The same outcome again (a repeated poll, a retried record) refunds nothing more.
     failed = message.recipients.get(number="48600100999")
-    assert delivery.apply_reports([delivery.Report(failed.pk, Status.REMOTE_ERROR)]) == []
+    assert transitions.apply_reports([transitions.Report(failed.pk, Status.REMOTE_ERROR)]) == []
     assert refunds(api_service).count() == 1
 
 

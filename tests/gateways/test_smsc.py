@@ -13,7 +13,7 @@ from gateways import dispatch
 from gateways.drivers import GatewayUnavailable, Outcome, Outgoing, driver_for
 from gateways.drivers.smsc import map_status, send_outcome, status_reports
 from gateways.models import Driver, Gateway
-from messaging import delivery, services
+from messaging import services, transitions
 from messaging.models import Status
 
 from .fake_smsc import FakeSmsc
@@ -131,7 +131,7 @@ def test_a_refused_number_is_rejected_and_refunded(api_service, smsc, upstream, 
 def test_a_reclaimed_recipient_the_upstream_has_is_not_sent_again(api_service, smsc, upstream):
     message = send(api_service, numbers=["48600100001"])
     lease = dispatch.lease()
-    claimed = delivery.claim_due(10, lease)
+    claimed = transitions.claim_due(10, lease)
     # The worker sent, then died before recording the acceptance.
     driver_for(smsc).send(
         [Outgoing(c.recipient_id, c.number, c.text, "", False, 1) for c in claimed]
@@ -151,7 +151,7 @@ def test_a_reclaimed_recipient_the_upstream_has_is_not_sent_again(api_service, s
 def test_a_reclaimed_recipient_the_upstream_lacks_is_sent(api_service, smsc, upstream):
     message = send(api_service, numbers=["48600100001"])
     lease = dispatch.lease()
-    delivery.claim_due(10, lease)  # the worker died before it sent anything
+    transitions.claim_due(10, lease)  # the worker died before it sent anything
     later = timezone.now() + lease + timedelta(seconds=1)
     assert dispatch.dispatch_batch(now=later) == 1
     recipient_id = str(message.recipients.get().pk)

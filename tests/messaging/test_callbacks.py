@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from gateways import dispatch
 from lib import outbound
-from messaging import callbacks, delivery, services
+from messaging import callbacks, services, transitions
 from messaging.callbacks import deliver_due
-from messaging.delivery import Report
 from messaging.models import Callback, CallbackAttempt, CallbackState, Status
+from messaging.transitions import Report
 from tests.receiver import Receiver
 
 FAILING = {"48600100000": "REJECTED", "48600100999": "EXPIRED", "48600100998": "REMOTE_ERROR"}
@@ -120,9 +120,9 @@ def test_records_that_change_later_go_in_a_new_callback_only(api_service, receiv
     message.notify_url = receiver.url
     message.save()
     first, second = message.recipients.order_by("id")
-    delivery.apply_reports([Report(first.pk, Status.DELIVERED)])
+    transitions.apply_reports([Report(first.pk, Status.DELIVERED)])
     deliver_due()
-    delivery.apply_reports([Report(second.pk, Status.EXPIRED)])
+    transitions.apply_reports([Report(second.pk, Status.EXPIRED)])
     deliver_due()
     assert [[r[1] for r in records(body)] for body in receiver.bodies] == [
         [str(first.pk)],

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from accounts import ledger
 from lib.localcache import clear_all
-from messaging import delivery, progress, services
-from messaging.delivery import Report
+from messaging import progress, services, transitions
 from messaging.models import Message, Recipient, Status
 from messaging.progress import KeptList
 from messaging.statuslist import StatusList
+from messaging.transitions import Report
 
 STATUSES = [s.value for s in Status]
 
@@ -134,7 +134,7 @@ def test_a_second_read_fetches_only_what_changed(big_service):
     found, sql = read_progress(big_service, message)
     assert read_whole(sql)
     ids = list(message.recipients.order_by("id").values_list("id", flat=True))
-    delivery.apply_reports([Report(ids[3], Status.DELIVERED), Report(ids[40], Status.REJECTED)])
+    transitions.apply_reports([Report(ids[3], Status.DELIVERED), Report(ids[40], Status.REJECTED)])
     found, sql = read_progress(big_service, message)
     assert not read_whole(sql) and "pg_visible_in_snapshot" in sql
     expected = [Status.PENDING] * 50
@@ -150,7 +150,7 @@ def test_a_list_kept_at_acceptance_serves_the_first_read(
     with django_capture_on_commit_callbacks(execute=True):  # kept once the send commits
         message = send(big_service, numbers(600))  # past COPY_THRESHOLD: stored with COPY
     last = message.recipients.order_by("-id").first()
-    delivery.apply_reports([Report(last.pk, Status.DELIVERED)])
+    transitions.apply_reports([Report(last.pk, Status.DELIVERED)])
     found, sql = read_progress(big_service, message)
     assert not read_whole(sql)
     assert found.recipients.pairs()[-1] == (last.number, Status.DELIVERED)
@@ -164,7 +164,7 @@ def test_more_changes_than_a_patch_takes_read_the_list_whole(big_service, monkey
     message = send(big_service, numbers(5))
     services.progress(big_service.pk, message.pk)
     ids = list(message.recipients.order_by("id").values_list("id", flat=True))
-    delivery.apply_reports([Report(rid, Status.DELIVERED) for rid in ids[:3]])
+    transitions.apply_reports([Report(rid, Status.DELIVERED) for rid in ids[:3]])
     found, sql = read_progress(big_service, message)
     assert read_whole(sql)
     assert found.success_count == 3
@@ -191,7 +191,7 @@ def test_ids_shared_with_other_messages_are_found_by_search(
     assert read_whole(sql) is not kept_at_acceptance
     assert found.recipients.pairs() == [(n, Status.PENDING) for n in numbers(4)]
     third = mine.recipients.order_by("id")[2]
-    delivery.apply_reports([Report(third.pk, Status.DELIVERED)])
+    transitions.apply_reports([Report(third.pk, Status.DELIVERED)])
     found, sql = read_progress(big_service, mine)
     assert not read_whole(sql)
     assert found.recipients.pairs()[2] == (third.number, Status.DELIVERED)
@@ -206,7 +206,7 @@ def test_a_shared_list_is_patched_by_another_process(big_service):
         time.sleep(0.05)  # stored by a thread, after the answer
     clear_all()  # as another process would start: only the shared cache has it
     first = message.recipients.order_by("id").first()
-    delivery.apply_reports([Report(first.pk, Status.EXPIRED)])
+    transitions.apply_reports([Report(first.pk, Status.EXPIRED)])
     found, sql = read_progress(big_service, message)
     assert not read_whole(sql)
     assert [s for _, s in found.recipients.pairs()] == [Status.EXPIRED] + [Status.PENDING] * 2
@@ -292,7 +292,7 @@ def test_a_patched_list_moves_on_to_the_snapshot_of_its_patch(big_service):
     services.progress(big_service.pk, message.pk)
     before = kept_snapshot(message)
     first = message.recipients.order_by("id").first()
-    delivery.apply_reports([Report(first.pk, Status.DELIVERED)])
+    transitions.apply_reports([Report(first.pk, Status.DELIVERED)])
     services.progress(big_service.pk, message.pk)
     after = kept_snapshot(message)
     changed, _ = progress._changes_since(message.pk, before, 10)
@@ -309,7 +309,7 @@ def test_a_list_kept_in_another_database_cluster_is_read_whole(big_service):
     kept = progress._local.get(key)[1]
     kept.snapshot = "900000000000:900000000000:"  # younger than this database
     first = message.recipients.order_by("id").first()
-    delivery.apply_reports([Report(first.pk, Status.DELIVERED)])  # an older id, here
+    transitions.apply_reports([Report(first.pk, Status.DELIVERED)])  # an older id, here
     found, sql = read_progress(big_service, message)
     assert read_whole(sql)
     assert found.recipients.pairs()[0] == (first.number, Status.DELIVERED)

@@ -7,9 +7,9 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from gateways.health import HOW_TO_FIX, ROUTE_SENDERS, waiting_for_gateway
-from messaging import delivery
-from messaging.delivery import Report
+from messaging import transitions
 from messaging.models import Callback, CallbackHost, CallbackState, Recipient, Status
+from messaging.transitions import Report
 
 
 class Command(BaseCommand):
@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
         if expire_queued:
             ids = list(queued.values_list("id", flat=True))
-            changed = delivery.apply_reports([Report(rid, Status.EXPIRED) for rid in ids])
+            changed = transitions.apply_reports([Report(rid, Status.EXPIRED) for rid in ids])
             self.stdout.write(f"expired {len(changed)} recipient(s) (refunded, reported)")
         if give_up_callbacks:
             count = old_callbacks.update(state=CallbackState.GIVEN_UP, finished_at=now)

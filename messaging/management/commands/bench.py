@@ -36,9 +36,9 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
 from messaging import bench_workers as workers
-from messaging import delivery, services
-from messaging.delivery import Report
+from messaging import services, transitions
 from messaging.models import Recipient, Status
+from messaging.transitions import Report
 
 BENCH_USER = "bench"
 BENCH_CACHE_URL = "redis://127.0.0.1:6379/15"
@@ -281,7 +281,7 @@ class Command(BaseCommand):
         for round_ in range(max(rounds, 5)):
             # What a gateway's report does: some statuses of the message change.
             batch = instance_ids[round_ * step : (round_ + 1) * step]
-            delivery.apply_reports([Report(rid, Status.DELIVERED) for rid in batch])
+            transitions.apply_reports([Report(rid, Status.DELIVERED) for rid in batch])
             for times in (changed, unchanged, unchanged):
                 seconds, data = get_progress(message_id)
                 times.append(seconds)

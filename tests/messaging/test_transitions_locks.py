@@ -8,9 +8,9 @@ import pytest
 from django.db import connections
 
 from accounts.models import LedgerEntry, LedgerKind
-from messaging import delivery, services
-from messaging.delivery import Report
+from messaging import services, transitions
 from messaging.models import Recipient, Status
+from messaging.transitions import Report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def test_a_report_and_an_expiry_of_one_recipient_do_not_deadlock(make_service, m
     Recipient.objects.filter(pk=recipient.pk).update(status=Status.QUEUED)
 
     slow = threading.local()
-    update_statuses = delivery._update_statuses
+    update_statuses = transitions._update_statuses
 
     def widened(whole, now):
         changes = update_statuses(whole, now)
@@ -36,14 +36,14 @@ def test_a_report_and_an_expiry_of_one_recipient_do_not_deadlock(make_service, m
             time.sleep(1.0)  # between the recipient UPDATE and the callback INSERT
         return changes
 
-    monkeypatch.setattr(delivery, "_update_statuses", widened)
+    monkeypatch.setattr(transitions, "_update_statuses", widened)
     errors = {}
 
     def apply(name, status, delay, widen):
         time.sleep(delay)
         slow.on = widen
         try:
-            delivery.apply_reports([Report(recipient.pk, status)])
+            transitions.apply_reports([Report(recipient.pk, status)])
         except Exception as exc:  # recorded for the assertion
             errors[name] = repr(exc)[:200]
         finally:

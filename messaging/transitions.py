@@ -1,4 +1,5 @@
-"""Every change of a recipient's status after acceptance, in one place.
+"""Every change of a recipient's status after acceptance, in one place (not to be
+confused with delivery reports, which are one kind of change, or callbacks).
 
 The dispatcher claims due recipients, records what the gateway accepted,
 holds what may not be sent; reports (pushed or polled) move recipients to
