@@ -1,6 +1,6 @@
 """The floor the send benchmark (P2) compares against: only the database work a
 correct send needs, in raw SQL, behind a bare Django view. Served by the bench's
-own URLconf (``panel.settings_bench``), never by the product's."""
+own URLconf (``bench.settings``), never by the product's."""
 
 from decimal import Decimal
 

@@ -1,7 +1,9 @@
-"""Settings for the benchmark's web server: the product's, plus the floor view's URL."""
+"""Settings for the benchmark: the product's, plus this package (its ``bench``
+command) and the floor view's URLconf. ``make bench`` runs with these."""
 
-from .settings import *  # noqa: F403
+from panel.settings import *  # noqa: F403
 
-ROOT_URLCONF = "messaging.bench"
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
+ROOT_URLCONF = "bench.floor"
 DEBUG = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from messaging import bench_workers as workers
+from bench import workers
 from messaging import services, transitions
 from messaging.models import Recipient, Status
 from messaging.transitions import Report
@@ -80,7 +80,7 @@ class Server:
             **os.environ,
             # Several web processes share one cache in production (README); so here.
             "CACHE_URL": os.environ.get("CACHE_URL", BENCH_CACHE_URL),
-            "DJANGO_SETTINGS_MODULE": "panel.settings_bench",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
         }
