@@ -4,7 +4,11 @@ Every API request needs the service behind a username (or an SMS hash), its
 password digest and its allowlist. Reading them from the database would cost
 two queries a request, so they are kept in the cache and cleared whenever the
 panel or admin changes them (``forget``). The password check itself is one
-salted SHA-256 (see ``accounts.secrets``): microseconds, not a slow hash.
+salted SHA-256 (see ``accounts.secrets``), not a slow hash.
+
+A service's API password and SMS hash are changed here too
+(``regenerate_api_password``, ``regenerate_sms_hash``, ``set_api_password``),
+so that no change of them can leave the old one cached.
 
 A read that raced a change must not be kept: a request reads the old row,
 the change clears the cache, then the request would write what it read. So
@@ -156,6 +160,33 @@ def forget(service: Service, *old_hash_digests: str, old_usernames: tuple[str, .
         transaction.on_commit(
             lambda: forget(service, *old_hash_digests, old_usernames=old_usernames)
         )
+
+
+# -- changing credentials -----------------------------------------------------------
+
+
+def set_api_password(service: Service, password: str) -> None:
+    """Store the digest of a given API password (migrations from another platform)."""
+    service.api_password_digest = secrets.digest_api_password(password)
+    Service.objects.filter(pk=service.pk).update(api_password_digest=service.api_password_digest)
+    forget(service)
+
+
+def regenerate_api_password(service: Service) -> str:
+    """Store a new API password's digest and return the password (shown once)."""
+    password = secrets.generate_api_password()
+    set_api_password(service, password)
+    return password
+
+
+def regenerate_sms_hash(service: Service) -> str:
+    """Store a new SMS hash's digest and return the hash (shown once)."""
+    sms_hash = secrets.generate_sms_hash()
+    old_digest = service.sms_hash_digest
+    service.sms_hash_digest = secrets.digest_sms_hash(sms_hash)
+    Service.objects.filter(pk=service.pk).update(sms_hash_digest=service.sms_hash_digest)
+    forget(service, old_digest)
+    return sms_hash
 
 
 @receiver(pre_save, sender=Service)

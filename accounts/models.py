@@ -9,8 +9,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lib import clientaddress
-
 from . import ipallow, secrets
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
@@ -285,50 +283,6 @@ class Service(models.Model):
             ServiceState.ACTIVE,
             activated_at=self.activated_at or timezone.now(),
         )
-
-    # -- secrets -----------------------------------------------------------------------
-
-    def set_api_password(self, password: str) -> None:
-        """Store the digest of a given API password (migrations from another platform)."""
-        self.api_password_digest = secrets.digest_api_password(password)
-        Service.objects.filter(pk=self.pk).update(api_password_digest=self.api_password_digest)
-        from . import apiauth
-
-        apiauth.forget(self)
-
-    def regenerate_api_password(self) -> str:
-        """Store a new API password's digest and return the password (shown once)."""
-        password = secrets.generate_api_password()
-        self.api_password_digest = secrets.digest_api_password(password)
-        Service.objects.filter(pk=self.pk).update(api_password_digest=self.api_password_digest)
-        from . import apiauth
-
-        apiauth.forget(self)
-        return password
-
-    def check_api_password(self, password: str) -> bool:
-        return secrets.check_api_password(password, self.api_password_digest)
-
-    def regenerate_sms_hash(self) -> str:
-        """Store a new SMS hash's digest and return the hash (shown once)."""
-        sms_hash = secrets.generate_sms_hash()
-        old_digest = self.sms_hash_digest
-        self.sms_hash_digest = secrets.digest_sms_hash(sms_hash)
-        Service.objects.filter(pk=self.pk).update(sms_hash_digest=self.sms_hash_digest)
-        from . import apiauth
-
-        apiauth.forget(self, old_digest)
-        return sms_hash
-
-    @classmethod
-    def by_sms_hash(cls, sms_hash: str) -> "Service | None":
-        return cls.objects.filter(sms_hash_digest=secrets.digest_sms_hash(sms_hash)).first()
-
-    # -- IP allowlist --------------------------------------------------------------------
-
-    def allows_address(self, address: str) -> bool:
-        networks = self.allowed_addresses.values_list("network", flat=True)
-        return clientaddress.address_in(address, networks)
 
 
 class AllowedAddress(models.Model):

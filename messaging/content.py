@@ -8,35 +8,12 @@ are compiled into one regular expression per process and re-read every
 
 import re
 import time
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 
-_FOLD = str.maketrans("łŁ", "lL")  # ł has no decomposition; the rest fold by NFKD
-
-
-def fold(text: str) -> str:
-    """Lower case, diacritics removed, runs of whitespace made one space."""
-    # Compatibility forms first (𝓐 → A), then case, then again: casefold can
-    # produce decomposable characters (İ → i̇).
-    text = unicodedata.normalize("NFKD", text)
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(text.split())
-
-
-def rule_regex(kind: str, pattern: str) -> str:
-    """The regular expression a rule stands for (kinds as ``RuleKind``)."""
-    if kind == "word":
-        words = fold(pattern).split()
-        if not words:
-            raise re.error("the phrase is empty")
-        # Matches where a word starts: "kurw" flags "kurwa" but not "skurwiel";
-        # staff add those separately if they want them.
-        return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words)
-    return pattern
+from .models import ContentRule, fold, rule_regex
 
 
 @dataclass(frozen=True)
@@ -70,8 +47,6 @@ def current_policy() -> Policy:
     global _cached
     now = time.monotonic()
     if _cached is None or _cached[0] < now:
-        from .models import ContentRule
-
         rows = ContentRule.objects.filter(enabled=True).values_list("kind", "pattern", "reason")
         _cached = (now + settings.CONTENT_RULES_CACHE_SECONDS, Policy.compile(rows))
     return _cached[1]

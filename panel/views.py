@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts import apiauth
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
@@ -122,7 +123,7 @@ def _show_secret_once(request, service, title, secret, explanation):
 @require_POST
 def regenerate_api_password(request, service_id):
     service = get_service(request, service_id)
-    password = service.regenerate_api_password()
+    password = apiauth.regenerate_api_password(service)
     return _show_secret_once(
         request,
         service,
@@ -137,7 +138,7 @@ def regenerate_api_password(request, service_id):
 @require_POST
 def regenerate_sms_hash(request, service_id):
     service = get_service(request, service_id)
-    sms_hash = service.regenerate_sms_hash()
+    sms_hash = apiauth.regenerate_sms_hash(service)
     return _show_secret_once(
         request,
         service,

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from accounts import ledger
+from accounts import apiauth, ledger
 from accounts.models import Customer, Service, ServiceKind, ServiceState
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,7 +163,7 @@ def api_service(make_service):
     service = make_service(username="claude", balance=Decimal("100.00"))
     service.api_username = SEED_USERNAME
     service.save()
-    service.set_api_password(SEED_PASSWORD)
+    apiauth.set_api_password(service, SEED_PASSWORD)
     AllowedAddress.objects.create(service=service, network="127.0.0.1")
     return service
 

@@ -20,7 +20,7 @@ def _empty_cache():
 
 @pytest.mark.django_db
 def test_a_known_username_costs_no_query_once_cached(service, django_assert_num_queries):
-    password = service.regenerate_api_password()
+    password = apiauth.regenerate_api_password(service)
     apiauth.by_username(service.api_username)
     with django_assert_num_queries(0):
         identity = apiauth.by_username(service.api_username)
@@ -52,9 +52,9 @@ def test_a_new_username_is_found_even_after_a_cached_miss(make_service):
 
 @pytest.mark.django_db
 def test_regenerated_sms_hash_replaces_the_old_one_at_once(service):
-    old = service.regenerate_sms_hash()
+    old = apiauth.regenerate_sms_hash(service)
     assert apiauth.by_sms_hash(old).service_id == service.pk
-    new = service.regenerate_sms_hash()
+    new = apiauth.regenerate_sms_hash(service)
     assert apiauth.by_sms_hash(old) is None
     assert apiauth.by_sms_hash(new).service_id == service.pk
 
@@ -82,7 +82,7 @@ def test_a_password_changed_during_a_read_is_refused_at_once(api_service, monkey
 
     def read_then_change(service):
         identity = read(service)
-        changed["password"] = Service.objects.get(pk=service.pk).regenerate_api_password()
+        changed["password"] = apiauth.regenerate_api_password(Service.objects.get(pk=service.pk))
         return identity
 
     monkeypatch.setattr(apiauth, "_identity", read_then_change)
@@ -131,7 +131,7 @@ def test_a_read_between_a_change_and_its_commit_is_not_kept(api_service):
     seen = {}
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=api_service.pk)
-        new_password = service.regenerate_api_password()
+        new_password = apiauth.regenerate_api_password(service)
         reader = threading.Thread(target=read_elsewhere)
         reader.start()
         reader.join()

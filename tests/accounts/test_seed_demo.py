@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
-from accounts import ledger
+from accounts import apiauth, ledger
 from accounts.models import Customer, LedgerEntry, Service, ServiceKind, ServiceState
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +30,15 @@ def seed(*args):
 def assert_works(demo):
     service = Service.objects.get(pk=demo["service_id"])
     assert service.api_username == demo["api_username"]
-    assert service.check_api_password(demo["api_password"])
-    assert Service.by_sms_hash(demo["sms_hash"]) == service
+    identity = apiauth.by_username(demo["api_username"])
+    assert identity.service_id == service.pk
+    assert identity.check_password(demo["api_password"])
+    assert apiauth.by_sms_hash(demo["sms_hash"]).service_id == service.pk
     user = authenticate(username=demo["panel_username"], password=demo["panel_password"])
     assert user is not None and user.customer == service.customer
     assert service.kind == ServiceKind.TWO_WAY
     assert service.state == ServiceState.ACTIVE
-    assert service.allows_address("127.0.0.1") and service.allows_address("::1")
+    assert identity.allows_address("127.0.0.1") and identity.allows_address("::1")
     return service
 
 

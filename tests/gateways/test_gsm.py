@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts import apiauth
 from accounts.models import LedgerEntry, LedgerKind, Route
 from gateways import dispatch
 from gateways.drivers import Outgoing, driver_for
@@ -411,7 +412,7 @@ def test_polling_a_dinstar_that_is_down_changes_nothing(api, api_service, dinsta
 
 def test_incoming_sms_from_a_device_arrive_with_the_alias_as_to_number(client, api_service):
     own_port(api_service, Driver.DINSTAR, "http://127.0.0.1:9/", "biuro")
-    sms_hash = api_service.regenerate_sms_hash()
+    sms_hash = apiauth.regenerate_sms_hash(api_service)
 
     # seed 001 §3a: to_number is "Numer telefonu odbiorcy lub Alias Bramy"; §8d: a
     # Dinstar may pass a caller ID that is not a number as it is.

@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from accounts import apiauth
+
 pytestmark = pytest.mark.django_db
 
 
@@ -15,9 +17,10 @@ def test_add_single_addresses_and_ranges(alice_client, service):
     assert sorted(service.allowed_addresses.values_list("network", flat=True)) == sorted(
         ["203.0.113.7", "192.0.2.0/24", "2001:db8::/48", "::1"]
     )
-    assert service.allows_address("192.0.2.77")
-    assert service.allows_address("2001:db8::5")
-    assert not service.allows_address("198.51.100.1")
+    identity = apiauth.by_username(service.api_username)
+    assert identity.allows_address("192.0.2.77")
+    assert identity.allows_address("2001:db8::5")
+    assert not identity.allows_address("198.51.100.1")
 
 
 @pytest.mark.parametrize(
@@ -64,5 +67,6 @@ def test_remove_needs_post(alice_client, service):
 
 def test_empty_list_refuses_every_address(service):
     assert not service.allowed_addresses.exists()
-    assert not service.allows_address("127.0.0.1")
-    assert not service.allows_address("::1")
+    identity = apiauth.by_username(service.api_username)
+    assert not identity.allows_address("127.0.0.1")
+    assert not identity.allows_address("::1")

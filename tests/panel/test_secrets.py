@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import Service
+from accounts import apiauth
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def test_new_api_password_is_shown_once_and_replaces_the_old(alice_client, servi
     service.refresh_from_db()
     assert service.api_password_digest != old_digest
     assert password not in service.api_password_digest
-    assert service.check_api_password(password)
+    assert apiauth.by_username(service.api_username).check_password(password)
     # The settings page never shows it again.
     page = alice_client.get(reverse("sms_settings", args=[service.pk])).content.decode()
     assert password not in page
@@ -29,8 +29,9 @@ def test_regenerating_again_invalidates_the_previous_password(alice_client, serv
     first = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
     second = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
     service.refresh_from_db()
-    assert not service.check_api_password(first.context["secret"])
-    assert service.check_api_password(second.context["secret"])
+    identity = apiauth.by_username(service.api_username)
+    assert not identity.check_password(first.context["secret"])
+    assert identity.check_password(second.context["secret"])
 
 
 def test_new_sms_hash_is_shown_once_and_finds_the_service(alice_client, service):
@@ -39,7 +40,7 @@ def test_new_sms_hash_is_shown_once_and_finds_the_service(alice_client, service)
     sms_hash = response.context["secret"]
     service.refresh_from_db()
     assert service.sms_hash_digest != old
-    assert Service.by_sms_hash(sms_hash) == service
+    assert apiauth.by_sms_hash(sms_hash).service_id == service.pk
     assert (
         sms_hash
         not in alice_client.get(reverse("sms_settings", args=[service.pk])).content.decode()

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts import ledger
+from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState, Tariff
 
 DEMO_USERNAME = "demo"
@@ -94,8 +94,8 @@ class Command(BaseCommand):
                 service=service, network=address, defaults={"note": "demo"}
             )
 
-        api_password = service.regenerate_api_password()
-        sms_hash = service.regenerate_sms_hash()
+        api_password = apiauth.regenerate_api_password(service)
+        sms_hash = apiauth.regenerate_sms_hash(service)
 
         service.refresh_from_db(fields=["balance"])
         difference = balance - service.balance

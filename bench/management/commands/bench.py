@@ -33,7 +33,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts import ledger
+from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
 from bench import workers
 from messaging import services, transitions
@@ -187,7 +187,7 @@ class Command(BaseCommand):
             name="Benchmark",
             defaults={"kind": ServiceKind.ONE_WAY, "state": ServiceState.ACTIVE},
         )
-        service.set_api_password(self.password)
+        apiauth.set_api_password(service, self.password)
         AllowedAddress.objects.get_or_create(service=service, network="127.0.0.1")
         ledger.top_up(service.pk, Decimal("1000000000"), note="benchmark")
         return service

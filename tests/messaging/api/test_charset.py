@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
+from accounts import apiauth
 from messaging.models import IncomingMessage, Message
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def quiet_client():
 
 @pytest.fixture
 def sms_hash(api_service):
-    return api_service.regenerate_sms_hash()
+    return apiauth.regenerate_sms_hash(api_service)
 
 
 def paths(sms_hash):

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import timezone
 
+from accounts import apiauth
 from messaging.models import Message, Recipient, Status
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 
@@ -74,7 +75,7 @@ def endpoints(message_id, sms_hash):
 def test_every_endpoint_answers_each_format_and_method(
     client, api_service, message_id, endpoint, suffix, fmt, method
 ):
-    sms_hash = api_service.regenerate_sms_hash()
+    sms_hash = apiauth.regenerate_sms_hash(api_service)
     path, fields, key = endpoints(message_id, sms_hash)[endpoint]
 
     response = getattr(client, method)(f"/sms_api/{path}{suffix}", fields)

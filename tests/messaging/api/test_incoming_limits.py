@@ -4,6 +4,7 @@ import pytest
 import yaml
 from django.test import Client
 
+from accounts import apiauth
 from accounts.models import AllowedAddress
 from lib import throttle
 from messaging import services
@@ -19,7 +20,7 @@ INCOMING = {"from_number": "48111222333", "to_number": "48444555666", "sms_messa
 def sms_hash(api_service):
     api_service.callback_url = "https://customer.example.com/sms"  # each SMS queues a callback
     api_service.save()
-    return api_service.regenerate_sms_hash()
+    return apiauth.regenerate_sms_hash(api_service)
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_the_rate_limit_of_one_service_leaves_another_alone(
     settings.INCOMING_RATE_LIMIT = 5
     other = make_service(username="bob")
     AllowedAddress.objects.create(service=other, network="127.0.0.1")
-    other_hash = other.regenerate_sms_hash()
+    other_hash = apiauth.regenerate_sms_hash(other)
     for _ in range(6):
         incoming(client, sms_hash)
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts import ledger
+from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, LedgerEntry, LedgerKind, Service
 from messaging import services
 from messaging.models import Message, Recipient, Status
@@ -232,7 +232,7 @@ def test_concurrent_submits_never_overdraw(make_service, recipients):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_api_sends_never_overdraw(exact_service):
-    password = exact_service.regenerate_api_password()
+    password = apiauth.regenerate_api_password(exact_service)
     AllowedAddress.objects.create(service=exact_service, network="127.0.0.1")
     username = exact_service.api_username
 
