@@ -452,10 +452,3 @@ class SenderId(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def is_phone_number(self) -> bool:
-        return self.name.lstrip("+").isdigit()
-
-    def operator_statuses(self) -> dict[str, int]:
-        return {op: getattr(self, op) for op in SENDER_OPERATORS}

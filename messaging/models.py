@@ -35,8 +35,6 @@ REFUNDED_STATUSES = frozenset(
 # getProgress: success_count and failure_count ("nie powiodły się bądź wygasły").
 SUCCESS_STATUSES = frozenset({Status.DELIVERED})
 FAILURE_STATUSES = frozenset({Status.REJECTED, Status.EXPIRED, Status.REMOTE_ERROR})
-# Not yet handed to a gateway: these can still be cancelled.
-CANCELLABLE_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
 
 
 class Encoding(models.TextChoices):
@@ -106,7 +104,7 @@ class Recipient(models.Model):
     # Copied from the message so the dispatcher finds due work in one index.
     send_at = models.DateTimeField(_("send at"))
     # Set in the same UPDATE that moves a failed or cancelled recipient, so a
-    # refund can never be given twice (messaging.services.refund_recipients).
+    # refund can never be given twice (messaging.transitions).
     refunded = models.BooleanField(_("refunded"), default=False)
     # Copied from the message: express recipients are claimed first (SPEC §7).
     express = models.BooleanField(_("express"), default=False, db_default=False)

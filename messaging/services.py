@@ -514,7 +514,3 @@ def store_incoming(
         )
         callbacks.queue_incoming(incoming, Service.objects.get(pk=service_id))
     return incoming
-
-
-def content_may_be_invalid(text: str) -> bool:
-    return content.may_be_invalid(text)

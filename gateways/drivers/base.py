@@ -4,8 +4,6 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from messaging.transitions import Report
-
 
 class GatewayUnavailable(Exception):
     """The gateway could not be reached or refused the whole batch; try again later."""
@@ -44,7 +42,7 @@ class Outcome:
 
 
 class Driver:
-    """Send a batch, poll statuses, parse pushed reports; cancel where the gateway can.
+    """Send a batch and poll statuses.
 
     ``send`` must be idempotent per ``Outgoing.recipient_id``: a worker killed
     after the gateway accepted, but before the acceptance was recorded, sends
@@ -68,14 +66,6 @@ class Driver:
         once (``poll_after`` 0); a driver may look only at those.
         """
         return 0
-
-    def parse_report(self, data: dict) -> list[Report]:
-        """Reports pushed by the gateway to us (none by default)."""
-        return []
-
-    def cancel(self, recipient_ids: list[int]) -> list[int]:
-        """Stop recipients the gateway has not sent yet, where it can; returns those stopped."""
-        return []
 
     def secret(self, name: str) -> str:
         """A credential from the settings, or from the environment variable ``<name>_env``."""

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from accounts import apiauth
 from lib.clientaddress import address_group, request_address
 from lib.throttle import RateLimit, Throttle
-from messaging import services
+from messaging import content, services
 from messaging.models import Status
 from messaging.statuslist import StatusList
 
@@ -383,7 +383,7 @@ class ValidateContentView(SmsApiView):
         self.authenticate(request, fields)
         self.require(fields, "message", error="MISSING_MESSAGE_CONTENT")
         return Response(
-            {"error": "OK", "may_be_invalid": services.content_may_be_invalid(fields["message"])}
+            {"error": "OK", "may_be_invalid": content.may_be_invalid(fields["message"])}
         )
 
 

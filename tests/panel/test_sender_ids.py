@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import SenderStatus
+from accounts.models import SENDER_OPERATORS, OperatorStatus, SenderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def test_new_sender_name_waits_for_moderation(alice_client, service):
     sender = service.sender_ids.get()
     assert sender.name == "MyShop"
     assert sender.status == SenderStatus.PENDING
-    assert set(sender.operator_statuses().values()) == {0}
+    assert {getattr(sender, op) for op in SENDER_OPERATORS} == {OperatorStatus.AWAITING}
 
 
 @pytest.mark.parametrize("bad", ["TwelveChars12", "Zażółć", "", "+48 601"])
@@ -31,4 +31,4 @@ def test_phone_number_sender_and_duplicates(alice_client, service):
     response = alice_client.post(url, {"name": "48601234567"})
     assert response.status_code == 200
     assert service.sender_ids.count() == 1
-    assert service.sender_ids.get().is_phone_number
+    assert service.sender_ids.get().name == "48601234567"
