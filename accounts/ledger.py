@@ -1,11 +1,23 @@
 """Money: every balance change goes through here, as one ledger entry.
 
-Each operation locks the service row (``SELECT … FOR UPDATE``; on SQLite the
-IMMEDIATE transaction takes the database write lock), computes the new balance
-in Python's Decimal, writes it and appends the ledger entry in the same
-transaction. Concurrent charges therefore queue on the row and none can take
-the balance below ``-credit_limit``; a refund's ``reference`` is checked under
-the same lock (and is unique in the table), so it is applied once.
+There is one way to move money: ``lock`` the service row, then
+``apply_locked`` the change in the same transaction. The send pipeline
+charges and the recipient transitions refund that way; ``top_up`` and
+``adjust`` are thin wrappers for staff and the demo data.
+
+``lock`` takes the row with ``SELECT … FOR UPDATE`` (on SQLite the IMMEDIATE
+transaction takes the database write lock), so concurrent changes of one
+balance queue on it: the limit check and the write cannot interleave, and no
+sequence of charges takes the balance below ``-credit_limit``
+(``Service.covers``). The new balance is computed in Python's Decimal and
+written with its ledger entry; a ``reference`` is unique in the table, so an
+operation that carries one is applied once, and the ledger sum re-derives the
+balance (``ledger_balance``).
+
+On PostgreSQL a send of up to ``messaging.services.COPY_THRESHOLD`` recipients
+does not call this module: it charges in one statement (messaging.pg), the SQL
+mirror of ``lock`` + ``apply_locked``, which writes the same ledger entry;
+tests/messaging/test_services.py compares the entries the two write.
 """
 
 from dataclasses import dataclass
@@ -79,9 +91,11 @@ def apply_locked(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("apply_locked() needs the transaction that holds the lock")
+    if kind == LedgerKind.REFUND and not reference:
+        raise ValueError("a refund needs a reference so that it is applied once")
+    if enforce_limit and not service.covers(-delta):
+        raise InsufficientFunds(needed=-delta, available=service.available_funds)
     new_balance = service.balance + delta
-    if enforce_limit and new_balance < -service.credit_limit:
-        raise InsufficientFunds(needed=-delta, available=service.balance + service.credit_limit)
     Service.objects.filter(pk=service.pk).update(balance=new_balance)
     service.balance = new_balance
     return LedgerEntry.objects.create(
@@ -105,6 +119,8 @@ def _apply(
     note: str = "",
     user=None,
 ) -> Applied:
+    """``lock`` + ``apply_locked`` in a transaction of their own; a change whose
+    ``reference`` is already in the ledger is reported as a duplicate, not applied."""
     with transaction.atomic():
         row = lock(service_id)
         if reference is not None and LedgerEntry.objects.filter(reference=reference).exists():
@@ -119,34 +135,6 @@ def _apply(
             user=user,
         )
         return Applied(entry=entry, balance=row.balance)
-
-
-def charge(service_id: int, amount, *, reference=None, note="", user=None) -> Applied:
-    """Take ``amount`` from the balance, or raise InsufficientFunds and take nothing."""
-    return _apply(
-        service_id,
-        -_positive(amount),
-        LedgerKind.CHARGE,
-        enforce_limit=True,
-        reference=reference,
-        note=note,
-        user=user,
-    )
-
-
-def refund(service_id: int, amount, *, reference: str, note="", user=None) -> Applied:
-    """Give ``amount`` back, once per ``reference`` (e.g. ``refund:recipient:<id>``)."""
-    if not reference:
-        raise ValueError("a refund needs a reference so that it is applied once")
-    return _apply(
-        service_id,
-        _positive(amount),
-        LedgerKind.REFUND,
-        enforce_limit=False,
-        reference=reference,
-        note=note,
-        user=user,
-    )
 
 
 def top_up(service_id: int, amount, *, user=None, note="", reference=None) -> Applied:

@@ -1,6 +1,6 @@
 """Who sends and how much they have: customers, services, money, sender IDs."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,9 +42,6 @@ class Route(models.TextChoices):
     OWN_GATEWAY = "own_gateway", _("own GSM gateway")
 
 
-EXPRESS_MULTIPLIER = Decimal("1.5")  # seed 001 §4: sms_express costs 1.5 × the tariff
-
-
 class Tariff(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     standard_part_price = models.DecimalField(
@@ -73,27 +70,7 @@ class Tariff(models.Model):
     def __str__(self):
         return self.name
 
-    def part_price(self, route: str) -> Decimal:
-        return {
-            Route.STANDARD: self.standard_part_price,
-            Route.PREMIUM: self.premium_part_price,
-            Route.OWN_GATEWAY: self.own_gateway_part_price,
-        }[Route(route)]
-
-    def recipient_price(self, route: str, parts: int, express: bool = False) -> Decimal:
-        """Price of one recipient of a ``parts``-part message, to 1/100 grosz.
-
-        Rounded per recipient, so that a send charges exactly the sum of what
-        its recipients would be refunded one by one.
-        """
-        per_part = self.part_price(route)
-        if express:
-            per_part *= EXPRESS_MULTIPLIER
-        return (per_part * parts).quantize(ZERO, rounding=ROUND_HALF_UP)
-
-    def price(self, route: str, parts: int, recipients: int = 1, express: bool = False) -> Decimal:
-        """Total price of ``parts``-part message to ``recipients`` numbers."""
-        return self.recipient_price(route, parts, express) * recipients
+    # Prices are computed by accounts.pricing, the one home of the price rule.
 
     @classmethod
     def default(cls) -> "Tariff":
@@ -225,22 +202,54 @@ class Service(models.Model):
                 return candidate
 
     # -- sending -----------------------------------------------------------------
+    # May this service send, after taking ``amount``? One rule in three
+    # spellings, kept side by side: may_send_after (Python: refusals, the ORM
+    # send), may_send_after_q (a filter: the dispatcher's hold check, amount 0)
+    # and may_send_after_sql (the PostgreSQL one-statement send, messaging.pg,
+    # which checks the balance after its charge). covers() is the funds half,
+    # which accounts.ledger enforces on every charge.
+    # tests/accounts/test_may_send.py binds the three spellings.
+
+    def covers(self, amount: Decimal) -> bool:
+        """Taking ``amount`` leaves the balance at or above ``-credit_limit``."""
+        return self.balance - amount >= -self.credit_limit
+
+    def may_send_after(self, amount: Decimal = ZERO) -> bool:
+        """Active, and taking ``amount`` keeps the balance within the credit limit."""
+        return self.state == ServiceState.ACTIVE and self.covers(amount)
+
+    @staticmethod
+    def may_send_after_q(amount: Decimal = ZERO) -> models.Q:
+        """may_send_after as a filter on services."""
+        return models.Q(state=ServiceState.ACTIVE, balance__gte=amount - models.F("credit_limit"))
+
+    @staticmethod
+    def may_send_after_sql(amount: str, service: str = "s") -> str:
+        """may_send_after as an SQL condition on the service row aliased ``service``.
+
+        ``amount`` is an SQL expression (the statement's own price), not a value.
+        """
+        return (
+            f"{service}.state = {ServiceState.ACTIVE.value}"
+            f" AND {service}.balance - ({amount}) >= -{service}.credit_limit"
+        )
 
     def sending_refusal(self) -> int | None:
         """None when the service may send now, else the refusal code (101–106).
 
-        An active service whose balance sits below its credit limit (possible
-        only after a staff adjustment) is refused as in debt (102).
+        The state's own code first; an active service whose balance sits below
+        its credit limit (possible only after a staff adjustment) is refused as
+        in debt (102).
         """
         if self.state != ServiceState.ACTIVE:
             return int(self.state)
-        if self.balance < -self.credit_limit:
+        if not self.may_send_after(ZERO):
             return int(ServiceState.IN_DEBT)
         return None
 
     @property
     def may_send(self) -> bool:
-        return self.sending_refusal() is None
+        return self.may_send_after(ZERO)
 
     @property
     def available_funds(self) -> Decimal:

@@ -4,10 +4,19 @@ The HTTP API, the panel's send form and the mail bridge parse and authenticate
 in their own way, then hand a ``SendRequest`` to ``submit``. Errors are
 exceptions carrying the request field at fault; each edge turns them into its
 own words (the API's wire names live in ``messaging.api.errors``).
+
+Charging takes the price from ``accounts.pricing``, asks the service
+``may_send_after`` that price, and moves the money through ``accounts.ledger``
+(``lock`` + ``apply_locked``) in the transaction that stores the message and
+its recipients, so a refusal writes nothing and concurrent sends queue on the
+service row and never overdraw. On PostgreSQL a send of up to
+``COPY_THRESHOLD`` recipients is instead one statement (``pg.charge_and_store``,
+the SQL mirror of that path, writing the same ledger entry); a larger one takes
+the locked path and streams its recipients in with ``COPY``
+(``pg.copy_recipients``).
 """
 
 import calendar
-import io
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +26,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from accounts import ledger
+from accounts import ledger, pricing
 from accounts.models import (
-    EXPRESS_MULTIPLIER,
     LedgerKind,
     Route,
     SenderId,
@@ -32,13 +40,12 @@ from accounts.models import (
 from gateways.models import GatewayPort
 from lib import taskqueue
 
-from . import callbacks, content, gsm7, numbers, transitions
+from . import callbacks, content, gsm7, numbers, pg, transitions
 from .models import (
     IncomingMessage,
     Message,
     Recipient,
     Source,
-    Status,
 )
 from .progress import Progress, keep_accepted
 from .progress import of as progress_of
@@ -46,7 +53,9 @@ from .progress import of as progress_of
 logger = logging.getLogger(__name__)
 
 SCHEDULE_MONTHS = 3  # seed 001 §4d: up to three months ahead
-COPY_THRESHOLD = 500  # recipients above this go in with COPY on PostgreSQL
+# On PostgreSQL a send of up to this many recipients (the API's hot path is one)
+# is one statement; a larger list takes the locked path and is streamed in with COPY.
+COPY_THRESHOLD = 500
 # The dispatcher lives a layer above (gateways), so it is named, not imported;
 # the system check messaging.E001 fails every manage.py command if it moves.
 DISPATCH_TASK = "gateways.tasks.dispatch"
@@ -253,10 +262,9 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     notify_url = check_notify_url(request.notify_url)
     if len(request.user_flag) > 255:
         raise InvalidUserFlag("at most 255 characters")
-    # seed 001 §4e: flash needs GSM-7; §4: express only for one recipient, never
-    # on an own gateway.
+    # seed 001 §4e: flash needs GSM-7; §4: express as accounts.pricing allows it.
     flash = request.flash and segmentation.encoding == gsm7.GSM7
-    express = request.express and len(found) == 1 and route.route != Route.OWN_GATEWAY
+    express = request.express and pricing.express_applies(len(found), route.route)
 
     message = Message(
         service_id=service_id,
@@ -275,12 +283,12 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
         recipient_count=len(found),
         created_at=now,
     )
-    if connection.vendor == "postgresql" and len(found) <= COPY_THRESHOLD:
+    if pg.in_use() and len(found) <= COPY_THRESHOLD:
         _charge_and_store_in_one_statement(message, found)
     else:
         _charge_and_store(message, found)
     if send_at <= now:
-        # Sent now, not at the next tick (≤ 2 s latency).
+        # Sent now, not left for the dispatcher's next tick.
         taskqueue.kick_after_commit(DISPATCH_TASK)
     return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
 
@@ -290,16 +298,19 @@ def _check_may_pay(service: Service, price: Decimal) -> None:
     refusal = service.sending_refusal()
     if refusal is not None:
         raise ServiceRefused(refusal)
-    if price > service.available_funds:
+    if not service.may_send_after(price):
         raise InsufficientFunds(needed=price, available=service.available_funds)
 
 
 def _charge_and_store(message: Message, found: Sequence[str]) -> None:
-    """Lock the service row, check state and funds, write message, charge and recipients."""
+    """Lock the service row, check state and funds, write message, charge and recipients.
+
+    PostgreSQL twin for small sends: ``pg.charge_and_store``.
+    """
     with transaction.atomic():
         service = ledger.lock(message.service_id)
-        message.recipient_price = service.tariff.recipient_price(
-            message.route, message.parts, message.express
+        message.recipient_price = pricing.recipient_price(
+            service.tariff, message.route, message.parts, message.express
         )
         message.price = message.recipient_price * len(found)
         _check_may_pay(service, message.price)
@@ -320,98 +331,25 @@ def _charge_note(message: Message) -> str:
     return f"message {message.pk}: {message.recipient_count} × {message.recipient_price} PLN"
 
 
-# The same work as _charge_and_store in one statement (PostgreSQL): the UPDATE
-# charges only an active service whose balance covers the price (the row lock
-# it takes serialises concurrent sends), and the message, its ledger entry and
-# its recipients are inserted only when it did. One round trip instead of six:
-# single-recipient sends are the API's hot path (bench P2). The price is
-# Tariff.recipient_price in SQL: round() on numeric rounds half up, as it does.
-_ONE_STATEMENT_SEND = """
-WITH price AS (
-    SELECT round(CASE %(route)s
-                     WHEN 'standard' THEN t.standard_part_price
-                     WHEN 'premium' THEN t.premium_part_price
-                     ELSE t.own_gateway_part_price END
-                 * %(parts)s * %(multiplier)s, 4) AS recipient
-      FROM accounts_service s JOIN accounts_tariff t ON t.id = s.tariff_id
-     WHERE s.id = %(service)s
-), charged AS (
-    UPDATE accounts_service s
-       SET balance = s.balance - price.recipient * %(count)s
-      FROM price
-     WHERE s.id = %(service)s AND s.state = 0
-       AND s.balance - price.recipient * %(count)s >= -s.credit_limit
-    RETURNING s.balance, price.recipient, price.recipient * %(count)s AS total
-), message AS (
-    INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
-        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
-        recipient_price, price, created_at)
-    SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
-        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s
-      FROM charged
-    RETURNING id
-), entry AS (
-    INSERT INTO accounts_ledgerentry (service_id, kind, amount, balance_after, reference,
-        note, created_at)
-    SELECT %(service)s, 'charge', -charged.total, charged.balance,
-        'charge:message:' || message.id,
-        'message ' || message.id || ': ' || %(count)s || ' × ' || charged.recipient || ' PLN',
-        %(now)s
-      FROM charged, message
-     WHERE charged.total > 0
-), recipients AS (
-    INSERT INTO messaging_recipient (message_id, number, status, status_at, send_at, refunded,
-        express, delivered_parts, gateway_ref)
-    SELECT message.id, number, 'PENDING', %(now)s, %(send_at)s, false, %(express)s, 0, ''
-      FROM message, unnest(%(numbers)s::varchar[]) WITH ORDINALITY AS n(number, position)
-     ORDER BY position
-)
-SELECT message.id, charged.recipient, charged.total FROM message, charged
-"""
-
-
 def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -> None:
-    multiplier = EXPRESS_MULTIPLIER if message.express else Decimal(1)
-    params = {
-        "service": message.service_id,
-        "route": message.route,
-        "parts": message.parts,
-        "multiplier": multiplier,
-        "count": len(found),
-        "source": message.source,
-        "text": message.text,
-        "encoding": message.encoding,
-        "sender": message.sender,
-        "flash": message.flash,
-        "express": message.express,
-        "forced": message.forced,
-        "send_at": message.send_at,
-        "notify_url": message.notify_url,
-        "user_flag": message.user_flag,
-        "now": message.created_at,
-        "numbers": list(found),
-    }
+    """``pg.charge_and_store``, and when it wrote nothing, the refusal that says why."""
     for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(_ONE_STATEMENT_SEND, params)
-            row = cursor.fetchone()
-        if row is not None:
-            break
-        # Nothing written: say why. If the service may pay by now (a top-up or
-        # an unblock landed in between), the statement is tried once more.
+        if pg.charge_and_store(message, found):
+            return
+        # If the service may pay by now (a top-up or an unblock landed in
+        # between), the statement is tried once more.
         service = Service.objects.select_related("tariff").get(pk=message.service_id)
-        price = service.tariff.price(message.route, message.parts, len(found), message.express)
+        each = pricing.recipient_price(
+            service.tariff, message.route, message.parts, message.express
+        )
+        price = each * len(found)
         _check_may_pay(service, price)
-    else:
-        raise InsufficientFunds(needed=price, available=service.available_funds)
-    message.pk, message.recipient_price, message.price = row
-    message._state.adding = False
+    raise InsufficientFunds(needed=price, available=service.available_funds)
 
 
 def _insert_recipients(message: Message, found: Sequence[str]) -> None:
-    if connection.vendor == "postgresql" and len(found) > COPY_THRESHOLD:
-        _copy_recipients(message, found)
+    if pg.in_use() and len(found) > COPY_THRESHOLD:
+        pg.copy_recipients(message, found)
         keep_accepted(message.pk, found)
         return
     Recipient.objects.bulk_create(
@@ -427,26 +365,6 @@ def _insert_recipients(message: Message, found: Sequence[str]) -> None:
         ],
         batch_size=1000,
     )
-
-
-def _copy_recipients(message: Message, found: Sequence[str]) -> None:
-    """COPY the rows in one stream: a large list costs one round trip, not thousands."""
-    suffix = (
-        f"\t{Status.PENDING.value}\t{message.created_at.isoformat()}"
-        f"\t{message.send_at.isoformat()}\tf\t{'t' if message.express else 'f'}\t0\t\n"
-    )
-    prefix = f"{message.pk}\t"
-    buffer = io.StringIO()
-    for number in found:
-        buffer.write(prefix + number + suffix)
-    table = Recipient._meta.db_table
-    with connection.cursor() as cursor:
-        copy_sql = (
-            f"COPY {table} (message_id, number, status, status_at, send_at, refunded, express,"
-            " delivered_parts, gateway_ref) FROM STDIN"
-        )
-        with cursor.cursor.copy(copy_sql) as copy:
-            copy.write(buffer.getvalue())
 
 
 # -- after acceptance -------------------------------------------------------------------

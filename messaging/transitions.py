@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import LedgerKind, Service, ServiceState
+from accounts.models import LedgerKind, Service
 
 from . import callbacks
 from .models import REFUNDED_STATUSES, Message, Recipient, Status
@@ -246,10 +246,14 @@ def hold(recipient_ids: Sequence[int], now=None) -> int:
 
 
 def services_on_hold(service_ids: Iterable[int]) -> set[int]:
-    """Of these services, those whose recipients must wait: not active, or beyond credit."""
+    """Of these services, those whose recipients must wait: those that may not send now.
+
+    The rule is accounts' (Service.may_send_after_q, amount 0: nothing is
+    charged here, the recipients were paid for when their message was accepted).
+    """
     return set(
         Service.objects.filter(id__in=list(service_ids))
-        .filter(~Q(state=ServiceState.ACTIVE) | Q(balance__lt=-F("credit_limit")))
+        .exclude(Service.may_send_after_q())
         .values_list("id", flat=True)
     )
 

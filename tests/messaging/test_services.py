@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind
-from messaging import services
+from accounts.models import LedgerEntry, LedgerKind, Tariff
+from messaging import pg, services
 from messaging.models import Recipient, Status
 
 
@@ -41,9 +42,13 @@ def test_schedule_past_is_now_and_three_months_is_the_limit():
         services.schedule(limit + timedelta(seconds=1), now)
 
 
-def _send(service, count, **options):
-    request = services.SendRequest(recipients=numbers(count), text="Test", **options)
+def _send(service, count, text="Test", **options):
+    request = services.SendRequest(recipients=numbers(count), text=text, **options)
     return services.submit(service.pk, request)
+
+
+def _sent_in_one_statement(queries: CaptureQueriesContext) -> bool:
+    return any("WITH price AS" in query["sql"] for query in queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -52,7 +57,9 @@ def test_both_storage_paths_store_the_same_things(make_service, count):
     # On PostgreSQL one recipient takes the one-statement path and 501 the COPY
     # path; on SQLite both take the ORM path. Each must charge and store alike.
     service = make_service(balance=Decimal("100"))
-    accepted = _send(service, count, express=(count == 1))
+    with CaptureQueriesContext(connection) as queries:
+        accepted = _send(service, count, express=(count == 1))
+    assert _sent_in_one_statement(queries) is (pg.in_use() and count <= services.COPY_THRESHOLD)
     message = accepted.message
     message.refresh_from_db()
     expected_each = Decimal("0.1050") if count == 1 else Decimal("0.0700")
@@ -65,6 +72,7 @@ def test_both_storage_paths_store_the_same_things(make_service, count):
     charge = LedgerEntry.objects.get(reference=f"charge:message:{message.pk}")
     assert charge.kind == LedgerKind.CHARGE
     assert charge.amount == -message.price
+    assert charge.note == services._charge_note(message)
     service.refresh_from_db()
     assert service.balance == Decimal("100") - message.price == charge.balance_after
     assert ledger.ledger_balance(service.pk) == service.balance
@@ -141,7 +149,7 @@ def test_concurrent_large_sends_never_overdraw(make_service):
 @pytest.mark.django_db
 def test_express_price_rounds_half_up_to_a_hundredth_of_a_grosz(make_service):
     # 0.0655 × 1.5 = 0.09825: both charge paths (SQL on PostgreSQL, Python on
-    # SQLite) must round it the way Tariff.recipient_price does.
+    # SQLite) must round it the way accounts.pricing.recipient_price does.
     service = make_service(balance=Decimal("1"))
     service.tariff.standard_part_price = Decimal("0.0655")
     service.tariff.save()
@@ -150,3 +158,37 @@ def test_express_price_rounds_half_up_to_a_hundredth_of_a_grosz(make_service):
     assert message.recipient_price == Decimal("0.0983") == message.price
     service.refresh_from_db()
     assert service.balance == Decimal("0.9017")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("count", "text", "express"),
+    [(1, "Test", True), (1, "x" * 200, False), (3, "x" * 400, False)],
+    ids=["express", "two parts", "three recipients of three parts"],
+)
+def test_the_one_statement_send_writes_the_ledger_entry_lock_and_apply_locked_write(
+    make_service, monkeypatch, count, text, express
+):
+    # pg.charge_and_store is the SQL mirror of ledger.lock + ledger.apply_locked
+    # (services._charge_and_store): the same send, once through each, into the
+    # credit limit at an awkward price, must leave the same ledger entry.
+    Tariff.objects.update(standard_part_price=Decimal("0.0655"))
+
+    def send(in_one_statement: bool):
+        service = make_service(balance=Decimal("0.05"), credit_limit=Decimal("2"))
+        with monkeypatch.context() as patch, CaptureQueriesContext(connection) as queries:
+            if not in_one_statement:
+                patch.setattr(pg, "in_use", lambda: False)
+            message = _send(service, count, text=text, express=express).message
+        assert _sent_in_one_statement(queries) is in_one_statement
+        message.refresh_from_db()
+        entry = LedgerEntry.objects.get(service=service, kind=LedgerKind.CHARGE)
+        assert entry.reference == f"charge:message:{message.pk}"
+        assert entry.note == services._charge_note(message)
+        service.refresh_from_db()
+        assert entry.balance_after == service.balance == ledger.ledger_balance(service.pk)
+        fields = (entry.kind, entry.amount, entry.balance_after, entry.created_by_id)
+        return fields, (message.recipient_price, message.price)
+
+    assert send(in_one_statement=True) == send(in_one_statement=False)
