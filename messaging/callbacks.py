@@ -24,7 +24,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from accounts.models import Service
 from lib import outbound, shutdown
 from lib.taskqueue import enqueue, kick_after_commit, wake_at
 
+from . import pg
 from .models import (
     Callback,
     CallbackAttempt,
@@ -159,35 +160,8 @@ def _deliver_after_commit() -> None:
 # delays another's first attempt by at most one claim. Callbacks to a host
 # backed off (CallbackHost) are not claimed; nor, while this worker has
 # CALLBACK_HOST_CONCURRENCY POSTs to a host in flight, more for that host.
-# fair_order below is the same rule in Python, for SQLite.
-_CLAIM = """
-WITH ordered AS MATERIALIZED (
-    SELECT c.id, c.next_attempt_at,
-           row_number() OVER (PARTITION BY c.service_id ORDER BY c.next_attempt_at, c.id) AS turn
-      FROM messaging_callback c
-     WHERE c.state = 'pending' AND c.next_attempt_at <= %(now)s
-       AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
-       AND c.host <> ALL(%(skip_hosts)s::varchar[])
-       AND c.host <> ALL(ARRAY(SELECT h.host FROM messaging_callbackhost h
-                                WHERE h.blocked_until > %(now)s))
-     ORDER BY turn, c.next_attempt_at, c.id
-     LIMIT %(scan)s
-), picked AS (
-    -- The few ordered first, locked by primary key: another worker's are skipped.
-    SELECT c.id, o.turn, o.next_attempt_at
-      FROM ordered o JOIN messaging_callback c ON c.id = o.id
-     WHERE c.state = 'pending' AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
-     ORDER BY o.turn, o.next_attempt_at, o.id
-     LIMIT %(limit)s
-       FOR UPDATE OF c SKIP LOCKED
-)
-UPDATE messaging_callback c
-   SET claimed_until = %(until)s
-  FROM picked
- WHERE c.id = picked.id
-RETURNING c.id, c.service_id, c.host, c.url, c.body, c.attempts, c.created_at,
-          c.next_attempt_at, picked.turn
-"""
+# On PostgreSQL one statement claims them (pg.claim_callbacks); fair_order
+# below is the same rule in Python, for SQLite.
 
 
 def fair_order(callbacks: Sequence[Callback]) -> list[Callback]:
@@ -204,32 +178,8 @@ def claim_due(limit: int, now=None, skip_hosts: Sequence[str] = ()) -> list[Call
     """Claim up to ``limit`` due callbacks in fair order for CLAIM_SECONDS."""
     now = now or timezone.now()
     until = now + timedelta(seconds=CLAIM_SECONDS)
-    if connection.vendor == "postgresql":
-        params = {
-            "now": now,
-            "until": until,
-            "limit": limit,
-            "scan": 2 * limit,  # room for those another worker holds right now
-            "skip_hosts": list(skip_hosts),
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM, params)
-            rows = cursor.fetchall()
-        rows.sort(key=lambda row: (row[-1], row[7], row[0]))
-        claimed = [
-            Callback(
-                id=row[0],
-                service_id=row[1],
-                host=row[2],
-                url=row[3],
-                body=row[4],
-                attempts=row[5],
-                created_at=row[6],
-                next_attempt_at=row[7],
-                claimed_until=until,
-            )
-            for row in rows
-        ]
+    if pg.in_use():
+        claimed = pg.claim_callbacks(limit, now, until, skip_hosts)
     else:
         with transaction.atomic():
             blocked = CallbackHost.objects.filter(blocked_until__gt=now).values("host")

@@ -8,14 +8,18 @@ whole suite on both databases, so a twin that drifts fails a test.
 """
 
 import io
-from collections.abc import Sequence
+import sys
+from array import array
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts import pricing
 from accounts.models import Service
 
-from .models import Message, Recipient, Status
+from .models import REFUNDED_STATUSES, Callback, Message, Recipient, Status
 
 
 def in_use() -> bool:
@@ -139,8 +143,297 @@ def copy_recipients(message: Message, numbers: Sequence[str]) -> None:
 
 # -- recipient transitions (messaging.transitions) -----------------------------------------
 
+_CLAIM_RECIPIENTS = """
+WITH due AS (
+    SELECT r.id, r.claimed_until AS previous
+      FROM messaging_recipient r
+     WHERE r.status = 'PENDING' AND r.send_at <= %(now)s
+       AND (r.claimed_until IS NULL OR r.claimed_until < %(now)s)
+     ORDER BY r.express DESC, r.send_at, r.id
+     LIMIT %(limit)s
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE messaging_recipient r
+   SET claimed_until = %(until)s
+  FROM due, messaging_message m
+ WHERE r.id = due.id AND m.id = r.message_id
+RETURNING r.id, r.message_id, m.service_id, r.number, m.text, m.sender, m.route, m.flash,
+          m.parts, due.previous IS NOT NULL
+"""
+
+
+def claim_due(now: datetime, limit: int, until: datetime) -> list[tuple]:
+    """PostgreSQL twin of transitions.claim_due's ORM path: one statement, SKIP LOCKED.
+
+    Rows in the order of transitions.Claimed's fields, up to ``reclaimed``.
+    """
+    params = {"now": now, "limit": limit, "until": until}
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_RECIPIENTS, params)
+        return cursor.fetchall()
+
+
+_RENEW_CLAIMS = (
+    "UPDATE messaging_recipient SET claimed_until = %s"
+    " WHERE id = ANY(%s) AND status = 'PENDING' AND claimed_until = %s RETURNING id"
+)
+
+
+def renew_claims(ids: list[int], until: datetime, new_until: datetime) -> list[int]:
+    """PostgreSQL twin of transitions.renew_claims's ORM path: the ids renewed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RENEW_CLAIMS, [new_until, ids, until])
+        return [row[0] for row in cursor.fetchall()]
+
+
+# Sets changed_xid itself, as _UPDATE_FROM_REPORTS does: the trigger of
+# migration 0004 then skips these rows (see messaging.progress).
+_MARK_QUEUED = """
+UPDATE messaging_recipient r
+   SET status = 'QUEUED', status_at = %(now)s, gateway_id = %(gateway)s,
+       gateway_ref = acc.ref, claimed_until = NULL,
+       changed_xid = pg_current_xact_id()::text::bigint
+  FROM unnest(%(ids)s::bigint[], %(refs)s::varchar[]) AS acc(id, ref)
+ WHERE r.id = acc.id AND r.status = 'PENDING'
+"""
+
+
+def mark_queued(gateway_id: int, accepted: list[tuple[int, str]], now: datetime) -> int:
+    """PostgreSQL twin of transitions.mark_queued's ORM path: one statement for every ref."""
+    params = {
+        "now": now,
+        "gateway": gateway_id,
+        "ids": [rid for rid, _ in accepted],
+        "refs": [ref or "" for _, ref in accepted],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_QUEUED, params)
+        return cursor.rowcount
+
+
+_SERVICES_OF = (
+    "SELECT DISTINCT m.service_id FROM messaging_recipient r"
+    " JOIN messaging_message m ON m.id = r.message_id WHERE r.id = ANY(%s)"
+)
+
+
+def services_of(recipient_ids: list[int]) -> list[int]:
+    """PostgreSQL twin of transitions._services_of's ORM path: service ids, sorted."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SERVICES_OF, [recipient_ids])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+# Sets changed_xid itself, as _MARK_QUEUED does.
+_UPDATE_FROM_REPORTS = """
+UPDATE messaging_recipient AS r
+   SET status = rep.status,
+       status_at = %(now)s,
+       delivered_at = CASE WHEN rep.status = 'DELIVERED' THEN rep.at END,
+       refunded = rep.status = ANY(%(refunded)s),
+       claimed_until = NULL,
+       changed_xid = pg_current_xact_id()::text::bigint
+  FROM unnest(%(ids)s::bigint[], %(statuses)s::varchar[], %(ats)s::timestamptz[])
+       AS rep(id, status, at)
+ WHERE r.id = rep.id AND r.status IN ('PENDING', 'QUEUED')
+RETURNING r.id, r.message_id, r.number, r.status, r.delivered_at
+"""
+
+
+def update_statuses(whole: Mapping[int, Any], now: datetime) -> list[tuple]:
+    """PostgreSQL twin of transitions._update_statuses's ORM path: one statement.
+
+    ``whole``: transitions.Report by recipient id. Rows in the order of
+    transitions.Change's fields, one for each recipient that moved.
+    """
+    params = {
+        "now": now,
+        "refunded": sorted(REFUNDED_STATUSES),
+        "ids": list(whole),
+        "statuses": [r.status for r in whole.values()],
+        "ats": [r.at or now for r in whole.values()],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_FROM_REPORTS, params)
+        return cursor.fetchall()
+
 
 # -- callbacks (messaging.callbacks) --------------------------------------------------------
 
+# The fair order of callbacks.claim_due (the comment above callbacks.fair_order
+# gives the rule): each service's turn numbered by row_number(), backed-off and
+# skipped hosts left out, the first few locked and claimed.
+_CLAIM_CALLBACKS = """
+WITH ordered AS MATERIALIZED (
+    SELECT c.id, c.next_attempt_at,
+           row_number() OVER (PARTITION BY c.service_id ORDER BY c.next_attempt_at, c.id) AS turn
+      FROM messaging_callback c
+     WHERE c.state = 'pending' AND c.next_attempt_at <= %(now)s
+       AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
+       AND c.host <> ALL(%(skip_hosts)s::varchar[])
+       AND c.host <> ALL(ARRAY(SELECT h.host FROM messaging_callbackhost h
+                                WHERE h.blocked_until > %(now)s))
+     ORDER BY turn, c.next_attempt_at, c.id
+     LIMIT %(scan)s
+), picked AS (
+    -- The few ordered first, locked by primary key: another worker's are skipped.
+    SELECT c.id, o.turn, o.next_attempt_at
+      FROM ordered o JOIN messaging_callback c ON c.id = o.id
+     WHERE c.state = 'pending' AND (c.claimed_until IS NULL OR c.claimed_until < %(now)s)
+     ORDER BY o.turn, o.next_attempt_at, o.id
+     LIMIT %(limit)s
+       FOR UPDATE OF c SKIP LOCKED
+)
+UPDATE messaging_callback c
+   SET claimed_until = %(until)s
+  FROM picked
+ WHERE c.id = picked.id
+RETURNING c.id, c.service_id, c.host, c.url, c.body, c.attempts, c.created_at,
+          c.next_attempt_at, picked.turn
+"""
+
+
+def claim_callbacks(
+    limit: int, now: datetime, until: datetime, skip_hosts: Sequence[str]
+) -> list[Callback]:
+    """PostgreSQL twin of callbacks.claim_due's ORM path: claimed until ``until``, in fair order."""
+    params = {
+        "now": now,
+        "until": until,
+        "limit": limit,
+        "scan": 2 * limit,  # room for those another worker holds right now
+        "skip_hosts": list(skip_hosts),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_CALLBACKS, params)
+        rows = cursor.fetchall()
+    rows.sort(key=lambda row: (row[-1], row[7], row[0]))
+    return [
+        Callback(
+            id=row[0],
+            service_id=row[1],
+            host=row[2],
+            url=row[3],
+            body=row[4],
+            attempts=row[5],
+            created_at=row[6],
+            next_attempt_at=row[7],
+            claimed_until=until,
+        )
+        for row in rows
+    ]
+
 
 # -- getProgress (messaging.progress) --------------------------------------------------------
+
+# The snapshot of each read comes with the reader's own transaction id, if it
+# has one: PostgreSQL leaves it out of the snapshot's running transactions, so
+# a change this transaction makes after the read would pass for one the read saw
+# (progress.counting_as_running puts it back).
+#
+# Instance order comes from the subquery's ORDER BY, which the index on
+# (message, id) yields without sorting. An aggregate keeps that order only in
+# a plan without parallel workers (they would interleave the rows), so these
+# run after _SERIAL_PLAN in their transaction. ORDER BY inside string_agg
+# would hold in any plan, but PostgreSQL 15 then sorts the rows itself, which
+# makes a whole read of a large list half as slow again (see the commit message).
+_SERIAL_PLAN = "SET LOCAL max_parallel_workers_per_gather = 0"
+
+_PROGRESS_WHOLE = """
+SELECT string_agg(number || ' ' || status, ','), min(id), max(id), count(*),
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
+  FROM (SELECT id, number, status FROM messaging_recipient
+         WHERE message_id = %s ORDER BY id) AS ordered
+"""
+
+_PROGRESS_IDS = """
+SELECT string_agg(int8send(id), ''::bytea)
+  FROM (SELECT id FROM messaging_recipient WHERE message_id = %s ORDER BY id) AS ordered
+"""
+
+_PROGRESS_BOUNDS = """
+SELECT min(id), max(id),
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
+  FROM messaging_recipient WHERE message_id = %s
+"""
+
+# The rows whose last status change the snapshot could not see, through the
+# partial index recipient_changed. The trigger stamps the top-level
+# transaction's id, which is what visibility follows.
+# Always one row at least, which says whether the snapshot is younger than the
+# database (its xmax ahead of today's): then it was taken in another cluster
+# (the database was restored from a dump) and its ids mean nothing here.
+_PROGRESS_CHANGED = """
+SELECT pg_snapshot_xmax(pg_current_snapshot()) < pg_snapshot_xmax(%(snapshot)s::pg_snapshot),
+       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint,
+       changed.id, changed.number, changed.status
+  FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+        SELECT id, number, status FROM messaging_recipient
+         WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
+           AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
+         LIMIT %(limit)s
+       ) AS changed ON true
+"""
+
+
+def read_whole_list(message_id: int) -> tuple[str, int, array | None, str, int | None]:
+    """PostgreSQL twin of progress.recipient_statuses's ORM path, with what keeping it needs.
+
+    (the compact list in instance order, the first instance id, every instance
+    id unless they run unbroken, the snapshot it was read in, the reader's own
+    transaction id or None).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SERIAL_PLAN)
+        cursor.execute(_PROGRESS_WHOLE, [message_id])
+        compact, low, high, count, snapshot, own = cursor.fetchone()
+        ids = _ids_unless_contiguous(cursor, message_id, low, high, count)
+    return compact or "", low or 0, ids, snapshot, own
+
+
+def read_accepted_bounds(message_id: int, count: int) -> tuple[int, array | None, str, int | None]:
+    """(first instance id, every id unless they run unbroken, snapshot, own transaction id)
+    of a message just stored with ``count`` recipients, in the storing transaction.
+
+    No ORM twin: elsewhere getProgress keeps no list (progress.keep_accepted).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRESS_BOUNDS, [message_id])  # min and max walk the index
+        low, high, snapshot, own = cursor.fetchone()
+        ids = _ids_unless_contiguous(cursor, message_id, low, high, count)
+    return low, ids, snapshot, own
+
+
+def read_changes(message_id: int, snapshot: str, limit: int) -> tuple[bool, str, int | None, list]:
+    """(whether ``snapshot`` is of another cluster, the snapshot of this read, the reader's
+    own transaction id, up to ``limit`` (id, number, status) rows changed since ``snapshot``).
+
+    No ORM twin: elsewhere getProgress reads the whole list (progress._changes_since).
+    """
+    params = {
+        "message": message_id,
+        "xmin": int(snapshot.split(":", 1)[0]),
+        "snapshot": snapshot,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRESS_CHANGED, params)
+        rows = cursor.fetchall()
+    foreign, now, own = rows[0][:3]
+    return foreign, now, own, [row[3:] for row in rows if row[3] is not None]
+
+
+def _ids_unless_contiguous(cursor, message_id: int, low, high, count: int) -> array | None:
+    """None when the message's ids run from ``low`` to ``high`` unbroken; else all of them."""
+    if not count or high - low + 1 == count:
+        return None
+    # Ids of other messages lie in between (two sends interleaved): read them all.
+    with transaction.atomic():
+        cursor.execute(_SERIAL_PLAN)
+        cursor.execute(_PROGRESS_IDS, [message_id])
+        found = bytes(cursor.fetchone()[0])
+    ids = array("q")
+    ids.frombytes(found)  # int8send: big-endian
+    if sys.byteorder != "big":
+        ids.byteswap()
+    return ids

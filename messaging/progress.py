@@ -1,22 +1,79 @@
 """getProgress: a message's recipients and their statuses, in instance order.
 
-A small message is read whole on every call (about a millisecond). A large
-one is not: 100,000 recipients cost some 20 ms of database work and 2.3 MB
-to carry. Numbers and their order never change after acceptance, only
-statuses do, and on PostgreSQL a trigger stamps each row whose status
-changes with the id of the transaction that changed it (``changed_xid``,
-migration 0004). So the list is kept (in the process, and shared through the
-cache for the other processes) together with the snapshot it was read in,
-and each call asks only for the rows whose change that snapshot could not
-see: committed after it, or still in progress when it was taken. Those are
-patched in. A call costs what changed, not what the message holds, and the
-answer is as fresh as a full read: nothing waits for a cache to expire.
+A small message is read whole on every call. A large one is not: reading and
+carrying its whole list on every call costs what the message holds, while
+between two calls only a few statuses change. Numbers and their order never
+change after acceptance, only statuses do. So on PostgreSQL each status
+change stamps its row with the id of the transaction that made it, and the
+list is kept (in the process, and shared through the cache with the other
+processes) together with the snapshot it was read in, from the moment a
+large send is accepted. Each call asks only for the rows whose change that
+snapshot could not see (``pg_visible_in_snapshot``): committed after it, or
+still in progress when it was taken. Those are patched in, and the list moves
+on to the snapshot they were read in. A call costs what changed, not what the
+message holds, and the answer is as fresh as a full read: nothing waits for a
+cache to expire. Past PATCH_AT_MOST changes, or a tenth of the list if more,
+the list is read whole again, which then costs less than patching it.
 
 On other databases (SQLite, the demo) every call reads the whole list.
+
+The pieces, and where each lives:
+
+1. This module (messaging/progress.py): ``of`` chooses between a whole read
+   and a kept list (by database and PROGRESS_CACHE_MIN_RECIPIENTS);
+   ``KeptList`` is a list with its snapshot and ``KeptList.patched`` applies
+   changes to it; ``_kept_list`` patches a kept list or reads it whole.
+2. The compact list: messaging/statuslist.py, ``StatusList`` (one
+   "number STATUS,…" string, rendered to JSON or XML without a row object).
+3. The stamp: messaging/models.py, ``Recipient.changed_xid`` (the top-level
+   transaction id, as bigint), added by migration 0004.
+4. The trigger that stamps it for every writer: messaging/migrations/
+   0004_progress_changes.py, ``STAMP`` (function messaging_recipient_stamp,
+   trigger recipient_status_changed: BEFORE UPDATE OF status, when the status
+   changes and the statement did not stamp the row itself). A stale value
+   written with a status change is replaced.
+5. The two statements that stamp by hand, which spares the trigger's function
+   call on the busiest paths: messaging/pg.py, ``_MARK_QUEUED``
+   (pg.mark_queued) and ``_UPDATE_FROM_REPORTS`` (pg.update_statuses). A new
+   statement that changes statuses either sets changed_xid the same way or
+   leaves it to the trigger.
+6. The partial index the change query walks: messaging/models.py,
+   ``recipient_changed`` (message, changed_xid) where changed_xid is set
+   (migration 0004); unchanged rows take no room in it.
+7. The reads: messaging/pg.py, section getProgress: ``_PROGRESS_WHOLE``
+   (pg.read_whole_list), ``_PROGRESS_BOUNDS`` (pg.read_accepted_bounds),
+   ``_PROGRESS_CHANGED`` (pg.read_changes), and ``_PROGRESS_IDS`` for a
+   message whose ids are not contiguous (two sends at once interleave them;
+   ``KeptList.position`` then searches them).
+8. Instance order: ``_PROGRESS_WHOLE`` and ``_PROGRESS_IDS`` aggregate a
+   subquery ordered by id, run after ``_SERIAL_PLAN`` (``SET LOCAL
+   max_parallel_workers_per_gather = 0``, messaging/pg.py): parallel workers
+   would interleave the rows. Ordering inside the aggregate instead makes
+   PostgreSQL 15 sort, which makes a whole read half as slow again.
+9. The reader's own transaction: each read returns
+   ``pg_current_xact_id_if_assigned()`` with its snapshot, and
+   ``counting_as_running`` (here) adds it to the snapshot's running
+   transactions, so a change it makes after the read is fetched later.
+10. The other-cluster check: the first column of ``_PROGRESS_CHANGED``, true
+    when the kept snapshot is younger than the database (restored from a dump
+    into another cluster, whose transaction ids are behind); ``_changes_since``
+    (here) then answers None and the list is read whole.
+11. The start at acceptance: messaging/services.py calls ``keep_accepted``
+    (here) in the transaction that stores a large send (the COPY path); the
+    list is kept once it commits, so the first getProgress reads only changes.
+12. Keeping and sharing: ``_local`` (lib/localcache.py, ``local_cache``,
+    weighed in recipients up to PROGRESS_KEEP_RECIPIENTS), and the shared
+    cache (Django's, Redis in production): ``_keep`` pushes a list to it from
+    a daemon thread (``_share``), at most every SHARE_INTERVAL, so the client
+    never waits for megabytes to travel; ``_from_shared_cache`` reads it. A
+    cache that is down costs a whole read, never an error.
+13. The settings: panel/settings.py, PROGRESS_CACHE_MIN_RECIPIENTS,
+    PROGRESS_CACHE_SECONDS, PROGRESS_KEEP_RECIPIENTS (README, Configuration).
+14. The tests: tests/messaging/test_progress.py; the benchmark's P5
+    (bench/management/commands/bench.py) measures it.
 """
 
 import logging
-import sys
 import threading
 import time
 from array import array
@@ -26,10 +83,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
 from lib.localcache import local_cache
 
+from . import pg
 from .models import FAILURE_STATUSES, SUCCESS_STATUSES, Message, Recipient, Status
 from .statuslist import StatusList
 
@@ -52,10 +110,7 @@ class Progress:
 
 
 def of(message: Message) -> Progress:
-    if (
-        connection.vendor != "postgresql"
-        or message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS
-    ):
+    if not pg.in_use() or message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
         statuses = recipient_statuses(message.pk)
         counts = _count(statuses)
     else:
@@ -71,10 +126,10 @@ def of(message: Message) -> Progress:
 
 def recipient_statuses(message_id: int) -> StatusList:
     """Numbers and statuses of a message in instance order, read whole."""
-    if connection.vendor != "postgresql":
-        rows = Recipient.objects.filter(message_id=message_id).order_by("id")
-        return StatusList.from_pairs(rows.values_list("number", "status"))
-    return _read_whole(message_id).statuses
+    if pg.in_use():
+        return _read_whole(message_id).statuses
+    rows = Recipient.objects.filter(message_id=message_id).order_by("id")
+    return StatusList.from_pairs(rows.values_list("number", "status"))
 
 
 class KeptList:
@@ -111,7 +166,8 @@ class KeptList:
 
     def patched(self, rows: Iterable[tuple[int, str, str]], snapshot: str) -> "KeptList | None":
         """The list with these (instance id, number, status) applied; None if one does not fit."""
-        parts = self.statuses.compact.split(",")  # 4 ms for 100,000: cheaper than keeping it
+        # Split for each patch: cheaper than keeping the parts next to the string.
+        parts = self.statuses.compact.split(",")
         counts = dict(self.counts)
         for recipient_id, number, status in rows:
             index = self.position(recipient_id)
@@ -139,73 +195,12 @@ def _count(statuses: StatusList) -> dict[str, int]:
     return {status: statuses.count([status]) for status in Status.values}
 
 
-def _ids_from_big_endian(data: bytes) -> array:
-    ids = array("q")
-    ids.frombytes(data)
-    if sys.byteorder != "big":
-        ids.byteswap()
-    return ids
-
-
-# -- the database --------------------------------------------------------------------------
-
-# The snapshot of each read comes with the reader's own transaction id, if it
-# has one: PostgreSQL leaves it out of the snapshot's running transactions, so
-# a change this transaction makes after the read would pass for one the read saw.
-_WHOLE = """
-SELECT string_agg(number || ' ' || status, ','), min(id), max(id), count(*),
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
-  FROM (SELECT id, number, status FROM messaging_recipient
-         WHERE message_id = %s ORDER BY id) AS ordered
-"""
-
-_IDS = """
-SELECT string_agg(int8send(id), ''::bytea)
-  FROM (SELECT id FROM messaging_recipient WHERE message_id = %s ORDER BY id) AS ordered
-"""
-
-# The rows whose last status change the snapshot could not see. The trigger
-# stamps the top-level transaction's id, which is what visibility follows.
-# Always one row at least, which says whether the snapshot is younger than the
-# database (its xmax ahead of today's): then it was taken in another cluster
-# (the database was restored from a dump) and its ids mean nothing here.
-_CHANGED = """
-SELECT pg_snapshot_xmax(pg_current_snapshot()) < pg_snapshot_xmax(%(snapshot)s::pg_snapshot),
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint,
-       changed.id, changed.number, changed.status
-  FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-        SELECT id, number, status FROM messaging_recipient
-         WHERE message_id = %(message)s AND changed_xid >= %(xmin)s
-           AND NOT pg_visible_in_snapshot(changed_xid::text::xid8, %(snapshot)s::pg_snapshot)
-         LIMIT %(limit)s
-       ) AS changed ON true
-"""
+# -- the database (its statements are in messaging.pg) ----------------------------------------
 
 
 def _read_whole(message_id: int) -> KeptList:
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The aggregate keeps the subquery's order only in a plan without
-        # parallel workers, which could interleave the rows.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute(_WHOLE, [message_id])
-        compact, low, high, count, snapshot, own = cursor.fetchone()
-        ids = _ids_unless_contiguous(cursor, message_id, low, high, count)
-    return KeptList(compact or "", counting_as_running(snapshot, own), low or 0, ids)
-
-
-def _ids_unless_contiguous(cursor, message_id: int, low, high, count: int) -> array | None:
-    """None when the message's ids run from ``low`` to ``high`` unbroken; else all of them."""
-    if not count or high - low + 1 == count:
-        return None
-    cursor.execute(_IDS, [message_id])  # ids of other messages in between
-    return _ids_from_big_endian(bytes(cursor.fetchone()[0]))
-
-
-_BOUNDS = """
-SELECT min(id), max(id),
-       pg_current_snapshot()::text, pg_current_xact_id_if_assigned()::text::bigint
-  FROM messaging_recipient WHERE message_id = %s
-"""
+    compact, first_id, ids, snapshot, own = pg.read_whole_list(message_id)
+    return KeptList(compact, counting_as_running(snapshot, own), first_id, ids)
 
 
 def keep_accepted(message_id: int, numbers: Sequence[str]) -> None:
@@ -217,10 +212,7 @@ def keep_accepted(message_id: int, numbers: Sequence[str]) -> None:
     """
     if len(numbers) < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(_BOUNDS, [message_id])  # min and max walk the index: microseconds
-        low, high, snapshot, own = cursor.fetchone()
-        ids = _ids_unless_contiguous(cursor, message_id, low, high, len(numbers))
+    low, ids, snapshot, own = pg.read_accepted_bounds(message_id, len(numbers))
     compact = StatusList.all_with(list(numbers), Status.PENDING).compact
     snapshot = counting_as_running(snapshot, own)
     kept = KeptList(compact, snapshot, low, ids, {Status.PENDING: len(numbers)})
@@ -241,19 +233,10 @@ def counting_as_running(snapshot: str, xid: int | None) -> str:
 def _changes_since(message_id: int, snapshot: str, limit: int) -> tuple[list[tuple], str] | None:
     """(id, number, status) of the rows changed since ``snapshot``, and the snapshot
     they were read in; None for a snapshot of another database cluster."""
-    params = {
-        "message": message_id,
-        "xmin": int(snapshot.split(":", 1)[0]),
-        "snapshot": snapshot,
-        "limit": limit,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CHANGED, params)
-        rows = cursor.fetchall()
-    foreign, now, own = rows[0][:3]
+    foreign, now, own, rows = pg.read_changes(message_id, snapshot, limit)
     if foreign:
         return None
-    return [row[3:] for row in rows if row[3] is not None], counting_as_running(now, own)
+    return rows, counting_as_running(now, own)
 
 
 # -- keeping and sharing -------------------------------------------------------------------

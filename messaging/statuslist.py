@@ -4,7 +4,8 @@
 statuses upper-case names, so neither separator can occur inside a field.
 getProgress of a 100,000-recipient message then costs one aggregated string
 from the database and a few ``str.replace`` calls, instead of 100,000 rows and
-100,000 dictionaries. Pure: no database.
+100,000 dictionaries. Pure: no database. One of getProgress's pieces; the
+docstring of messaging.progress lists them all.
 """
 
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ class StatusList:
         if not self.compact:
             return b"[]"
         # Commas first: the text put in for them has no spaces, the reverse is not true.
-        # On bytes: a third faster than on str for a 2 MB list.
+        # On bytes: replacing in bytes is faster than in str.
         compact = self.compact.encode("ascii")
         body = compact.replace(b",", b'"},{"number":"').replace(b" ", b'","status":"')
         return b"".join((b'[{"number":"', body, b'"}]'))

@@ -11,7 +11,8 @@ final states. Each function here runs in one transaction that also:
   (messaging.callbacks), so a committed change is never left unreported.
 On PostgreSQL each changed row carries its transaction's id (changed_xid),
 which getProgress reads (messaging.progress). A trigger stamps it for every
-writer; the two busiest statements below set it themselves, which is cheaper.
+writer; the two busiest statements (mark_queued's and _update_statuses', in
+messaging.pg) set it themselves, which is cheaper.
 """
 
 import uuid
@@ -20,14 +21,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import LedgerKind, Service
 
-from . import callbacks
+from . import callbacks, pg
 from .models import REFUNDED_STATUSES, Message, Recipient, Status
 
 # Statuses a report may still change (a final status is final).
@@ -78,25 +79,6 @@ class Change:
 # -- claiming -----------------------------------------------------------------------------
 
 
-_CLAIM = """
-WITH due AS (
-    SELECT r.id, r.claimed_until AS previous
-      FROM messaging_recipient r
-     WHERE r.status = 'PENDING' AND r.send_at <= %(now)s
-       AND (r.claimed_until IS NULL OR r.claimed_until < %(now)s)
-     ORDER BY r.express DESC, r.send_at, r.id
-     LIMIT %(limit)s
-       FOR UPDATE SKIP LOCKED
-)
-UPDATE messaging_recipient r
-   SET claimed_until = %(until)s
-  FROM due, messaging_message m
- WHERE r.id = due.id AND m.id = r.message_id
-RETURNING r.id, r.message_id, m.service_id, r.number, m.text, m.sender, m.route, m.flash,
-          m.parts, due.previous IS NOT NULL
-"""
-
-
 def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
     """Claim up to ``limit`` due PENDING recipients, express first, for ``lease``.
 
@@ -104,12 +86,9 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
     on each other; a claim whose lease has passed (its worker died) is due again.
     """
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        params = {"now": now, "limit": limit, "until": now + lease}
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM, params)
-            rows = cursor.fetchall()
-        claimed = (Claimed(*row, until=params["until"]) for row in rows)
+    if pg.in_use():
+        until = now + lease
+        claimed = (Claimed(*row, until=until) for row in pg.claim_due(now, limit, until))
         return sorted(claimed, key=lambda c: c.recipient_id)
     with transaction.atomic():
         rows = list(
@@ -144,14 +123,8 @@ def renew_claims(recipient_ids: Sequence[int], until: datetime, new_until: datet
     renewed, and must not be sent from here.
     """
     ids = list(recipient_ids)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE messaging_recipient SET claimed_until = %s"
-                " WHERE id = ANY(%s) AND status = 'PENDING' AND claimed_until = %s RETURNING id",
-                [new_until, ids, until],
-            )
-            return [row[0] for row in cursor.fetchall()]
+    if pg.in_use():
+        return pg.renew_claims(ids, until, new_until)
     with transaction.atomic():
         owned = list(
             Recipient.objects.filter(id__in=ids, status=Status.PENDING, claimed_until=until)
@@ -191,16 +164,6 @@ def next_scheduled(after: datetime, before: datetime) -> datetime | None:
 # -- what the gateway did -----------------------------------------------------------------
 
 
-_MARK_QUEUED = """
-UPDATE messaging_recipient r
-   SET status = 'QUEUED', status_at = %(now)s, gateway_id = %(gateway)s,
-       gateway_ref = acc.ref, claimed_until = NULL,
-       changed_xid = pg_current_xact_id()::text::bigint
-  FROM unnest(%(ids)s::bigint[], %(refs)s::varchar[]) AS acc(id, ref)
- WHERE r.id = acc.id AND r.status = 'PENDING'
-"""
-
-
 def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) -> int:
     """Record the gateway's acceptance: PENDING → QUEUED, with the gateway's id for each.
 
@@ -211,16 +174,8 @@ def mark_queued(gateway_id: int, accepted: Iterable[tuple[int, str]], now=None) 
     accepted = list(accepted)
     if not accepted:
         return 0
-    if connection.vendor == "postgresql":
-        params = {
-            "now": now,
-            "gateway": gateway_id,
-            "ids": [rid for rid, _ in accepted],
-            "refs": [ref or "" for _, ref in accepted],
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(_MARK_QUEUED, params)
-            return cursor.rowcount
+    if pg.in_use():
+        return pg.mark_queued(gateway_id, accepted, now)
     by_ref = defaultdict(list)
     for recipient_id, ref in accepted:
         by_ref[ref or ""].append(recipient_id)
@@ -366,14 +321,8 @@ def cancel_pending(message: Message, now=None) -> list[Change]:
 
 
 def _services_of(recipient_ids: list[int]) -> list[int]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT DISTINCT m.service_id FROM messaging_recipient r"
-                " JOIN messaging_message m ON m.id = r.message_id WHERE r.id = ANY(%s)",
-                [recipient_ids],
-            )
-            return sorted(row[0] for row in cursor.fetchall())
+    if pg.in_use():
+        return pg.services_of(recipient_ids)
     return sorted(
         set(
             Recipient.objects.filter(id__in=recipient_ids).values_list(
@@ -413,33 +362,10 @@ def _combine_parts(reports: list[Report], now) -> dict[int, Report]:
     return whole
 
 
-_UPDATE_FROM_REPORTS = """
-UPDATE messaging_recipient AS r
-   SET status = rep.status,
-       status_at = %(now)s,
-       delivered_at = CASE WHEN rep.status = 'DELIVERED' THEN rep.at END,
-       refunded = rep.status = ANY(%(refunded)s),
-       claimed_until = NULL,
-       changed_xid = pg_current_xact_id()::text::bigint
-  FROM unnest(%(ids)s::bigint[], %(statuses)s::varchar[], %(ats)s::timestamptz[])
-       AS rep(id, status, at)
- WHERE r.id = rep.id AND r.status IN ('PENDING', 'QUEUED')
-RETURNING r.id, r.message_id, r.number, r.status, r.delivered_at
-"""
-
-
 def _update_statuses(whole: dict[int, Report], now) -> list[Change]:
-    if connection.vendor == "postgresql":
-        params = {
-            "now": now,
-            "refunded": sorted(REFUNDED_STATUSES),
-            "ids": list(whole),
-            "statuses": [r.status for r in whole.values()],
-            "ats": [r.at or now for r in whole.values()],
-        }
-        with connection.cursor() as cursor:
-            cursor.execute(_UPDATE_FROM_REPORTS, params)
-            return sorted((Change(*row) for row in cursor.fetchall()), key=lambda c: c.recipient_id)
+    if pg.in_use():
+        changes = (Change(*row) for row in pg.update_statuses(whole, now))
+        return sorted(changes, key=lambda c: c.recipient_id)
     # SQLite (the demo): lock-free single writer; one UPDATE per status and time.
     open_rows = dict(
         Recipient.objects.filter(id__in=list(whole), status__in=OPEN_STATUSES).values_list(

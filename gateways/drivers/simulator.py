@@ -16,6 +16,7 @@ from django.utils import timezone
 from messaging.models import Status
 from messaging.transitions import Report, apply_reports
 
+from .. import pg
 from ..models import SimulatedSms
 from .base import Driver, Outcome, Outgoing
 
@@ -29,15 +30,6 @@ _INSERT = """
 INSERT INTO gateways_simulatedsms
     (gateway_id, recipient_id, number, text, sender, sent_at, report_at, reported, requests)
 VALUES (%s, %s, %s, %s, %s, %s, %s, false, 1)
-ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.requests + 1
-"""
-
-_INSERT_MANY = """
-INSERT INTO gateways_simulatedsms
-    (gateway_id, recipient_id, number, text, sender, sent_at, report_at, reported, requests)
-SELECT %(gateway)s, r.id, r.number, r.text, r.sender, %(now)s, %(report_at)s, false, 1
-  FROM unnest(%(ids)s::bigint[], %(numbers)s::varchar[], %(texts)s::text[],
-              %(senders)s::varchar[]) AS r(id, number, text, sender)
 ON CONFLICT (recipient_id) DO UPDATE SET requests = gateways_simulatedsms.requests + 1
 """
 
@@ -58,21 +50,10 @@ class SimulatorDriver(Driver):
     def send(self, batch: list[Outgoing]) -> list[Outcome]:
         now = timezone.now()
         report_at = now + timedelta(seconds=self.delay)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    _INSERT_MANY,
-                    {
-                        "gateway": self.gateway.pk,
-                        "now": now,
-                        "report_at": report_at,
-                        "ids": [o.recipient_id for o in batch],
-                        "numbers": [o.number for o in batch],
-                        "texts": [o.text for o in batch],
-                        "senders": [o.sender for o in batch],
-                    },
-                )
-            else:
+        if pg.in_use():
+            pg.simulator_record_sent(self.gateway.pk, batch, now, report_at)
+        else:
+            with connection.cursor() as cursor:
                 cursor.executemany(
                     _INSERT,
                     [
@@ -116,25 +97,8 @@ class SimulatorDriver(Driver):
         In the caller's transaction, with the reports applied: both happen or neither.
         """
         now = timezone.now()
-        if connection.vendor == "postgresql":
-            # By instance id when known (its unique index), else the unreported index.
-            which = (
-                "recipient_id = ANY(%(sent)s)" if sent is not None else "gateway_id = %(gateway)s"
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""
-                    UPDATE gateways_simulatedsms s SET reported = true
-                     WHERE s.id IN (
-                        SELECT id FROM gateways_simulatedsms
-                         WHERE {which} AND NOT reported AND report_at <= %(now)s
-                         ORDER BY report_at, id LIMIT %(limit)s
-                           FOR UPDATE SKIP LOCKED)
-                    RETURNING s.recipient_id, s.number, s.report_at
-                    """,  # noqa: S608 - which is one of two constants
-                    {"gateway": self.gateway.pk, "now": now, "sent": sent, "limit": limit},
-                )
-                return cursor.fetchall()
+        if pg.in_use():
+            return pg.simulator_take_due(self.gateway.pk, sent, limit, now)
         rows = SimulatedSms.objects.filter(gateway=self.gateway, reported=False, report_at__lte=now)
         if sent is not None:
             rows = rows.filter(recipient_id__in=sent)
