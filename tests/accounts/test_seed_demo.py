@@ -8,6 +8,10 @@ from django.core.management import CommandError, call_command
 
 from accounts import apiauth, ledger
 from accounts.models import Customer, LedgerEntry, Service, ServiceKind, ServiceState
+from gateways import dispatch
+from gateways.models import Driver, Gateway
+from messaging import services
+from messaging.models import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +89,27 @@ def test_bad_balance_is_refused():
         seed("--balance", "lots")
     with pytest.raises(CommandError):
         seed("--balance", "-5")
+
+
+def test_seed_demo_gives_the_routes_the_simulator_and_a_demo_send_is_delivered():
+    demo = seed()
+    gateway = Gateway.objects.get(driver=Driver.SIMULATOR, enabled=True)
+    assert gateway.serves_standard and gateway.serves_premium
+    assert "simulator" in demo["gateways"]
+
+    request = services.SendRequest(recipients=["48600100123"], text="Hej")
+    message = services.submit(demo["service_id"], request).message
+    Gateway.objects.filter(pk=gateway.pk).update(settings={"delay": 0})
+    dispatch.dispatch_batch()
+    assert message.recipients.get().status == Status.DELIVERED
+
+
+def test_seed_demo_leaves_a_route_that_has_a_gateway_alone():
+    upstream = Gateway.objects.create(name="Upstream", driver=Driver.SMSC, serves_standard=True)
+    seed()
+    simulator = Gateway.objects.get(driver=Driver.SIMULATOR)
+    assert (simulator.serves_standard, simulator.serves_premium) == (False, True)
+    upstream.refresh_from_db()
+    assert upstream.enabled and upstream.serves_standard
+    seed()  # again: nothing more to do
+    assert Gateway.objects.count() == 2

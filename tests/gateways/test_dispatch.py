@@ -1,17 +1,18 @@
-"""The dispatcher and the report writer, called directly (no worker process)."""
+"""The dispatcher, called directly (no worker process): claims, sends, cancels, progress.
+
+The status changes it leads to (refunds, holds, reports) are tested beside
+messaging.transitions, the callbacks they queue beside messaging.callbacks.
+"""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import LedgerEntry, LedgerKind, ServiceState
 from gateways import dispatch
 from gateways.models import SimulatedSms
 from messaging import services, transitions
-from messaging.models import Callback, Status
-from messaging.transitions import Report
+from messaging.models import Status
 
 NUMBERS = ["48600100000", "48600100999", "48600100998", "48600100123"]
 
@@ -38,22 +39,6 @@ def test_simulator_outcomes_follow_the_last_three_digits(api_service, simulator)
     assert delivered.delivered_at is not None
     assert delivered.gateway == simulator
     assert SimulatedSms.objects.filter(recipient_id=delivered.pk, requests=1).exists()
-
-
-def test_failed_recipients_are_refunded_once(api_service, simulator):
-    before = api_service.balance
-    message = send(api_service)
-    dispatch.dispatch_batch()
-    api_service.refresh_from_db()
-    assert api_service.balance == before - message.recipient_price
-    refunds = LedgerEntry.objects.filter(service=api_service, kind=LedgerKind.REFUND)
-    assert sum(e.amount for e in refunds) == 3 * message.recipient_price
-    # The same reports again (a gateway repeating itself) change nothing.
-    failed = message.recipients.exclude(status=Status.DELIVERED)
-    assert transitions.apply_reports([Report(r.pk, r.status) for r in failed]) == []
-    assert transitions.apply_reports([Report(failed[0].pk, Status.DELIVERED)]) == []
-    api_service.refresh_from_db()
-    assert api_service.balance == before - message.recipient_price
 
 
 def test_progress_counts_follow_the_reports(api_service, simulator):
@@ -141,18 +126,6 @@ def test_express_recipients_are_claimed_first(api_service, simulator):
     assert [c.message_id for c in claimed] == [express.pk]
 
 
-def test_a_service_that_may_not_send_is_held_then_released(api_service, simulator):
-    message = send(api_service, numbers=["48600100123"])
-    api_service.block_by_customer()
-    dispatch.dispatch_batch()
-    assert statuses(message) == {"48600100123": Status.ON_HOLD}
-    assert transitions.release_held() == 0  # still blocked
-    api_service.unblock_by_customer()
-    assert transitions.release_held() == 1
-    dispatch.dispatch_batch()
-    assert statuses(message) == {"48600100123": Status.DELIVERED}
-
-
 def test_without_a_gateway_recipients_wait(api_service):
     message = send(api_service, numbers=["48600100123"])
     assert dispatch.dispatch_batch() == 1
@@ -161,42 +134,6 @@ def test_without_a_gateway_recipients_wait(api_service):
     assert recipient.claimed_until is None  # cancellable while it waits
     assert recipient.send_at > timezone.now()  # tried again in a minute
     assert services.cancel(api_service.pk, message.pk) == 1
-
-
-def test_a_multipart_recipient_is_delivered_when_every_part_is(api_service):
-    message = send(api_service, numbers=["48600100123", "48600100124"])
-    message.parts = 3
-    message.save(update_fields=["parts"])
-    first, second = message.recipients.order_by("id")
-    assert transitions.apply_reports([Report(first.pk, Status.DELIVERED, part=1)]) == []
-    assert transitions.apply_reports([Report(first.pk, Status.DELIVERED, part=3)]) == []
-    changes = transitions.apply_reports(
-        [Report(first.pk, Status.DELIVERED, part=2), Report(second.pk, Status.DELIVERED, part=1)]
-    )
-    assert [c.recipient_id for c in changes] == [first.pk]
-    changes = transitions.apply_reports([Report(second.pk, Status.EXPIRED, part=2)])
-    assert [(c.recipient_id, c.status) for c in changes] == [(second.pk, Status.EXPIRED)]
-
-
-def test_report_callbacks_hold_at_most_20_records(api_service, simulator):
-    numbers = [f"486001{n:05d}" for n in range(1, 26)]
-    message = send(api_service, numbers=numbers, notify_url="https://example.com/dlr")
-    dispatch.dispatch_batch()
-    calls = list(Callback.objects.filter(message=message).order_by("id"))
-    assert [c.record_count for c in calls] == [20, 5]
-    first = message.recipients.order_by("id").first()
-    record = calls[0].body.split("&")[0]
-    assert record == (
-        f"status[]={message.pk},{first.pk},{first.number},DELIVERED,"
-        f"{int(first.delivered_at.timestamp())}"
-    )
-    assert all(c.url == "https://example.com/dlr" for c in calls)
-
-
-def test_no_callbacks_without_a_url(api_service, simulator):
-    send(api_service)
-    dispatch.dispatch_batch()
-    assert not Callback.objects.exists()
 
 
 @pytest.mark.postgres
@@ -209,26 +146,3 @@ def test_progress_shows_what_the_dispatcher_changed(api_service, simulator, sett
     assert services.progress(api_service.pk, message.pk).recipients.pairs() == [
         ("48600100123", Status.DELIVERED)
     ]
-
-
-def test_hold_when_the_balance_is_beyond_credit(api_service, simulator):
-    message = send(api_service, numbers=["48600100123"])
-    api_service.state = ServiceState.ACTIVE
-    from accounts import ledger
-
-    ledger.adjust(api_service.pk, -Decimal("500"), note="price correction")
-    dispatch.dispatch_batch()
-    assert statuses(message) == {"48600100123": Status.ON_HOLD}
-
-
-def test_a_report_that_lands_before_the_acceptance_is_recorded_wins(api_service, simulator):
-    """SPEC §7: a fast device may report before we record that it took the SMS."""
-    message = send(api_service, numbers=["48600100000"])
-    claimed = transitions.claim_due(10, timedelta(seconds=60))
-    rid = claimed[0].recipient_id
-    assert [c.status for c in transitions.apply_reports([Report(rid, Status.REJECTED)])] == [
-        Status.REJECTED
-    ]
-    assert transitions.mark_queued(simulator.pk, [(rid, "")]) == 0
-    recipient = message.recipients.get()
-    assert (recipient.status, recipient.refunded) == (Status.REJECTED, True)

@@ -1,27 +1,23 @@
-"""A route no enabled gateway serves is never silent, and the demo set-up always has one."""
+"""A route no enabled gateway serves is never silent: check, admin, dispatcher log.
 
-import json
+That the demo set-up always has one is tested beside seed_demo and
+seed_simulator; stuck_work's listing beside stuck_work.
+"""
+
 import logging
-from io import StringIO
 
 import pytest
 from django.core import checks
 from django.core.management import call_command
 from django.utils import translation
 
-from accounts.models import Route, Service
+from accounts.models import Route
 from gateways import dispatch
 from gateways.models import Driver, Gateway
 from messaging import services
 from messaging.models import Recipient, Status
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def send(service, numbers=("48600100123",), sender=""):
@@ -31,29 +27,6 @@ def send(service, numbers=("48600100123",), sender=""):
 
 def route_warnings():
     return [m for m in checks.run_checks() if m.id == "gateways.W001"]
-
-
-def test_seed_demo_gives_the_routes_the_simulator_and_a_demo_send_is_delivered():
-    demo = json.loads(run("seed_demo", "--json"))
-    gateway = Gateway.objects.get(driver=Driver.SIMULATOR, enabled=True)
-    assert gateway.serves_standard and gateway.serves_premium
-    assert "simulator" in demo["gateways"]
-
-    message = send(Service.objects.get(pk=demo["service_id"]))
-    Gateway.objects.filter(pk=gateway.pk).update(settings={"delay": 0})
-    dispatch.dispatch_batch()
-    assert message.recipients.get().status == Status.DELIVERED
-
-
-def test_seed_demo_leaves_a_route_that_has_a_gateway_alone():
-    upstream = Gateway.objects.create(name="Upstream", driver=Driver.SMSC, serves_standard=True)
-    run("seed_demo", "--json")
-    simulator = Gateway.objects.get(driver=Driver.SIMULATOR)
-    assert (simulator.serves_standard, simulator.serves_premium) == (False, True)
-    upstream.refresh_from_db()
-    assert upstream.enabled and upstream.serves_standard
-    run("seed_demo", "--json")  # again: nothing more to do
-    assert Gateway.objects.count() == 2
 
 
 def test_check_warns_for_each_route_without_an_enabled_gateway_and_says_how_to_fix():
@@ -125,20 +98,3 @@ def test_dispatch_logs_a_route_without_gateway_once_a_minute_not_per_recipient(
     with caplog.at_level(logging.WARNING, logger="gateways.dispatch"):
         dispatch.dispatch_batch(limit=5)
     assert sum("no enabled gateway" in r.getMessage() for r in caplog.records) == 1
-
-
-def test_stuck_work_lists_recipients_waiting_for_a_gateway_with_the_reason(api_service):
-    send(api_service, ["48600100123", "48600100124"])
-    output = run("stuck_work")
-    assert (
-        "PENDING on the standard route (messages with an empty sender): 2 in 1 message(s), "
-        "because no enabled gateway serves it." in output
-    )
-    assert "seed_simulator" in output
-    for recipient in Recipient.objects.all():
-        assert (
-            f"recipient {recipient.pk} of message {recipient.message_id} to {recipient.number}: "
-            "waiting for a gateway" in output
-        )
-    Gateway.objects.create(name="Sim", driver=Driver.SIMULATOR, serves_standard=True)
-    assert "PENDING on the standard route" not in run("stuck_work")

@@ -68,6 +68,25 @@ def test_reports_go_20_records_a_call_in_the_seeds_format(api_service, simulator
     assert set(Callback.objects.values_list("state", flat=True)) == {CallbackState.DELIVERED}
 
 
+def test_report_callbacks_hold_at_most_20_records(api_service, simulator):
+    numbers = [f"486001{n:05d}" for n in range(1, 26)]
+    message = send(api_service, numbers, notify_url="https://example.com/dlr")
+    calls = list(Callback.objects.filter(message=message).order_by("id"))
+    assert [c.record_count for c in calls] == [20, 5]
+    first = message.recipients.order_by("id").first()
+    record = calls[0].body.split("&")[0]
+    assert record == (
+        f"status[]={message.pk},{first.pk},{first.number},DELIVERED,"
+        f"{int(first.delivered_at.timestamp())}"
+    )
+    assert all(c.url == "https://example.com/dlr" for c in calls)
+
+
+def test_no_callbacks_without_a_url(api_service, simulator):
+    send(api_service, [*FAILING, "48600100123"])
+    assert not Callback.objects.exists()
+
+
 def test_the_services_callback_url_serves_messages_without_notify_url(
     api_service, simulator, allow_private
 ):

@@ -24,7 +24,7 @@ from tests.workers import empty_redis, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[3]
 GUESSES = 32
 REDIS_DB = 5  # of the local Redis: emptied by this test
 

@@ -1,4 +1,4 @@
-"""A worker stopped for a deploy (SIGTERM) exits within seconds and gives its work back.
+"""``manage.py qcluster`` stopped for a deploy (SIGTERM): out within seconds, work given back.
 
 systemd (KillMode=control-group) sends SIGTERM to every process of the
 worker at once; docker and `rundemo` send it to the main process only. Both
