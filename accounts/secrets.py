@@ -2,8 +2,8 @@
 
 The API password is checked on every API request. It is a random 128+ bit
 secret made by the platform, so a single salted SHA-256 is as strong as a slow
-hash would be (there is no dictionary to stretch against), and it costs
-microseconds instead of the tens of milliseconds PBKDF2 takes per request.
+hash such as PBKDF2 would be (there is no dictionary to stretch against), and
+no request pays for a hash that is slow on purpose.
 """
 
 import hashlib
