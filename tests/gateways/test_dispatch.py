@@ -13,17 +13,7 @@ from gateways import dispatch
 from gateways.models import SimulatedSms
 from messaging import services, transitions
 from messaging.models import Status
-
-NUMBERS = ["48600100000", "48600100999", "48600100998", "48600100123"]
-
-
-def send(service, numbers=NUMBERS, **fields):
-    request = services.SendRequest(recipients=numbers, text="Test", **fields)
-    return services.submit(service.pk, request).message
-
-
-def statuses(message):
-    return dict(message.recipients.values_list("number", "status"))
+from tests.sending import send, statuses
 
 
 def test_simulator_outcomes_follow_the_last_three_digits(api_service, simulator):

@@ -8,20 +8,10 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, ServiceState
 from gateways import dispatch
-from messaging import services, transitions
+from messaging import transitions
 from messaging.models import Status
 from messaging.transitions import Report
-
-NUMBERS = ["48600100000", "48600100999", "48600100998", "48600100123"]
-
-
-def send(service, numbers=NUMBERS, **fields):
-    request = services.SendRequest(recipients=numbers, text="Test", **fields)
-    return services.submit(service.pk, request).message
-
-
-def statuses(message):
-    return dict(message.recipients.values_list("number", "status"))
+from tests.sending import send, statuses
 
 
 def refunds(service):
