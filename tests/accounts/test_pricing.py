@@ -102,3 +102,16 @@ def test_the_sql_twin_prices_as_recipient_price(price):
                 if in_sql != in_python:
                     disagree.append((route.value, parts, express, in_python, in_sql))
     assert disagree == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_route_outside_the_three_has_no_price_in_either_twin():
+    # The SQL names each route (no ELSE): a route it does not know prices as
+    # NULL, so the one-statement send charges nothing and writes nothing, and
+    # the Python path refuses it as well.
+    stored = tariff(Decimal("0.0700"))
+    stored.save()
+    assert _sql_price(stored.pk, "carrier_pigeon", 1, False) is None
+    with pytest.raises(ValueError):
+        pricing.recipient_price(stored, "carrier_pigeon", 1)
