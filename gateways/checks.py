@@ -3,6 +3,8 @@
 from django.core import checks
 from django.db import DatabaseError
 
+from lib.taskqueue import unresolved
+
 
 @checks.register()
 def routes_have_gateways(app_configs=None, **kwargs):
@@ -22,4 +24,20 @@ def routes_have_gateways(app_configs=None, **kwargs):
             id="gateways.W001",
         )
         for route in missing
+    ]
+
+
+@checks.register()
+def task_names_resolve(app_configs=None, **kwargs):
+    """Fail when a task the dispatcher queues by name no longer exists (a rename)."""
+    from .dispatch import POLL_TASK
+
+    return [
+        checks.Error(
+            f"gateways.dispatch.POLL_TASK names {name!r}, which cannot be queued: {reason}.",
+            hint="Point it at the django-q2 task it stands for.",
+            obj="gateways.dispatch.POLL_TASK",
+            id="gateways.E001",
+        )
+        for name, reason in unresolved([POLL_TASK]).items()
     ]

@@ -2,9 +2,11 @@
 
 import logging
 import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 logger = logging.getLogger(__name__)
@@ -64,3 +66,22 @@ def wake_at(func: str, when, name: str) -> None:
             )
     except Exception:  # the tick catches up
         logger.exception("could not schedule %s; the next tick will do it", func)
+
+
+def unresolved(names: Iterable[str]) -> dict[str, str]:
+    """Of these task names, those a worker could not run, each with the reason.
+
+    Tasks are queued by dotted name (a task may live a layer above its caller,
+    or import it); the apps' system checks call this so that a renamed task
+    fails ``manage.py check`` instead of every queued run.
+    """
+    failed = {}
+    for name in names:
+        try:
+            task = import_string(name)
+        except ImportError as exc:
+            failed[name] = str(exc)
+            continue
+        if not callable(task):
+            failed[name] = "it is not callable"
+    return failed

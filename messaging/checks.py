@@ -2,28 +2,26 @@
 runserver and qcluster)."""
 
 from django.core import checks
-from django.utils.module_loading import import_string
+
+from lib.taskqueue import unresolved
 
 
 @checks.register()
 def task_names_resolve(app_configs=None, **kwargs):
-    """Fail when a task messaging queues by name no longer exists (a rename upstairs)."""
+    """Fail when a task messaging queues by name no longer exists (a rename)."""
+    from .callbacks import DELIVER_TASK
     from .services import DISPATCH_TASK
 
-    try:
-        task = import_string(DISPATCH_TASK)
-    except ImportError as exc:
-        task, reason = None, str(exc)
-    else:
-        reason = "it is not callable"
-    if callable(task):
-        return []
+    names = {
+        DISPATCH_TASK: "messaging.services.DISPATCH_TASK",
+        DELIVER_TASK: "messaging.callbacks.DELIVER_TASK",
+    }
     return [
         checks.Error(
-            f"messaging.services.DISPATCH_TASK names {DISPATCH_TASK!r}, which cannot be "
-            f"queued: {reason}.",
-            hint="Point DISPATCH_TASK at the dispatcher's django-q2 task.",
-            obj="messaging.services.DISPATCH_TASK",
+            f"{names[name]} names {name!r}, which cannot be queued: {reason}.",
+            hint="Point it at the django-q2 task it stands for.",
+            obj=names[name],
             id="messaging.E001",
         )
+        for name, reason in unresolved(names).items()
     ]

@@ -57,7 +57,8 @@ SCHEDULE_MONTHS = 3  # seed 001 §4d: up to three months ahead
 # is one statement; a larger list takes the locked path and is streamed in with COPY.
 COPY_THRESHOLD = 500
 # The dispatcher lives a layer above (gateways), so it is named, not imported;
-# the system check messaging.E001 fails every manage.py command if it moves.
+# the system check messaging.E001 (manage.py check, migrate, runserver,
+# qcluster) fails if the name stops resolving.
 DISPATCH_TASK = "gateways.tasks.dispatch"
 
 

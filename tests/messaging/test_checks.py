@@ -1,4 +1,4 @@
-"""messaging.E001: the task messaging queues by name (DISPATCH_TASK) must exist."""
+"""messaging.E001: the tasks messaging queues by name (DISPATCH_TASK, DELIVER_TASK) exist."""
 
 from io import StringIO
 
@@ -7,7 +7,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from messaging import services
+from messaging import callbacks, services
 from messaging.checks import task_names_resolve
 
 
@@ -27,11 +27,15 @@ def test_the_real_task_name_passes():
         ("messaging.services.DISPATCH_TASK", "it is not callable"),
     ],
 )
-def test_a_name_that_cannot_be_queued_is_an_error(monkeypatch, name, reason):
-    monkeypatch.setattr(services, "DISPATCH_TASK", name)
+@pytest.mark.parametrize(
+    ("module", "constant"), [(services, "DISPATCH_TASK"), (callbacks, "DELIVER_TASK")]
+)
+def test_a_name_that_cannot_be_queued_is_an_error(monkeypatch, module, constant, name, reason):
+    monkeypatch.setattr(module, constant, name)
     [error] = errors()
     assert isinstance(error, checks.Error)
     assert error.id == "messaging.E001"
+    assert error.obj == f"{module.__name__}.{constant}"
     assert repr(name) in error.msg and reason in error.msg
 
 
