@@ -60,6 +60,13 @@ DISPATCH_LINGER_SECONDS = env.float("DISPATCH_LINGER_SECONDS", default=1.0)
 QUEUED_EXPIRY_HOURS = env.int("QUEUED_EXPIRY_HOURS", default=48)
 
 SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
+# The largest mail the listener takes (SMTP 552 above it).
+SMS2EMAIL_MAX_BYTES = env.int("SMS2EMAIL_MAX_BYTES", default=1024 * 1024)
+# How long the Sms2Email log keeps a mail.
+SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
+# Secrets the platform must read back (the Sms2Email password, for md5 mode) are
+# encrypted with a key derived from this (SECRET_KEY when empty; lib.sealed).
+SEALING_KEY = env.str("SEALING_KEY", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
