@@ -1,0 +1,59 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import EDITABLE_FIELDS, AuthorisedSender, InboundMail, Sms2EmailSettings
+from .senders import check_entries, set_authorised
+
+
+class Sms2EmailSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Sms2EmailSettings
+        fields = ["service", "enabled", *EDITABLE_FIELDS]
+
+    def clean_authorised_senders(self):
+        text = self.cleaned_data.get("authorised_senders", "")
+        return ", ".join(check_entries(self.instance, text))
+
+
+class AuthorisedSenderInline(admin.TabularInline):
+    model = AuthorisedSender
+    extra = 0
+    readonly_fields = ["entry"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # edited through "Authorised SMS senders", which checks other services
+
+
+@admin.register(Sms2EmailSettings)
+class Sms2EmailSettingsAdmin(admin.ModelAdmin):
+    list_display = ["service", "enabled", "accept_unsecured", "accept_password", "accept_md5"]
+    list_filter = ["enabled", "require_pgp", "ups_enabled"]
+    search_fields = ["service__name", "service__customer__name", "authorised_senders"]
+    readonly_fields = ["ups_subdomain"]
+    inlines = [AuthorisedSenderInline]
+    form = Sms2EmailSettingsForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        set_authorised(obj, obj.authorised_senders)
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "sender", "recipient", "subject", "outcome", "reason", "service"]
+    list_filter = ["outcome", "reply_state", ("service", admin.EmptyFieldListFilter)]
+    search_fields = ["sender", "recipient", "subject", "mail_id"]
+    readonly_fields = [f.name for f in InboundMail._meta.fields]
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("service"))
+    def service_name(self, obj):
+        return obj.service or _("(unknown sender)")

@@ -1,0 +1,22 @@
+"""System checks of the mail bridge (``manage.py check``; also run by migrate,
+runserver and qcluster)."""
+
+from django.core import checks
+
+from lib.taskqueue import unresolved
+
+
+@checks.register()
+def task_names_resolve(app_configs=None, **kwargs):
+    """Fail when the task the bridge queues by name no longer exists (a rename)."""
+    from .replies import SEND_TASK
+
+    return [
+        checks.Error(
+            f"mailbridge.replies.SEND_TASK names {name!r}, which cannot be queued: {reason}.",
+            hint="Point it at the django-q2 task it stands for.",
+            obj="mailbridge.replies.SEND_TASK",
+            id="mailbridge.E001",
+        )
+        for name, reason in unresolved([SEND_TASK]).items()
+    ]

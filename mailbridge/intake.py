@@ -1,0 +1,348 @@
+"""Mail in: the one function both doors call (``manage.py smtpd`` and ``receive_mail``).
+
+A mail is parsed and authenticated here, then handed to
+``messaging.services.submit`` as a ``SendRequest``, as the HTTP API does: the
+bridge never charges, segments or creates recipients itself.
+
+The checks, in order (seed 000 §3.3, §3.5–3.8):
+
+1. Automatic mail (RFC 3834). An auto-reply (``Auto-Submitted: auto-replied``
+   or ``auto-notified``, ``Precedence: junk``) or a bounce (empty or
+   MAILER-DAEMON envelope sender) is never a send request: logged, dropped.
+   Other automatic mail (``auto-generated``, ``Precedence: bulk`` or ``list``:
+   a server's notifications, which md5 mode is for) is handled, but never
+   answered, so that two systems cannot loop.
+2. The sender. Both the ``From:`` address and the envelope sender must be
+   authorised for the same service (the stricter of the two: a forged
+   ``From:`` with another envelope fails, and so does the reverse). A mail
+   from a sender no service authorises is dropped and logged for staff, and
+   never answered (no backscatter).
+3. Duplicates. (sender, Message-ID, recipient) is handled once; a copy changes
+   nothing and gets no reply. A mail without a Message-ID is known by the
+   digest of its bytes.
+4. The service: Sms2Email switched on, and the service allowed to send
+   (101–106, Załącznik 1).
+5. PGP: with "Wymagaj e-maili zaszyfrowanych (PGP)" an unencrypted mail is
+   refused. Reading encrypted mail is not built yet (it is refused as such).
+6. The body (mailbridge.parse), then the password or md5 line unless "bez
+   zabezpieczeń" is on; an md5 line is accepted once.
+7. "Maks. ilość numerów w mailu", then submit.
+
+Every refusal of an authorised sender is answered once (mailbridge.replies).
+"""
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from messaging import services
+from messaging.models import Source
+
+from . import mime, parse, replies
+from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
+from .senders import normalise_address, settings_for
+
+logger = logging.getLogger(__name__)
+
+
+class TryLater(Exception):
+    """The mail could not be handled now (the database is down): the MTA should retry."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+    detail: str  # Polish: what the sender reads
+    code: int | None = None
+
+
+# Reasons of the bridge's own (the parser's are in mailbridge.parse and .mime).
+AUTOMATIC = "automatic"
+UNKNOWN_SENDER = "unknown_sender"
+SMS2EMAIL_OFF = "sms2email_off"
+SERVICE_REFUSED = "service_refused"
+PGP_REQUIRED = "pgp_required"
+PGP_UNSUPPORTED = "pgp_unsupported"
+NO_SECURITY = "no_security"
+PASSWORD_MISSING = "password_missing"  # noqa: S105 - a reason name, not a password
+MD5_INVALID = "md5_invalid"
+MD5_OUTSIDE_WINDOW = "md5_outside_window"
+MD5_REUSED = "md5_reused"
+MD5_OFF = "md5_off"
+TOO_MANY_NUMBERS = "too_many_numbers"
+NOT_YET = "not_yet_supported"
+
+# Załącznik 1 texts for the service states.
+STATE_TEXT = {
+    101: "usługa nie została jeszcze aktywowana",
+    102: "konto usługi jest w stanie debetu: brak środków na koncie lub usługa jest zadłużona",
+    103: "usługa jest zawieszona lub oczekuje na deaktywację",
+    104: "usługa jest zdeaktywowana",
+    105: "usługa jest zablokowana przez użytkownika",
+    106: "usługa jest zablokowana przez administratora; skontaktuj się z twórcami serwisu",
+}
+
+
+def handle(
+    raw: bytes, *, envelope_sender: str | None, recipients: Sequence[str]
+) -> list[InboundMail]:
+    """Handle one mail for each of ``recipients`` that is an address of ours.
+
+    ``envelope_sender`` is the SMTP MAIL FROM ("" for a bounce, None when the
+    door does not know it: then ``Return-Path``, or ``From:`` alone, is used).
+    Returns the log rows written (none for a copy of a mail already handled).
+    Raises TryLater when the database cannot be reached, having changed nothing.
+    """
+    try:
+        message = mime.read_message(raw)
+        if envelope_sender is None:
+            envelope_sender = _return_path(message)
+        logged = []
+        for recipient in recipients:
+            target = parse.parse_address(recipient, settings.SMS2EMAIL_DOMAIN)
+            if target is None:
+                continue
+            row = _handle_one(raw, message, envelope_sender, normalise_address(recipient), target)
+            if row is not None:
+                logged.append(row)
+        return logged
+    except (OperationalError, InterfaceError) as exc:
+        raise TryLater(str(exc)) from exc
+
+
+def _return_path(message: EmailMessage) -> str | None:
+    value = message.get("Return-Path")
+    if value is None:
+        return None
+    return parseaddr(str(value))[1]
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the email package cannot parse
+        return ""
+    return str(value or "").strip()
+
+
+def _from_address(message: EmailMessage) -> str:
+    try:
+        pairs = getaddresses([_header(message, "From")])
+    except Exception:
+        return ""
+    return normalise_address(pairs[0][1]) if pairs else ""
+
+
+def _automatic(message: EmailMessage, envelope_sender: str | None) -> tuple[bool, bool]:
+    """(drop it, never answer it) by RFC 3834 and the envelope."""
+    auto = _header(message, "Auto-Submitted").lower().split(";")[0].strip()
+    precedence = _header(message, "Precedence").lower()
+    bounce = envelope_sender is not None and (
+        envelope_sender == "" or envelope_sender.lower().startswith("mailer-daemon@")
+    )
+    drop = bounce or auto in ("auto-replied", "auto-notified") or precedence == "junk"
+    silent = drop or (auto not in ("", "no")) or precedence in ("bulk", "list")
+    return drop, silent
+
+
+def _message_id(message: EmailMessage, raw: bytes) -> str:
+    value = _header(message, "Message-ID")[:300]
+    return value or "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _handle_one(raw, message, envelope_sender, recipient, target) -> InboundMail | None:
+    sender = _from_address(message)
+    envelope = normalise_address(envelope_sender) if envelope_sender else ""
+    from_settings = settings_for(sender) if sender else None
+    different = envelope and envelope != sender
+    envelope_settings = settings_for(envelope) if different else from_settings
+    same = (
+        from_settings is not None
+        and envelope_settings is not None
+        and from_settings.pk == envelope_settings.pk
+    )
+    chosen = from_settings if same else None
+    row = InboundMail(
+        service=chosen.service if chosen else None,
+        sender=sender[:254],
+        envelope_sender=envelope[:254],
+        recipient=recipient[:254],
+        subject=_header(message, "Subject")[:300],
+        mail_id=_message_id(message, raw),
+    )
+    drop, silent = _automatic(message, envelope_sender)
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            if drop:
+                _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
+            elif chosen is None:
+                row.service = None
+                _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
+                logger.info("sms2email: mail from unknown sender %r dropped", sender)
+            else:
+                _decide(row, message, chosen, target, answer=not silent)
+    except IntegrityError:
+        logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, sender)
+        return None
+    except DatabaseError:
+        raise
+    return row
+
+
+def _close(row: InboundMail, outcome: str, refusal: Refusal | None = None, *, answer=False):
+    row.outcome = outcome
+    if refusal is not None:
+        row.reason, row.detail, row.code = refusal.reason, refusal.detail[:500], refusal.code
+    if answer and outcome == Outcome.REFUSED:
+        row.reply_state = ReplyState.PENDING
+        row.reply_due_at = timezone.now()
+        replies.send_after_commit()
+    row.save()
+
+
+def _decide(row, message, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
+    refusal = _refusal(row, message, settings_row, target)
+    if isinstance(refusal, Refusal):
+        _close(row, Outcome.REFUSED, refusal, answer=answer)
+        return
+    row.message = refusal
+    _close(row, Outcome.SENT)
+
+
+def _refusal(row, message, settings_row, target):
+    """A Refusal, or the Message the mail became."""
+    service = settings_row.service
+    if not settings_row.enabled:
+        return Refusal(SMS2EMAIL_OFF, "Interfejs Sms2Email tej usługi jest wyłączony.")
+    state = service.sending_refusal()
+    if state is not None:
+        detail = f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[state]}."
+        return Refusal(SERVICE_REFUSED, detail, state)
+    if isinstance(target, parse.Ups):
+        return Refusal(NOT_YET, "Obsługa e-maili z UPS nie jest jeszcze dostępna.")
+    body = mime.body_of(message)
+    if isinstance(body, parse.BodyError):
+        return Refusal(body.reason, body.detail, body.code)
+    if isinstance(body, mime.Encrypted):
+        return Refusal(
+            PGP_UNSUPPORTED, "Zaszyfrowane wiadomości (PGP) nie są jeszcze obsługiwane.", 3000
+        )
+    if settings_row.require_pgp:
+        return Refusal(
+            PGP_REQUIRED, "Usługa przyjmuje tylko wiadomości zaszyfrowane kluczem PGP platformy."
+        )
+    password = settings_row.password
+    parsed = parse.parse_body(body.text, target=target, password=password, now=timezone.now())
+    if isinstance(parsed, parse.BodyError):
+        return Refusal(parsed.reason, parsed.detail, parsed.code)
+    security = _security(settings_row, parsed, password)
+    if security is not None:
+        return security
+    if len(parsed.numbers) > settings_row.max_numbers:
+        return Refusal(
+            TOO_MANY_NUMBERS,
+            f"Mail zawiera {len(parsed.numbers)} numerów, a ustawienie „Maks. ilość numerów "
+            f"w mailu” pozwala na {settings_row.max_numbers}.",
+        )
+    request = services.SendRequest(
+        recipients=list(parsed.numbers),
+        text=parsed.text,
+        flash=parsed.flash,
+        send_at=parsed.send_at,
+        source=Source.EMAIL,
+    )
+    try:
+        return services.submit(service.pk, request).message
+    except services.SendError as exc:
+        return _send_refusal(exc)
+
+
+def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal | None:
+    """None when the mail passes the service's security modes (seed 000 §3.5–3.8)."""
+    if settings_row.accept_unsecured:
+        return None
+    if settings_row.accept_password and parsed.password_given:
+        return None
+    if parsed.md5 is not None:
+        if not settings_row.accept_md5:
+            return Refusal(MD5_OFF, "Zabezpieczenie md5 jest w tej usłudze wyłączone.")
+        return _check_md5(settings_row, parsed.md5, password)
+    if not (settings_row.accept_password or settings_row.accept_md5):
+        return Refusal(
+            NO_SECURITY,
+            "Usługa nie przyjmuje żadnego rodzaju zabezpieczeń; włącz hasło lub md5 "
+            "w konfiguracji Sms2Email.",
+        )
+    return Refusal(PASSWORD_MISSING, "Brak poprawnego hasła w sekcji parametrów.")
+
+
+def _check_md5(settings_row: Sms2EmailSettings, md5, password: str) -> Refusal | None:
+    if md5.digest != parse.md5_digest(password, md5.timestamp):
+        return Refusal(MD5_INVALID, "Skrót md5 nie zgadza się z hasłem i znacznikiem czasu.")
+    now = timezone.now()
+    window = settings_row.md5_window
+    if abs(now.timestamp() - md5.timestamp) > window:
+        return Refusal(
+            MD5_OUTSIDE_WINDOW,
+            f"Znacznik czasu md5 różni się od czasu przyjęcia o więcej niż {window} s.",
+        )
+    expires = datetime.fromtimestamp(md5.timestamp, UTC) + timedelta(seconds=window)
+    try:
+        with transaction.atomic():
+            UsedMd5.objects.create(
+                service=settings_row.service, digest=md5.digest, expires_at=expires
+            )
+    except IntegrityError:
+        return Refusal(MD5_REUSED, "Ta linia md5 została już użyta; każdy mail wymaga nowej.")
+    return None
+
+
+def _send_refusal(exc: Exception) -> Refusal:
+    """The pipeline's refusal, in the sender's words and Załącznik 1 codes."""
+    if isinstance(exc, services.ServiceRefused):
+        return Refusal(
+            SERVICE_REFUSED, f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[exc.state]}.", exc.state
+        )
+    table = {
+        services.InsufficientFunds: (
+            "insufficient_funds",
+            "Brak środków na koncie usługi na wysłanie tych SMS-ów.",
+            201,
+        ),
+        services.RecipientListEmpty: (
+            "invalid_number",
+            "Żaden numer nie jest poprawnym numerem komórkowym.",
+            401,
+        ),
+        services.MessageTooLong: ("too_long", "Wiadomość jest zbyt długa.", 402),
+        services.TooManyRecipients: (
+            "too_many_numbers",
+            "Zbyt wiele numerów w jednym mailu.",
+            None,
+        ),
+        services.EmptyText: ("empty_text", "Treść SMS-a jest pusta.", None),
+        services.ContentWarning: (
+            "content_warning",
+            "Treść może zostać zablokowana przez operatorów, więc SMS nie został wysłany.",
+            None,
+        ),
+        services.ScheduleTooFar: (
+            "schedule_too_far",
+            "Czas wysyłki może być najwyżej trzy miesiące naprzód.",
+            None,
+        ),
+    }
+    for kind, (reason, detail, code) in table.items():
+        if isinstance(exc, kind):
+            return Refusal(reason, detail, code)
+    logger.error("sms2email: the pipeline refused a mail: %r", exc)
+    return Refusal("internal", "Błąd wewnętrzny.", 1001)

@@ -1,0 +1,92 @@
+"""Answers to refused mail: one per mail, queued, sent through ``EMAIL_URL``, retried.
+
+A refusal marks its log row ``pending`` in the transaction that records it; a
+worker task sends every due reply and, when the SMTP server fails, tries the
+row again later (doubling the wait up to an hour), up to ``MAX_ATTEMPTS``.
+A schedule every minute (migration 0002) catches up with a queue that lost
+the task. Each reply carries ``Auto-Submitted: auto-replied`` (RFC 3834), so a
+well-behaved system never answers it.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from lib.taskqueue import enqueue
+
+logger = logging.getLogger(__name__)
+
+# mailbridge.tasks imports this module, so its task is named; the system
+# check mailbridge.E001 fails if the name stops resolving.
+SEND_TASK = "mailbridge.tasks.send_replies"
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+def send_after_commit() -> None:
+    transaction.on_commit(lambda: enqueue(SEND_TASK))
+
+
+def reply_for(row) -> EmailMessage:
+    """The reply to one refused mail (seed 000 §4.2: ``Re: <subject>``, from box@)."""
+    subject = row.subject or ""
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}".rstrip()
+    lines = [
+        "Twoja wiadomość nie została wysłana jako SMS.",
+        "",
+        f"Powód: {row.detail}",
+    ]
+    if row.code is not None:
+        lines.append(f"Kod błędu: {row.code}")
+    lines += ["", f"Adres: {row.recipient}"]
+    headers = {"Auto-Submitted": "auto-replied"}
+    if not row.mail_id.startswith("sha256:"):
+        headers["In-Reply-To"] = row.mail_id
+        headers["References"] = row.mail_id
+    return EmailMessage(
+        subject=subject,
+        body="\n".join(lines) + "\n",
+        from_email=f"box@{settings.SMS2EMAIL_DOMAIN}",
+        to=[row.sender],
+        headers=headers,
+    )
+
+
+def send_due(limit: int = 100) -> int:
+    """Send the replies that are due; returns how many went out."""
+    from .models import InboundMail, ReplyState
+
+    now = timezone.now()
+    sent = 0
+    with transaction.atomic():
+        rows = list(
+            InboundMail.objects.select_for_update(skip_locked=True)
+            .filter(reply_state=ReplyState.PENDING, reply_due_at__lte=now)
+            .order_by("reply_due_at")[:limit]
+        )
+        for row in rows:
+            try:
+                reply_for(row).send()
+            except Exception as exc:  # any SMTP or connection failure: try again later
+                row.reply_attempts += 1
+                if row.reply_attempts >= MAX_ATTEMPTS:
+                    row.reply_state = ReplyState.FAILED
+                    logger.error("sms2email: reply to %s given up: %s", row.sender, exc)
+                else:
+                    wait = min(FIRST_RETRY * 2 ** (row.reply_attempts - 1), LONGEST_RETRY)
+                    row.reply_due_at = now + wait
+                    logger.warning(
+                        "sms2email: reply to %s failed (%s); again in %s", row.sender, exc, wait
+                    )
+            else:
+                row.reply_attempts += 1
+                row.reply_state = ReplyState.SENT
+                sent += 1
+            row.save(update_fields=["reply_state", "reply_attempts", "reply_due_at"])
+    return sent

@@ -1,0 +1,95 @@
+"""Autoryzowani nadawcy SMS: which service a mail's sender sends for (seed 000 §3.6).
+
+An entry is an exact address or a whole domain (the part after ``@``). An
+exact address beats its domain. Entries are unique across services (the
+panel refuses one another service claims), so a sender routes to one service.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import AuthorisedSender, Sms2EmailSettings
+
+_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+_ADDRESS = re.compile(rf"^[a-z0-9!#$%&'*+/=?^_`{{|}}~.-]{{1,64}}@{_DOMAIN}$")
+_DOMAIN_ONLY = re.compile(rf"^{_DOMAIN}$")
+
+
+def normalise_address(address: str) -> str:
+    """The address as entries are kept: trimmed, lower case, without <>."""
+    return (address or "").strip().strip("<>").strip().lower()
+
+
+def parse_entries(text: str) -> list[str]:
+    """Entries from the settings field, lower case; ValidationError names a malformed one."""
+    entries = []
+    for raw in re.split(r"[,;\s]+", text or ""):
+        entry = raw.strip().lower()
+        if entry.startswith("@"):
+            entry = entry[1:]
+        if not entry:
+            continue
+        if not (_ADDRESS.match(entry) or _DOMAIN_ONLY.match(entry)):
+            raise ValidationError(
+                _("“%(entry)s” is neither an e-mail address nor a domain such as firma.pl.")
+                % {"entry": raw.strip()}
+            )
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
+def check_entries(settings: Sms2EmailSettings, text: str) -> list[str]:
+    """The entries of ``text``; ValidationError for a malformed one or one another
+    service already claims (forms call this in their clean)."""
+    entries = parse_entries(text)
+    others = AuthorisedSender.objects.filter(entry__in=entries)
+    if settings.pk is not None:
+        others = others.exclude(settings=settings)
+    taken = sorted(others.values_list("entry", flat=True))
+    if taken:
+        raise ValidationError(
+            _("%(entries)s already sends for another service; remove it there first.")
+            % {"entries": ", ".join(taken)}
+        )
+    return entries
+
+
+def set_authorised(settings: Sms2EmailSettings, text: str) -> list[str]:
+    """Store the entries of ``text`` for ``settings``; refuse one another service claims.
+
+    The unique entry column settles two services saving the same entry at once.
+    """
+    with transaction.atomic():
+        entries = check_entries(settings, text)
+        AuthorisedSender.objects.filter(settings=settings).exclude(entry__in=entries).delete()
+        known = set(
+            AuthorisedSender.objects.filter(settings=settings).values_list("entry", flat=True)
+        )
+        AuthorisedSender.objects.bulk_create(
+            [AuthorisedSender(settings=settings, entry=e) for e in entries if e not in known]
+        )
+        settings.authorised_senders = ", ".join(entries)
+        Sms2EmailSettings.objects.filter(pk=settings.pk).update(
+            authorised_senders=settings.authorised_senders
+        )
+    return entries
+
+
+def settings_for(address: str) -> Sms2EmailSettings | None:
+    """The settings of the service ``address`` may send for: exact address first, then domain."""
+    address = normalise_address(address)
+    if "@" not in address:
+        return None
+    domain = address.rpartition("@")[2]
+    found = {
+        row.entry: row
+        for row in AuthorisedSender.objects.filter(entry__in=[address, domain]).select_related(
+            "settings__service"
+        )
+    }
+    chosen = found.get(address) or found.get(domain)
+    return chosen.settings if chosen else None
