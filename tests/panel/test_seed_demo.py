@@ -16,6 +16,10 @@ from messaging.models import Status
 pytestmark = pytest.mark.django_db
 
 KEYS = {
+    "sms2email_address",
+    "sms2email_password",
+    "sms2email_sender",
+    "ups_subdomain",
     "panel_username",
     "panel_password",
     "api_username",
@@ -113,3 +117,26 @@ def test_seed_demo_leaves_a_route_that_has_a_gateway_alone():
     assert upstream.enabled and upstream.serves_standard
     seed()  # again: nothing more to do
     assert Gateway.objects.count() == 2
+
+
+def test_seed_demo_switches_sms2email_on_and_its_credentials_send_a_mail():
+    from django.conf import settings
+
+    from mailbridge import intake
+    from mailbridge.models import InboundMail, Outcome
+    from tests.mailbridge.conftest import mail
+
+    demo = seed()
+    assert demo["sms2email_address"] == f"box@{settings.SMS2EMAIL_DOMAIN}"
+    assert demo["sms2email_sender"] == "demo@example.com"
+    assert len(demo["ups_subdomain"]) == 8 and demo["ups_subdomain"].isalpha()
+    body = f"{demo['sms2email_password']}\n601123456\n---\nDemo\nEND"
+    raw = mail(body, sender=demo["sms2email_sender"], to=demo["sms2email_address"])
+    intake.handle(
+        raw, envelope_sender=demo["sms2email_sender"], recipients=[demo["sms2email_address"]]
+    )
+    row = InboundMail.objects.get()
+    assert (row.outcome, row.service_id) == (Outcome.SENT, demo["service_id"])
+    again = seed()  # a fresh password each run; the old one stops working
+    assert again["sms2email_password"] != demo["sms2email_password"]
+    assert again["ups_subdomain"] == demo["ups_subdomain"]

@@ -5,7 +5,10 @@ panel password, API password and SMS hash (only their digests are stored, so
 printing working credentials means making new ones) and resets the balance.
 The routes no enabled gateway serves get the simulator (``seed_simulator``), so
 a demo send is delivered whatever starts the platform: ``make run`` or the
-README's PostgreSQL steps.
+README's PostgreSQL steps. Sms2Email is switched on for the demo service, with
+demo@example.com as its authorised sender and a fresh password.
+
+It lives in the panel app because it sets up every app's part of the demo.
 """
 
 import json
@@ -20,11 +23,15 @@ from django.db import transaction
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState, Tariff
+from lib import sealed
+from mailbridge.models import Sms2EmailSettings, generate_password
+from mailbridge.senders import set_authorised
 
 DEMO_USERNAME = "demo"
 DEMO_ADMIN = "admin"
 DEMO_SERVICE = "Demo SMS"
 DEMO_ADDRESSES = ("127.0.0.1", "::1")
+DEMO_MAIL_SENDER = "demo@example.com"
 
 
 class Command(BaseCommand):
@@ -46,7 +53,6 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             result = self._seed(balance)
-            # By name, not import: the gateways app sits above accounts.
             gateways = StringIO()
             call_command("seed_simulator", stdout=gateways)
         result["gateways"] = gateways.getvalue().strip()
@@ -102,6 +108,13 @@ class Command(BaseCommand):
         if difference:
             ledger.adjust(service.pk, difference, note="seed_demo: set demo balance")
 
+        sms2email, _ = Sms2EmailSettings.objects.get_or_create(service=service)
+        sms2email_password = generate_password()
+        sms2email.password_sealed = sealed.seal(sms2email_password)
+        sms2email.enabled = True
+        sms2email.save()
+        set_authorised(sms2email, DEMO_MAIL_SENDER)
+
         return {
             "panel_username": DEMO_USERNAME,
             "panel_password": panel_password,
@@ -112,4 +125,8 @@ class Command(BaseCommand):
             "balance": f"{balance:.2f}",
             "admin_username": DEMO_ADMIN,
             "admin_password": admin_password,
+            "sms2email_address": sms2email.box_address,
+            "sms2email_password": sms2email_password,
+            "sms2email_sender": DEMO_MAIL_SENDER,
+            "ups_subdomain": sms2email.ups_subdomain,
         }
