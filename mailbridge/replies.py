@@ -3,8 +3,8 @@
 A refusal marks its log row ``pending`` in the transaction that records it; a
 worker task sends every due reply and, when the SMTP server fails, tries the
 row again later (doubling the wait up to an hour), up to ``MAX_ATTEMPTS``.
-A schedule every minute (migration 0002) catches up with a queue that lost
-the task. Each reply carries ``Auto-Submitted: auto-replied`` (RFC 3834), so a
+The bridge's minute task (migration 0002_minute_schedule) catches up with a
+queue that lost the task. Each reply carries ``Auto-Submitted: auto-replied`` (RFC 3834), so a
 well-behaved system never answers it.
 """
 

@@ -1,8 +1,15 @@
 """django-q2 tasks of the mail bridge: thin wrappers around its functions."""
 
-from . import replies
+from . import log, replies
 
 
 def send_replies() -> int:
-    """Send the answers to refused mail that are due (queued on each refusal, and every minute)."""
+    """Send the answers to refused mail that are due (queued on each refusal)."""
     return replies.send_due()
+
+
+def minute() -> dict:
+    """Every minute (migration 0002): replies a lost task left behind or retries, and the
+    log's upkeep (the same as ``manage.py purge_sms2email_log``)."""
+    mails, md5s = log.purge()
+    return {"replies": replies.send_due(), "purged_mails": mails, "purged_md5": md5s}

@@ -4,9 +4,9 @@ from django.db import migrations
 def add_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
-        name="mailbridge.replies",
+        name="mailbridge.minute",
         defaults={
-            "func": "mailbridge.tasks.send_replies",
+            "func": "mailbridge.tasks.minute",
             "schedule_type": "I",  # minutes
             "minutes": 1,
             "repeats": -1,
@@ -15,7 +15,7 @@ def add_schedule(apps, schema_editor):
 
 
 def remove_schedule(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name="mailbridge.replies").delete()
+    apps.get_model("django_q", "Schedule").objects.filter(name="mailbridge.minute").delete()
 
 
 class Migration(migrations.Migration):
