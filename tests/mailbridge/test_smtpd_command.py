@@ -1,0 +1,61 @@
+"""``manage.py smtpd`` as a process: it serves, and SIGTERM lets sessions in flight finish."""
+
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+
+from mailbridge.models import InboundMail, Outcome
+from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.workers import BASE_DIR, free_port, kill, wait_for_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def smtpd(tmp_path):
+    port = free_port()
+    db = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "SMS2EMAIL_GNUPG_HOME": str(tmp_path / "gnupg"),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(BASE_DIR / "manage.py"), "smtpd", "--port", str(port)],
+        env=environment,
+        cwd=BASE_DIR,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=60)
+        yield process, port
+    finally:
+        if process.poll() is None:
+            kill(process)
+
+
+def test_sigterm_lets_the_session_in_flight_finish_then_exits(smtpd, mail_service):
+    process, port = smtpd
+    client = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    client.ehlo()
+    client.mail(SENDER)
+    client.rcpt(f"box@{domain()}")
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # the listener has had the signal: it takes no new session...
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", port, timeout=5)
+    assert process.poll() is None  # ...and waits for this one
+    code, _ = client.data(mail(f"{PASSWORD}\n601123456\n---\nW trakcie zamykania\nEND"))
+    assert code == 250
+    client.quit()
+    assert process.wait(timeout=30) == 0
+    row = InboundMail.objects.get()
+    assert row.outcome == Outcome.SENT
+    assert row.message.text == "W trakcie zamykania"
