@@ -1,14 +1,16 @@
 """``make run`` (``manage.py rundemo``) on a new SQLite database delivers a demo send.
 
 The banner's API credentials are used as a new user would: a send through
-``gateway/`` reaches DELIVERED through the worker and the simulator, and
-Ctrl-C (SIGINT) stops web server and worker.
+``gateway/`` reaches DELIVERED through the worker and the simulator; the
+banner's mail command sends through the SMTP listener to DELIVERED too; and
+Ctrl-C (SIGINT) stops web server, worker and listener.
 """
 
 import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ def read_banner(process, timeout=90.0) -> str:
         if not line:
             break
         lines.append(line)
-        if "Try a send" in line:
+        if "Gateway:" in line:
             return "".join(lines)
     raise AssertionError("no banner: " + "".join(lines))
 
@@ -46,11 +48,20 @@ def test_make_run_delivers_a_demo_send_on_a_new_database():
         env = {
             **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_URL")},
             "DATABASE_URL": f"sqlite:///{folder}/demo.sqlite3",
+            "SMS2EMAIL_GNUPG_HOME": f"{folder}/gnupg",
             "DEBUG": "1",
             "LOG_LEVEL": "WARNING",
         }
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "rundemo", "--port", str(port)],
+            [
+                sys.executable,
+                "manage.py",
+                "rundemo",
+                "--port",
+                str(port),
+                "--smtp-port",
+                str(free_port()),
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -72,6 +83,22 @@ def test_make_run_delivers_a_demo_send_on_a_new_database():
                     break
                 time.sleep(0.5)
             assert progress["recipient_list"][0]["status"] == "DELIVERED", progress
+
+            # The banner's mail command, as printed, sends through the SMTP listener.
+            command = re.search(r"Try a mail:\s+(.+)", banner).group(1)
+            subprocess.run(["bash", "-c", command], check=True, timeout=30)  # noqa: S603, S607
+            database = sqlite3.connect(f"{folder}/demo.sqlite3")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                by_mail = database.execute(
+                    "SELECT m.text, r.number, r.status FROM messaging_message m"
+                    " JOIN messaging_recipient r ON r.message_id = m.id WHERE m.source = 'email'"
+                ).fetchall()
+                if by_mail and by_mail[0][2] == "DELIVERED":
+                    break
+                time.sleep(0.5)
+            database.close()
+            assert by_mail == [("Test", "48601345345", "DELIVERED")]
             process.send_signal(signal.SIGINT)  # Ctrl-C
             assert process.wait(timeout=20) == 0
         finally:

@@ -1,8 +1,9 @@
-"""Run the whole platform locally: web server and worker, with the demo account.
+"""Run the whole platform locally: web server, worker and Sms2Email SMTP listener,
+with the demo account.
 
-Migrates, seeds the demo account, starts the web server and a django-q2
-worker as child processes, prints where to sign in, and stops them all on
-Ctrl-C (or when one of them dies).
+Migrates, seeds the demo account, starts the web server, a django-q2 worker
+and ``smtpd`` as child processes, prints where to sign in and how to send by
+API and by mail, and stops them all on Ctrl-C (or when one of them dies).
 """
 
 import json
@@ -19,16 +20,23 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Migrate, seed the demo account and run web server + worker until Ctrl-C."
+    help = "Migrate, seed the demo account and run web server, worker and SMTP until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="do not start qcluster")
+        parser.add_argument(
+            "--smtp-port", type=int, default=2525, help="the Sms2Email listener's port"
+        )
 
-    def handle(self, *args, host, port, no_worker, **options):
+    def handle(self, *args, host, port, no_worker, smtp_port, **options):
         if _port_in_use(host, port):
             raise CommandError(f"{host}:{port} is already in use; pass --port to pick another.")
+        if _port_in_use(host, smtp_port):
+            raise CommandError(
+                f"{host}:{smtp_port} is already in use; pass --smtp-port to pick another."
+            )
         call_command("migrate", interactive=False, verbosity=0)
         out = StringIO()
         call_command("seed_demo", json=True, stdout=out)  # gives the routes the simulator too
@@ -38,6 +46,15 @@ class Command(BaseCommand):
         commands = {"web": [sys.executable, manage, "runserver", f"{host}:{port}", "--noreload"]}
         if not no_worker:
             commands["worker"] = [sys.executable, manage, "qcluster"]
+        commands["smtp"] = [
+            sys.executable,
+            manage,
+            "smtpd",
+            "--host",
+            host,
+            "--port",
+            str(smtp_port),
+        ]
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
 
         stop = False
@@ -50,7 +67,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         try:
             self._wait_for(host, port, children["web"])
-            self._banner(host, port, demo, sorted(children))
+            self._wait_for(host, smtp_port, children["smtp"])
+            self._banner(host, port, smtp_port, demo, sorted(children))
             while not stop:
                 for name, child in children.items():
                     if child.poll() is not None:
@@ -67,17 +85,17 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
 
-    def _wait_for(self, host, port, web):
-        deadline = time.monotonic() + 30
+    def _wait_for(self, host, port, child):
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if web.poll() is not None:
-                raise CommandError("the web server did not start")
+            if child.poll() is not None:
+                raise CommandError(f"{' '.join(child.args[2:3])} did not start")
             if _port_in_use(host, port):
                 return
             time.sleep(0.2)
-        raise CommandError(f"the web server did not listen on {host}:{port} within 30 s")
+        raise CommandError(f"nothing listened on {host}:{port} within 60 s")
 
-    def _banner(self, host, port, demo, running):
+    def _banner(self, host, port, smtp_port, demo, running):
         url = f"http://{host}:{port}/"
         lines = [
             "",
@@ -90,6 +108,12 @@ class Command(BaseCommand):
             f"  API docs:     {url}docs/api/",
             f"  Try a send:   curl {url}sms_api/gateway/ -d username={demo['api_username']} "
             f"-d password={demo['api_password']} -d to_list=601345345 -d message=Test",
+            f"  Sms2Email:    mail {demo['sms2email_address']} from {demo['sms2email_sender']} "
+            f"through smtp://{host}:{smtp_port}; password {demo['sms2email_password']}",
+            f"  Try a mail:   printf 'From: {demo['sms2email_sender']}\\nSubject: Test\\n\\n"
+            f"{demo['sms2email_password']}\\n601345345\\n---\\nTest\\nEND\\n' | curl -sT - "
+            f"smtp://{host}:{smtp_port} --mail-from {demo['sms2email_sender']} "
+            f"--mail-rcpt {demo['sms2email_address']}",
             "  Gateway:      the simulator; numbers ending 000 are REJECTED, 999 EXPIRED,",
             "                998 REMOTE_ERROR, others DELIVERED a second after sending",
             "",
