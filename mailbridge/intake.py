@@ -22,8 +22,12 @@ The checks, in order (seed 000 §3.3, §3.5–3.8):
    digest of its bytes.
 4. The service: Sms2Email switched on, and the service allowed to send
    (101–106, Załącznik 1).
-5. PGP: with "Wymagaj e-maili zaszyfrowanych (PGP)" an unencrypted mail is
-   refused. Reading encrypted mail is not built yet (it is refused as such).
+5. PGP (seed 000 §3.4.1): an encrypted mail, inline armour or PGP/MIME, is
+   decrypted with the platform key (mailbridge.pgp) and read on as a plain
+   mail, whatever "Wymagaj e-maili zaszyfrowanych (PGP)" says; with it, an
+   unencrypted mail is refused. A mail our key cannot decrypt (encrypted to
+   another key, or damaged) is refused as PGP_NOT_OURS, without a Załącznik 1
+   code: it is the sender's mistake, not an internal error (3000).
 6. The body (mailbridge.parse), then the password or md5 line unless "bez
    zabezpieczeń" is on; an md5 line is accepted once.
 7. "Maks. ilość numerów w mailu", then submit.
@@ -46,7 +50,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Source
 
-from . import mime, parse, replies
+from . import mime, parse, pgp, replies
 from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
 from .senders import normalise_address, settings_for
 
@@ -70,7 +74,8 @@ UNKNOWN_SENDER = "unknown_sender"
 SMS2EMAIL_OFF = "sms2email_off"
 SERVICE_REFUSED = "service_refused"
 PGP_REQUIRED = "pgp_required"
-PGP_UNSUPPORTED = "pgp_unsupported"
+PGP_NOT_OURS = "pgp_not_ours"
+PGP_NESTED = "pgp_nested"
 NO_SECURITY = "no_security"
 PASSWORD_MISSING = "password_missing"  # noqa: S105 - a reason name, not a password
 MD5_INVALID = "md5_invalid"
@@ -79,6 +84,8 @@ MD5_REUSED = "md5_reused"
 MD5_OFF = "md5_off"
 TOO_MANY_NUMBERS = "too_many_numbers"
 NOT_YET = "not_yet_supported"
+
+_ARMOUR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
 
 # Załącznik 1 texts for the service states.
 STATE_TEXT = {
@@ -232,17 +239,22 @@ def _refusal(row, message, settings_row, target):
     body = mime.body_of(message)
     if isinstance(body, parse.BodyError):
         return Refusal(body.reason, body.detail, body.code)
-    if isinstance(body, mime.Encrypted):
-        return Refusal(
-            PGP_UNSUPPORTED, "Zaszyfrowane wiadomości (PGP) nie są jeszcze obsługiwane.", 3000
-        )
-    if settings_row.require_pgp:
+    encrypted = isinstance(body, mime.Encrypted)
+    if encrypted:
+        body = _decrypted_body(message, body)
+        if isinstance(body, Refusal):
+            return body
+    elif settings_row.require_pgp:
         return Refusal(
             PGP_REQUIRED, "Usługa przyjmuje tylko wiadomości zaszyfrowane kluczem PGP platformy."
         )
     password = settings_row.password
     parsed = parse.parse_body(body.text, target=target, password=password, now=timezone.now())
     if isinstance(parsed, parse.BodyError):
+        if encrypted and parsed.reason == parse.INVALID_NUMBER:
+            # The reply goes out in clear: it must not quote what was encrypted.
+            detail = "Jeden z numerów w sekcji parametrów nie jest poprawnym numerem komórkowym."
+            return Refusal(parsed.reason, detail, parsed.code)
         return Refusal(parsed.reason, parsed.detail, parsed.code)
     security = _security(settings_row, parsed, password)
     if security is not None:
@@ -264,6 +276,61 @@ def _refusal(row, message, settings_row, target):
         return services.submit(service.pk, request).message
     except services.SendError as exc:
         return _send_refusal(exc)
+
+
+def _decrypted_body(message: EmailMessage, encrypted: mime.Encrypted) -> mime.MailText | Refusal:
+    plaintext = pgp.decrypt(encrypted.armoured)
+    if plaintext is None:
+        return Refusal(
+            PGP_NOT_OURS,
+            "Nie można odszyfrować wiadomości kluczem PGP platformy: zaszyfruj ją kluczem "
+            "publicznym Sms2Email (do pobrania pod adresem /sms2email/key.asc). Jeśli był to "
+            "ten klucz, wiadomość została uszkodzona po drodze.",
+        )
+    if _is_pgp_mime(message):
+        # RFC 3156 §4: the plaintext is a MIME entity, read as a whole mail is.
+        body = mime.body_of(mime.read_message(plaintext))
+    else:
+        body = _inline_text(message, plaintext)
+    if isinstance(body, parse.BodyError):
+        return Refusal(body.reason, body.detail, body.code)
+    if isinstance(body, mime.Encrypted):
+        return Refusal(
+            PGP_NESTED,
+            "Odszyfrowana treść jest znów zaszyfrowana: zaszyfruj treść SMS-a tylko raz.",
+        )
+    return body
+
+
+def _is_pgp_mime(message: EmailMessage) -> bool:
+    try:
+        return any(part.get_content_type() == "multipart/encrypted" for part in message.walk())
+    except Exception:  # mime.body_of read it; a part it skipped may still be malformed
+        return False
+
+
+def _armour_charset(message: EmailMessage) -> str | None:
+    try:
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                data = part.get_payload(decode=True)
+                if isinstance(data, bytes) and _ARMOUR_BEGIN in data:
+                    return part.get_content_charset()
+    except Exception:  # as above
+        return None
+    return None
+
+
+def _inline_text(message: EmailMessage, plaintext: bytes) -> mime.MailText:
+    """Inline armour's plaintext is the body text, in the charset of the part holding it."""
+    for charset in (_armour_charset(message), "utf-8", "windows-1250"):
+        if charset is None:
+            continue
+        try:
+            return mime.MailText(plaintext.decode(charset))
+        except (LookupError, ValueError):
+            continue
+    return mime.MailText(plaintext.decode("iso-8859-2"))  # reads any byte
 
 
 def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal | None:

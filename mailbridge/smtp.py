@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import close_old_connections
 
-from . import intake, parse
+from . import intake, parse, pgp
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class Listener:
 
     async def serve(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
+        # The platform PGP key, made on the first start if the keyring has none.
+        await loop.run_in_executor(self.executor, pgp.ensure_key)
         server = await loop.create_server(self._protocol, host=self.host, port=self.port)
         self.port = server.sockets[0].getsockname()[1]
         self.ready.set()

@@ -64,6 +64,8 @@ SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 SMS2EMAIL_MAX_BYTES = env.int("SMS2EMAIL_MAX_BYTES", default=1024 * 1024)
 # How long the Sms2Email log keeps a mail.
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
+# The keyring holding the platform PGP key, secret part included (mailbridge.pgp).
+SMS2EMAIL_GNUPG_HOME = Path(env.str("SMS2EMAIL_GNUPG_HOME", default=str(BASE_DIR / "gnupg")))
 # Secrets the platform must read back (the Sms2Email password, for md5 mode) are
 # encrypted with a key derived from this (SECRET_KEY when empty; lib.sealed).
 SEALING_KEY = env.str("SEALING_KEY", default="")

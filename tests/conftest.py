@@ -1,5 +1,6 @@
 import os
 import shutil
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,19 @@ def _fresh_caches():
 def _fast_password_hasher(settings):
     # Panel logins keep PBKDF2 in production; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gnupg_home(tmp_path_factory):
+    # The platform PGP keyring (mailbridge.pgp) lives outside the project for the
+    # whole run; the key is made once, by whichever test needs it first.
+    from django.test import override_settings
+
+    home = tmp_path_factory.mktemp("gnupg")
+    with override_settings(SMS2EMAIL_GNUPG_HOME=home):
+        yield home
+    command = ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"]
+    subprocess.run(command, check=False)  # noqa: S603, S607
 
 
 @pytest.fixture(autouse=True)
