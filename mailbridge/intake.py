@@ -40,11 +40,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from messaging import services
@@ -110,14 +111,17 @@ def handle(
     """
     try:
         message = mime.read_message(raw)
+        headers = _Headers(message)
         if envelope_sender is None:
-            envelope_sender = _return_path(message)
+            envelope_sender = headers.address("Return-Path") if headers.get("Return-Path") else None
         logged = []
         for recipient in recipients:
             target = parse.parse_address(recipient, settings.SMS2EMAIL_DOMAIN)
             if target is None:
                 continue
-            row = _handle_one(raw, message, envelope_sender, normalise_address(recipient), target)
+            row = _handle_one(
+                raw, message, headers, envelope_sender, normalise_address(recipient), target
+            )
             if row is not None:
                 logged.append(row)
         return logged
@@ -125,33 +129,42 @@ def handle(
         raise TryLater(str(exc)) from exc
 
 
-def _return_path(message: EmailMessage) -> str | None:
-    value = message.get("Return-Path")
-    if value is None:
-        return None
-    return parseaddr(str(value))[1]
+class _Headers:
+    """The headers intake reads, taken raw once. The email package's default policy
+    parses a header anew on each access, which cost more than the rest of a mail."""
+
+    def __init__(self, message: EmailMessage):
+        self.message = message
+        self.raw: dict[str, str] = {}
+        for name, value in message.raw_items():
+            self.raw.setdefault(name.lower(), str(value))
+
+    def get(self, name: str) -> str:
+        """The first such header, unfolded and trimmed ("" when there is none)."""
+        return " ".join(self.raw.get(name.lower(), "").split())
+
+    def address(self, name: str) -> str:
+        try:
+            pairs = getaddresses([self.get(name)])
+        except Exception:  # a header no parser can read: no address
+            return ""
+        return normalise_address(pairs[0][1]) if pairs else ""
+
+    def subject(self) -> str:
+        raw = self.get("Subject")
+        try:
+            return str(make_header(decode_header(raw)))
+        except Exception:  # 8-bit bytes or a broken encoded word: the parsed header, or raw
+            try:
+                return str(self.message.get("Subject") or "")
+            except Exception:
+                return raw
 
 
-def _header(message: EmailMessage, name: str) -> str:
-    try:
-        value = message.get(name)
-    except Exception:  # a header the email package cannot parse
-        return ""
-    return str(value or "").strip()
-
-
-def _from_address(message: EmailMessage) -> str:
-    try:
-        pairs = getaddresses([_header(message, "From")])
-    except Exception:
-        return ""
-    return normalise_address(pairs[0][1]) if pairs else ""
-
-
-def _automatic(message: EmailMessage, envelope_sender: str | None) -> tuple[bool, bool]:
+def _automatic(headers: _Headers, envelope_sender: str | None) -> tuple[bool, bool]:
     """(drop it, never answer it) by RFC 3834 and the envelope."""
-    auto = _header(message, "Auto-Submitted").lower().split(";")[0].strip()
-    precedence = _header(message, "Precedence").lower()
+    auto = headers.get("Auto-Submitted").lower().split(";")[0].strip()
+    precedence = headers.get("Precedence").lower()
     bounce = envelope_sender is not None and (
         envelope_sender == "" or envelope_sender.lower().startswith("mailer-daemon@")
     )
@@ -160,13 +173,13 @@ def _automatic(message: EmailMessage, envelope_sender: str | None) -> tuple[bool
     return drop, silent
 
 
-def _message_id(message: EmailMessage, raw: bytes) -> str:
-    value = _header(message, "Message-ID")[:300]
+def _message_id(headers: _Headers, raw: bytes) -> str:
+    value = headers.get("Message-ID")[:300]
     return value or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _handle_one(raw, message, envelope_sender, recipient, target) -> InboundMail | None:
-    sender = _from_address(message)
+def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> InboundMail | None:
+    sender = headers.address("From")
     envelope = normalise_address(envelope_sender) if envelope_sender else ""
     from_settings = settings_for(sender) if sender else None
     different = envelope and envelope != sender
@@ -182,26 +195,26 @@ def _handle_one(raw, message, envelope_sender, recipient, target) -> InboundMail
         sender=sender[:254],
         envelope_sender=envelope[:254],
         recipient=recipient[:254],
-        subject=_header(message, "Subject")[:300],
-        mail_id=_message_id(message, raw),
+        subject=headers.subject()[:300],
+        mail_id=_message_id(headers, raw),
     )
-    drop, silent = _automatic(message, envelope_sender)
+    drop, silent = _automatic(headers, envelope_sender)
     try:
+        # The log row goes in last, in the transaction of everything the mail did:
+        # a copy handled before (or at the same time) fails its unique key there,
+        # and all it did, a charge included, is rolled back with it.
         with transaction.atomic():
-            row.save(force_insert=True)
             if drop:
                 _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
             elif chosen is None:
-                row.service = None
                 _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
                 logger.info("sms2email: mail from unknown sender %r dropped", sender)
             else:
                 _decide(row, message, chosen, target, answer=not silent)
+            row.save(force_insert=True)
     except IntegrityError:
         logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, sender)
         return None
-    except DatabaseError:
-        raise
     return row
 
 
@@ -213,7 +226,6 @@ def _close(row: InboundMail, outcome: str, refusal: Refusal | None = None, *, an
         row.reply_state = ReplyState.PENDING
         row.reply_due_at = timezone.now()
         replies.send_after_commit()
-    row.save()
 
 
 def _decide(row, message, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:

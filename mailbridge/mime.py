@@ -25,7 +25,7 @@ import email.policy
 import logging
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from html.parser import HTMLParser
 
 from .parse import BodyError
@@ -58,16 +58,21 @@ class Encrypted:
     armoured: bytes
 
 
-def read_message(raw: bytes) -> EmailMessage:
-    """The message in ``raw``; garbage gives an (almost) empty message, never an error."""
+def read_message(raw: bytes) -> Message:
+    """The message in ``raw``; garbage gives an (almost) empty message, never an error.
+
+    compat32: headers stay strings. The default policy parses a header anew on
+    every access, and the few this module and mailbridge.intake read cost more
+    through it than the rest of a mail's handling.
+    """
     try:
-        return email.message_from_bytes(bytes(raw), policy=email.policy.default)
+        return email.message_from_bytes(bytes(raw), policy=email.policy.compat32)
     except Exception:  # the parser is lenient by design; a failure is still a bad mail
         logger.warning("unparseable mail", exc_info=True)
-        return EmailMessage(policy=email.policy.default)
+        return Message(policy=email.policy.compat32)
 
 
-def body_of(message: EmailMessage) -> MailText | Encrypted | BodyError:
+def body_of(message: Message) -> MailText | Encrypted | BodyError:
     """The text of a request mail, the PGP message it carries, or why it has neither."""
     try:
         return _body_of(message)
@@ -76,7 +81,7 @@ def body_of(message: EmailMessage) -> MailText | Encrypted | BodyError:
         return _no_text()
 
 
-def _body_of(message: EmailMessage) -> MailText | Encrypted | BodyError:
+def _body_of(message: Message) -> MailText | Encrypted | BodyError:
     plain = html = None
     for part in _parts(message):
         content_type = part.get_content_type()
@@ -103,7 +108,7 @@ def _body_of(message: EmailMessage) -> MailText | Encrypted | BodyError:
     return Encrypted(armour) if armour is not None else MailText(text)
 
 
-def _parts(message: EmailMessage):
+def _parts(message: Message):
     """Every part in document order, depth first, without entering attached mails."""
     stack = [message]
     while stack:
@@ -115,7 +120,7 @@ def _parts(message: EmailMessage):
                 stack.extend(reversed(children))
 
 
-def _pgp_mime(part: EmailMessage) -> Encrypted | BodyError:
+def _pgp_mime(part: Message) -> Encrypted | BodyError:
     # RFC 3156 §4: an application/pgp-encrypted control part, then the
     # application/octet-stream part holding the OpenPGP message.
     children = part.get_payload()
@@ -131,7 +136,7 @@ def _pgp_mime(part: EmailMessage) -> Encrypted | BodyError:
     )
 
 
-def _decoded(part: EmailMessage) -> str | BodyError:
+def _decoded(part: Message) -> str | BodyError:
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         data = b""

@@ -63,7 +63,10 @@ class Handler:
 class Listener:
     """One listening socket and its sessions; ``serve`` runs until ``stop`` is set."""
 
-    def __init__(self, host: str, port: int, workers: int = 8):
+    def __init__(self, host: str, port: int, workers: int = 8, reuse_port: bool = False):
+        # reuse_port: several listener processes share the port (the kernel spreads
+        # connections over them), so a busy listener uses more than one core.
+        self.reuse_port = reuse_port
         self.host, self.port = host, port
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd")
         self.handler = Handler(self.executor)
@@ -93,7 +96,9 @@ class Listener:
         loop = asyncio.get_running_loop()
         # The platform PGP key, made on the first start if the keyring has none.
         await loop.run_in_executor(self.executor, pgp.ensure_key)
-        server = await loop.create_server(self._protocol, host=self.host, port=self.port)
+        server = await loop.create_server(
+            self._protocol, host=self.host, port=self.port, reuse_port=self.reuse_port or None
+        )
         self.port = server.sockets[0].getsockname()[1]
         self.ready.set()
         logger.info("sms2email: listening on %s:%s", self.host, self.port)

@@ -17,8 +17,8 @@ from tests.workers import BASE_DIR, free_port, kill, wait_for_port
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def smtpd(tmp_path):
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def smtpd(request, tmp_path):
     port = free_port()
     db = connection.settings_dict
     environment = {
@@ -28,7 +28,15 @@ def smtpd(tmp_path):
         "LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(BASE_DIR / "manage.py"), "smtpd", "--port", str(port)],
+        [
+            sys.executable,
+            str(BASE_DIR / "manage.py"),
+            "smtpd",
+            "--port",
+            str(port),
+            "--processes",
+            str(request.param),
+        ],
         env=environment,
         cwd=BASE_DIR,
         start_new_session=True,

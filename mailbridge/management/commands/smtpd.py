@@ -1,9 +1,18 @@
-"""``manage.py smtpd --host H --port P``: the Sms2Email SMTP listener (mailbridge.smtp)."""
+"""``manage.py smtpd --host H --port P``: the Sms2Email SMTP listener (mailbridge.smtp).
 
+With ``--processes N`` it runs N listener processes on the same port
+(SO_REUSEPORT), each with its own thread pool, and passes SIGTERM on to them:
+Python runs one thread at a time, so one process uses about one core.
+"""
+
+import argparse
 import asyncio
 import signal
+import subprocess
+import sys
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from mailbridge.smtp import Listener
 
@@ -15,9 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=2525)
         parser.add_argument("--workers", type=int, default=8, help="mails handled at once")
+        parser.add_argument(
+            "--processes", type=int, default=1, help="listener processes sharing the port"
+        )
+        parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
-        listener = Listener(options["host"], options["port"], options["workers"])
+        if options["processes"] < 1:
+            raise CommandError("--processes must be at least 1")
+        if options["processes"] > 1:
+            return self._supervise(options)
+        listener = Listener(
+            options["host"], options["port"], options["workers"], options["reuse_port"]
+        )
 
         async def main():
             stop = asyncio.Event()
@@ -33,3 +52,26 @@ class Command(BaseCommand):
             await serving
 
         asyncio.run(main())
+
+    def _supervise(self, options):
+        command = [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "smtpd",
+            "--host", options["host"],
+            "--port", str(options["port"]),
+            "--workers", str(options["workers"]),
+            "--reuse-port",
+        ]  # fmt: skip
+        children = [subprocess.Popen(command) for _ in range(options["processes"])]  # noqa: S603
+
+        def forward(signum, frame):
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        codes = [child.wait() for child in children]
+        if any(codes):
+            raise CommandError(f"listener processes exited with {codes}")
