@@ -8,6 +8,8 @@ P5  getProgress for the N-recipient message: its first read, after reports chang
 P3  N queued recipients through the simulator (delay 0) to final states with a
     qcluster of 2 workers; and accept-to-gateway latency with an idle worker
 CB  delivery-report callbacks POSTed a second to a receiver on loopback
+P4  mails a second through manage.py smtpd to stored messages (8 connections),
+    plain and PGP-encrypted, against python-gnupg decrypting the same mails
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
@@ -35,7 +37,7 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import workers
+from bench import mail, workers
 from messaging import services, transitions
 from messaging.models import Recipient, Status
 from messaging.transitions import Report
@@ -131,7 +133,7 @@ class Server:
 
 
 class Command(BaseCommand):
-    help = "Benchmark the send path (P1, P2, P5) on PostgreSQL; prints figures."
+    help = "Benchmark the send path (P1-P5, callbacks) on PostgreSQL; prints figures."
 
     def add_arguments(self, parser):
         parser.add_argument("--recipients", type=int, default=100_000)
@@ -140,10 +142,11 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p3", "callbacks"],
+            choices=["p1", "p2", "p3", "p4", "callbacks"],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
+        parser.add_argument("--mails", type=int, default=2000, help="mails a round for P4")
 
     def handle(self, *args, recipients, duration, connections, rounds, only, **options):
         self.callback_count = options["callbacks"]
@@ -160,6 +163,9 @@ class Command(BaseCommand):
         if only in ("p3", "callbacks"):
             workers.p3(self, recipients) if only == "p3" else workers.callbacks(self)
             return
+        if only == "p4":
+            mail.run(self, options["mails"], rounds)
+            return
         server = Server(workers=2)
         try:
             for _ in range(4):  # load the code in both workers
@@ -174,6 +180,7 @@ class Command(BaseCommand):
         if only is None:
             workers.p3(self, recipients)
             workers.callbacks(self)
+            mail.run(self, options["mails"], rounds)
 
     def out(self, text: str):
         self.stdout.write(text)
