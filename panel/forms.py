@@ -2,13 +2,16 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ipallow
 from accounts.models import AllowedAddress, SenderId, Service
 from lib.clientaddress import request_address
 from lib.throttle import Throttle
+from mailbridge import senders
+from mailbridge.models import EDITABLE_FIELDS, Sms2EmailSettings
 
 login_throttle = Throttle(
     "login", limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW
@@ -120,3 +123,66 @@ class SenderIdForm(forms.ModelForm):
 
     def validate_unique(self):
         pass
+
+
+class Sms2EmailSettingsForm(forms.ModelForm):
+    """Konfiguracja Sms2Email (seed 000 §3.3): the settings a customer edits. The
+    password, the service address and the UPS subdomain are shown, not edited."""
+
+    class Meta:
+        model = Sms2EmailSettings
+        fields = EDITABLE_FIELDS
+        # The seed's labels; its Polish wording comes from the translation.
+        labels = {
+            "max_numbers": _("Max. numbers in one mail"),
+            "authorised_senders": _("Authorised SMS senders"),
+            "reports_to_sender": _("Delivery reports to the sender"),
+            "incoming_recipients": _("Recipients of incoming SMS"),
+            "reports_to_recipients": _("Delivery reports to those recipients"),
+            "accept_unsecured": _("Accept mail without security"),
+            "accept_password": _("Accept mail with the password in it"),
+            "accept_md5": _("Accept mail with md5 (password+timestamp)"),
+            "md5_window": _("Time shift allowed for md5 [s]"),
+            "require_pgp": _("Require encrypted mail (PGP)"),
+            "ups_enabled": _("Handle mail from UPS"),
+        }
+        widgets = {
+            "authorised_senders": forms.Textarea(
+                attrs={"rows": 3, "placeholder": "jan@firma.pl, biuro.pl"}
+            ),
+            "incoming_recipients": forms.Textarea(
+                attrs={"rows": 2, "placeholder": "jan@firma.pl, anna@firma.pl"}
+            ),
+        }
+
+    def clean_authorised_senders(self):
+        # A malformed entry, or one another service claims (SPEC §5: routing is
+        # never ambiguous); the message names it.
+        entries = senders.check_entries(self.instance, self.cleaned_data["authorised_senders"])
+        return ", ".join(entries)
+
+    def clean_incoming_recipients(self):
+        addresses = []
+        for raw in self.cleaned_data["incoming_recipients"].replace(";", ",").split(","):
+            address = senders.normalise_address(raw)
+            if not address:
+                continue
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("“%(address)s” is not a valid e-mail address."),
+                    code="invalid",
+                    params={"address": raw.strip()},
+                ) from None
+            if address not in addresses:
+                addresses.append(address)
+        return ", ".join(addresses)
+
+    def save(self, commit=True):
+        if not commit:
+            raise ValueError("the authorised senders are saved with the settings")
+        with transaction.atomic():
+            settings_row = super().save()
+            senders.set_authorised(settings_row, settings_row.authorised_senders)
+        return settings_row

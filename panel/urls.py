@@ -26,6 +26,12 @@ service_patterns = [
     path("messages/<int:message_id>/", views.message_detail, name="message_detail"),
     path("incoming/", views.incoming, name="incoming"),
     path("senders/", views.sender_ids, name="sender_ids"),
+    path("sms2email/", views.sms2email_settings, name="sms2email_settings"),
+    path("sms2email/on/", views.sms2email_on, name="sms2email_on"),
+    path("sms2email/off/", views.sms2email_off, name="sms2email_off"),
+    path("sms2email/password/", views.sms2email_password, name="sms2email_password"),
+    path("sms2email/subdomain/", views.sms2email_subdomain, name="sms2email_subdomain"),
+    path("sms2email/log/", views.sms2email_log, name="sms2email_log"),
 ]
 
 urlpatterns = [

@@ -1,8 +1,11 @@
 """The customer panel's pages. Each view reaches only the signed-in customer's objects."""
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,12 +16,14 @@ from accounts import apiauth
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
+from mailbridge import settings_ops
+from mailbridge.models import InboundMail
 from messaging import callbacks
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import Callback, Message
 
-from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm
+from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm, Sms2EmailSettingsForm
 
 
 def customer_services(user):
@@ -28,14 +33,22 @@ def customer_services(user):
 
 def get_service(request, service_id) -> Service:
     # Another customer's service is "not found", exactly like a missing one.
-    return get_object_or_404(customer_services(request.user), pk=service_id)
+    # The Sms2Email settings come along: the tabs show its pages when it is on.
+    return get_object_or_404(
+        customer_services(request.user).select_related("sms2email"), pk=service_id
+    )
 
 
 def service_page(request, service, tab, template, **context):
     return render(
         request,
         template,
-        {"service": service, "tab": tab, **context},
+        {
+            "service": service,
+            "tab": tab,
+            "sms2email": getattr(service, "sms2email", None),
+            **context,
+        },
     )
 
 
@@ -292,6 +305,114 @@ def sender_ids(request, service_id):
         form=form,
         senders=service.sender_ids.order_by("name"),
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def sms2email_on(request, service_id):
+    service = get_service(request, service_id)
+    settings_ops.switch_on(service)
+    messages.success(
+        request,
+        _("Sms2Email is on. Add your authorised senders in the Sms2Email settings."),
+    )
+    return redirect("service", service.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def sms2email_off(request, service_id):
+    service = get_service(request, service_id)
+    settings_ops.switch_off(service)
+    messages.success(
+        request,
+        _("Sms2Email is off: mail to the service is refused. Your settings are kept."),
+    )
+    return redirect("service", service.pk)
+
+
+def get_sms2email(request, service_id):
+    """The service and its Sms2Email settings; None for the settings while it is off."""
+    service = get_service(request, service_id)
+    settings_row = getattr(service, "sms2email", None)
+    if settings_row is None or not settings_row.enabled:
+        messages.error(request, _("Sms2Email is off. Switch it on first."))
+        return service, None
+    return service, settings_row
+
+
+@never_cache
+@login_required
+def sms2email_settings(request, service_id):
+    service, settings_row = get_sms2email(request, service_id)
+    if settings_row is None:
+        return redirect("service", service.pk)
+    form = Sms2EmailSettingsForm(request.POST or None, instance=settings_row)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except (ValidationError, IntegrityError):
+            # Another service claimed one of the senders since the form was checked.
+            form.add_error(
+                "authorised_senders",
+                _("Another service has just claimed one of these senders. Check the list."),
+            )
+        else:
+            messages.success(request, _("Sms2Email settings saved."))
+            return redirect("sms2email_settings", service.pk)
+    return service_page(
+        request,
+        service,
+        "sms2email",
+        "panel/sms2email_settings.html",
+        form=form,
+        settings_row=settings_row,
+        # Shown to the signed-in owner only: this page, never cached, never in a URL.
+        password=settings_row.password,
+        ups_domain=f"{settings_row.ups_subdomain}.{django_settings.SMS2EMAIL_DOMAIN}",
+        mail_domain=django_settings.SMS2EMAIL_DOMAIN,
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def sms2email_password(request, service_id):
+    service, settings_row = get_sms2email(request, service_id)
+    if settings_row is None:
+        return redirect("service", service.pk)
+    settings_ops.regenerate_password(settings_row)
+    # The message names no password: messages may be kept in a cookie.
+    messages.success(request, _("New Sms2Email password made: the previous one no longer works."))
+    return redirect("sms2email_settings", service.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def sms2email_subdomain(request, service_id):
+    service, settings_row = get_sms2email(request, service_id)
+    if settings_row is None:
+        return redirect("service", service.pk)
+    subdomain = settings_ops.regenerate_subdomain(settings_row)
+    messages.success(
+        request,
+        _("Your UPS subdomain is now %(subdomain)s: mail to the previous one is refused.")
+        % {"subdomain": subdomain},
+    )
+    return redirect("sms2email_settings", service.pk)
+
+
+@never_cache
+@login_required
+def sms2email_log(request, service_id):
+    service = get_service(request, service_id)
+    # Mail from unknown senders has no service and stays for staff (SPEC §5).
+    mails = InboundMail.objects.filter(service=service).order_by("-received_at", "-id")
+    page = Paginator(mails, 50).get_page(request.GET.get("page"))
+    return service_page(request, service, "sms2email_log", "panel/sms2email_log.html", page=page)
 
 
 def api_docs(request):

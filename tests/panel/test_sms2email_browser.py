@@ -1,0 +1,58 @@
+"""Sms2Email in a real browser, in Polish as the customer sees it (seed 000 §3.1–3.3)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from mailbridge import senders
+from mailbridge.models import Sms2EmailSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def polish_page(chromium_browser):
+    context = chromium_browser.new_context(locale="pl-PL")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def test_switch_on_and_configure_sms2email(polish_page, live_server, service):
+    page = polish_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice")
+    page.click("button[type=submit] >> text=Zaloguj się")
+    page.locator("#services a").click()
+    page.click("nav.tabs >> text=Interfejsy")
+
+    page.click("button >> text=Włącz Sms2Email")
+    expect(page.locator("#sms2email")).to_contain_text("Wyłącz Sms2Email")
+    page.click("#sms2email >> text=Konfiguracja Sms2Email")
+    page.wait_for_url(re.compile(rf"/services/{service.pk}/sms2email/$"))
+    settings_row = Sms2EmailSettings.objects.get(service=service)
+    expect(page.locator("#sms2email-password")).to_have_text(settings_row.password)
+
+    senders_field = page.get_by_label("Autoryzowani nadawcy SMS", exact=True)
+    senders_field.fill("jan@@firma.pl")
+    page.click("button >> text=Zapisz")
+    expect(page.locator("[role=alert]")).to_contain_text(
+        "„jan@@firma.pl” nie jest ani adresem e-mail, ani domeną"
+    )
+
+    senders_field.fill("jan@firma.pl, biuro.pl")
+    unsecured = page.get_by_label("Akceptuj e-maile bez zabezpieczeń", exact=True)
+    expect(unsecured).not_to_be_checked()
+    unsecured.check()
+    page.click("button >> text=Zapisz")
+    expect(page.locator(".messages")).to_contain_text("Zapisano konfigurację Sms2Email.")
+
+    page.reload()
+    expect(senders_field).to_have_value("jan@firma.pl, biuro.pl")
+    expect(unsecured).to_be_checked()
+    settings_row.refresh_from_db()
+    assert settings_row.accept_unsecured
+    assert senders.settings_for("kasia@biuro.pl") == settings_row
