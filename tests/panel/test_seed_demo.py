@@ -137,6 +137,10 @@ def test_seed_demo_switches_sms2email_on_and_its_credentials_send_a_mail():
     )
     row = InboundMail.objects.get()
     assert (row.outcome, row.service_id) == (Outcome.SENT, demo["service_id"])
+    from mailbridge import pgp
+
+    assert demo["pgp_fingerprint"] == pgp.ensure_key()  # made by seed_demo, kept after
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in pgp.public_key()
     again = seed()  # a fresh password each run; the old one stops working
     assert again["sms2email_password"] != demo["sms2email_password"]
     assert again["ups_subdomain"] == demo["ups_subdomain"]

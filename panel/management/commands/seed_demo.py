@@ -6,7 +6,8 @@ printing working credentials means making new ones) and resets the balance.
 The routes no enabled gateway serves get the simulator (``seed_simulator``), so
 a demo send is delivered whatever starts the platform: ``make run`` or the
 README's PostgreSQL steps. Sms2Email is switched on for the demo service, with
-demo@example.com as its authorised sender and a fresh password.
+demo@example.com as its authorised sender and a fresh password, and the
+platform PGP key is made if there is none.
 
 It lives in the panel app because it sets up every app's part of the demo.
 """
@@ -24,6 +25,7 @@ from django.db import transaction
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState, Tariff
 from lib import sealed
+from mailbridge import pgp
 from mailbridge.models import Sms2EmailSettings, generate_password
 from mailbridge.senders import set_authorised
 
@@ -56,6 +58,8 @@ class Command(BaseCommand):
             gateways = StringIO()
             call_command("seed_simulator", stdout=gateways)
         result["gateways"] = gateways.getvalue().strip()
+        # The platform PGP key, so that the demo's key.asc and encrypted mail work at once.
+        result["pgp_fingerprint"] = pgp.ensure_key()
 
         if options["json"]:
             self.stdout.write(json.dumps(result))
