@@ -4,8 +4,9 @@ Each mail goes in over SMTP (8 connections at once, each sending mail after
 mail), is authenticated, parsed and handed to the send pipeline, which charges
 and stores its message; the figure counts mails answered 250 in the time, and
 the database is checked afterwards for as many messages. The PGP run encrypts
-the same mails to the platform key, next to a floor measured in the same run:
-python-gnupg decrypting those mails with the same concurrency.
+the same mails to the platform key, next to floors measured in the same run:
+python-gnupg decrypting those mails in a loop (the goal's floor), and with as
+many threads as smtpd has connections (a stricter one).
 """
 
 import os
@@ -180,23 +181,31 @@ def _pgp(command, listener, home, count, rounds):
         encrypted = [_encrypt_inline(client, fingerprint, m) for m in plain]
         armours = [m.get_content().encode() for m in encrypted]
         command.out(f"P4  the same mails encrypted inline to the platform key, {count} a round\n")
-        ratios = []
+        ratios, strict = [], []
         for round_ in range(1, rounds + 1):
             with _gnupg_home(home):
-                floor_seconds = _decrypt_all(pgp, armours)
+                # The goal's floor: python-gnupg decrypting the mails in a loop. And a
+                # stricter one beside it: decrypting them as concurrently as smtpd does.
+                loop = count / _decrypt_all(pgp, armours, concurrency=1)
+                concurrent = count / _decrypt_all(pgp, armours, concurrency=CONNECTIONS)
             mails = [_fresh_id(m).as_bytes() for m in encrypted]
             before = _last_id()
             seconds, accepted = send_all(listener.port, mails)
             stored = _sent_since(before)
-            floor = count / floor_seconds
             rate = accepted / seconds
-            ratios.append(rate / floor)
+            ratios.append(rate / loop)
+            strict.append(rate / concurrent)
             command.out(
-                f"    round {round_}: decrypt floor {floor:.0f} mails/s, smtpd {rate:.0f} mails/s "
-                f"({stored} became messages), ratio {rate / floor:.2f}\n"
+                f"    round {round_}: smtpd {rate:.0f} mails/s ({stored} became messages); "
+                f"decrypt in a loop {loop:.0f}/s, ratio {rate / loop:.2f}; decrypt with "
+                f"{CONNECTIONS} threads {concurrent:.0f}/s, ratio {rate / concurrent:.2f}\n"
             )
         ratios.sort()
-        command.out(f"    median ratio {ratios[len(ratios) // 2]:.2f} (goal >= 0.8)\n")
+        strict.sort()
+        command.out(
+            f"    median ratio {ratios[len(ratios) // 2]:.2f} to the loop (goal >= 0.8), "
+            f"{strict[len(strict) // 2]:.2f} to {CONNECTIONS} threads\n"
+        )
 
 
 def _platform_key(home: str) -> str:
@@ -249,9 +258,9 @@ def _fresh_id(message: EmailMessage) -> EmailMessage:
     return message
 
 
-def _decrypt_all(pgp, armours: list[bytes]) -> float:
+def _decrypt_all(pgp, armours: list[bytes], concurrency: int) -> float:
     began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         results = list(pool.map(pgp.decrypt, armours))
     seconds = time.perf_counter() - began
     if any(result is None for result in results):

@@ -71,8 +71,16 @@ def _gnupg_home(tmp_path_factory):
     from django.test import override_settings
 
     home = tmp_path_factory.mktemp("gnupg")
+    # The environment too: manage.py processes the tests start (seed_demo in the
+    # deployment test, smtpd) must not make a key in the checkout either.
+    previous = os.environ.get("SMS2EMAIL_GNUPG_HOME")
+    os.environ["SMS2EMAIL_GNUPG_HOME"] = str(home)
     with override_settings(SMS2EMAIL_GNUPG_HOME=home):
         yield home
+    if previous is None:
+        os.environ.pop("SMS2EMAIL_GNUPG_HOME", None)
+    else:
+        os.environ["SMS2EMAIL_GNUPG_HOME"] = previous
     command = ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"]
     subprocess.run(command, check=False)  # noqa: S603, S607
 
@@ -156,12 +164,25 @@ def chromium_browser():
 
 
 @pytest.fixture
-def page(chromium_browser):
-    context = chromium_browser.new_context(locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def page_in(chromium_browser):
+    """``page_in("pl-PL")``: a browser page in a language of its own; closed after the test."""
+    contexts = []
+
+    def make(locale: str):
+        context = chromium_browser.new_context(locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(page_in):
+    return page_in("en-US")
 
 
 # The seed's API credentials (seed 001 examples 3–7).

@@ -12,12 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def polish_page(chromium_browser):
-    context = chromium_browser.new_context(locale="pl-PL")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def polish_page(page_in):
+    return page_in("pl-PL")
 
 
 def test_switch_on_and_configure_sms2email(polish_page, live_server, service):
