@@ -258,3 +258,51 @@ def test_a_reply_that_fails_is_retried_later_then_sent(mail_service, settings, m
     assert replies.send_due() == 1
     assert only_row().reply_state == ReplyState.SENT
     assert len(outbox.outbox) == 1
+
+
+def expected_by_the_seed(unsecured, password_mode, md5_mode, material):
+    """seed 000 §3.3, §3.7, §3.8 read as rules, to check every combination below."""
+    if material == "wrong":
+        return Outcome.REFUSED, parse.UNKNOWN_LINE  # never taken as a password or a number
+    if unsecured:
+        return Outcome.SENT, ""
+    if material == "password" and password_mode:
+        return Outcome.SENT, ""
+    if material in ("md5", "bad_md5"):
+        if not md5_mode:
+            return Outcome.REFUSED, "md5_off"
+        return (Outcome.SENT, "") if material == "md5" else (Outcome.REFUSED, "md5_invalid")
+    if not (password_mode or md5_mode):
+        return Outcome.REFUSED, "no_security"
+    return Outcome.REFUSED, "password_missing"
+
+
+@pytest.mark.parametrize("unsecured", [True, False])
+@pytest.mark.parametrize("password_mode", [True, False])
+@pytest.mark.parametrize("md5_mode", [True, False])
+@pytest.mark.parametrize("material", ["none", "password", "wrong", "md5", "bad_md5"])
+def test_every_combination_of_the_security_settings(
+    mail_service, unsecured, password_mode, md5_mode, material
+):
+    row = mail_service.sms2email
+    row.accept_unsecured, row.accept_password, row.accept_md5 = unsecured, password_mode, md5_mode
+    row.save()
+    first_line = {
+        "none": "",
+        "password": PASSWORD,
+        "wrong": "nie-to-haslo",
+        "md5": md5_line(),
+        "bad_md5": md5_line(password="inne"),
+    }[material]
+    handle(mail(f"{first_line}\n601123456\n---\nTest"))
+    logged = only_row()
+    assert (logged.outcome, logged.reason) == expected_by_the_seed(
+        unsecured, password_mode, md5_mode, material
+    )
+
+
+def test_a_text_too_long_for_any_sms_is_code_402(mail_service):
+    handle(mail(f"{PASSWORD}\n601123456\n---\n{'x' * 2000}\nEND"))
+    row = only_row()
+    assert (row.reason, row.code) == ("too_long", 402)
+    assert Message.objects.count() == 0
