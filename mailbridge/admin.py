@@ -2,7 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import EDITABLE_FIELDS, AuthorisedSender, InboundMail, Sms2EmailSettings
+from .models import (
+    EDITABLE_FIELDS,
+    AuthorisedSender,
+    InboundMail,
+    OutboundMail,
+    Sms2EmailSettings,
+)
 from .senders import check_entries, set_authorised
 
 
@@ -57,3 +63,18 @@ class InboundMailAdmin(admin.ModelAdmin):
     @admin.display(description=_("service"))
     def service_name(self, obj):
         return obj.service or _("(unknown sender)")
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "service", "from_address", "to", "state", "attempts"]
+    list_filter = ["kind", "state"]
+    search_fields = ["to", "from_address", "subject"]
+    readonly_fields = [f.name for f in OutboundMail._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

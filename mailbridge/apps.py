@@ -7,4 +7,15 @@ class MailbridgeConfig(AppConfig):
     verbose_name = _("Sms2Email")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from django.db.models.signals import post_save
+
+        from messaging.models import IncomingMessage
+
+        from . import checks, outbound  # noqa: F401  (checks registers the system checks)
+
+        def incoming_stored(sender, instance, created, raw=False, **kwargs):
+            if created and not raw:
+                outbound.on_incoming(instance)
+
+        # In the transaction of messaging.services.store_incoming: never lost.
+        post_save.connect(incoming_stored, sender=IncomingMessage, weak=False)

@@ -9,14 +9,18 @@ from lib.taskqueue import unresolved
 @checks.register()
 def task_names_resolve(app_configs=None, **kwargs):
     """Fail when the task the bridge queues by name no longer exists (a rename)."""
-    from .replies import SEND_TASK
+    from . import outbound, replies
 
+    names = {
+        replies.SEND_TASK: "mailbridge.replies.SEND_TASK",
+        outbound.SEND_TASK: "mailbridge.outbound.SEND_TASK",
+    }
     return [
         checks.Error(
-            f"mailbridge.replies.SEND_TASK names {name!r}, which cannot be queued: {reason}.",
+            f"{names[name]} names {name!r}, which cannot be queued: {reason}.",
             hint="Point it at the django-q2 task it stands for.",
-            obj="mailbridge.replies.SEND_TASK",
+            obj=names[name],
             id="mailbridge.E001",
         )
-        for name, reason in unresolved([SEND_TASK]).items()
+        for name, reason in unresolved(names).items()
     ]

@@ -220,3 +220,47 @@ class InboundMail(models.Model):
 
     def __str__(self):
         return f"{self.sender} → {self.recipient}: {self.get_outcome_display()}"
+
+
+class OutboundKind(models.TextChoices):
+    INCOMING_SMS = "incoming_sms", _("incoming SMS")
+    REPORT = "report", _("delivery report")
+
+
+class OutboundMail(models.Model):
+    """A mail the platform sends for a service (seed 000 §4.2, §4.3): written in the
+    transaction of what it tells, then sent by the workers (mailbridge.outbound)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="outbound_mail")
+    kind = models.CharField(_("kind"), max_length=16, choices=OutboundKind.choices)
+    from_address = models.CharField(_("from"), max_length=254)
+    to = models.TextField(_("to"), help_text=_("Addresses, separated by commas."))
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    incoming = models.ForeignKey(
+        "messaging.IncomingMessage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ReplyState.choices, default=ReplyState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sent mail")
+        verbose_name_plural = _("sent mail")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(state="pending"), name="outbound_mail_due"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to}"

@@ -3,7 +3,9 @@
 Body format (seed 000 §4.1.2): an optional parameter section, a line ``---``, the SMS
 text, and a line ``END`` or ``KONIEC`` (any case). Whatever follows the end word
 (signatures, footers, quoted replies) is ignored. Without ``---`` the whole body up to
-the end word is the text; without an end word the text runs to the end of the body.
+the end word is the text. Without an end word the text runs to the first quoted line
+(``>``) or signature line (``-- ``), an attribution line ending in ``:`` just before a
+quote dropped too; or else to the end of the body.
 Lines split on ``\\r\\n``, ``\\n`` and ``\\r``; the text keeps its inner line breaks.
 
 Parameter lines (seed 000 §4.1.3), each stripped, blank ones skipped, are read in this
@@ -224,14 +226,32 @@ def _sections(lines: list[str]) -> tuple[list[str], list[str]]:
             return lines[:index], _until_end_word(lines, index + 1)
         if word.lower() in END_WORDS:
             return [], lines[:index]
-    return [], lines
+    return [], _before_quote(lines)
 
 
 def _until_end_word(lines: list[str], start: int) -> list[str]:
     for index in range(start, len(lines)):
         if lines[index].strip().lower() in END_WORDS:
             return lines[start:index]
-    return lines[start:]
+    return _before_quote(lines[start:])
+
+
+def _before_quote(lines: list[str]) -> list[str]:
+    """Without an end word, the text stops where a reply's baggage starts: the first
+    quoted line (``>``) or signature line (``-- ``), and the attribution line ending
+    in ``:`` ("W dniu … napisał(a):") just before a quote. So answering the mail of an
+    incoming SMS sends only what the person wrote (seed 000 §4.3)."""
+    for index, line in enumerate(lines):
+        if line.rstrip() == "--":  # "-- ", the signature delimiter, or its trimmed form
+            return lines[:index]
+        if line.lstrip().startswith(">"):
+            end = index
+            while end > 0 and not lines[end - 1].strip():
+                end -= 1
+            if end > 0 and lines[end - 1].rstrip().endswith(":"):
+                end -= 1
+            return lines[:end]
+    return lines
 
 
 class _Parameters:

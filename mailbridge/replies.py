@@ -9,7 +9,8 @@ well-behaved system never answers it.
 """
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -71,22 +72,38 @@ def send_due(limit: int = 100) -> int:
             .order_by("reply_due_at")[:limit]
         )
         for row in rows:
-            try:
-                reply_for(row).send()
-            except Exception as exc:  # any SMTP or connection failure: try again later
-                row.reply_attempts += 1
-                if row.reply_attempts >= MAX_ATTEMPTS:
-                    row.reply_state = ReplyState.FAILED
-                    logger.error("sms2email: reply to %s given up: %s", row.sender, exc)
-                else:
-                    wait = min(FIRST_RETRY * 2 ** (row.reply_attempts - 1), LONGEST_RETRY)
-                    row.reply_due_at = now + wait
-                    logger.warning(
-                        "sms2email: reply to %s failed (%s); again in %s", row.sender, exc, wait
-                    )
-            else:
-                row.reply_attempts += 1
-                row.reply_state = ReplyState.SENT
-                sent += 1
+            attempt = send_once(reply_for(row), row.reply_attempts, now)
+            row.reply_state, row.reply_attempts = attempt.state, attempt.attempts
+            row.reply_due_at = attempt.due_at or row.reply_due_at
+            sent += attempt.state == ReplyState.SENT
             row.save(update_fields=["reply_state", "reply_attempts", "reply_due_at"])
     return sent
+
+
+@dataclass(frozen=True)
+class Attempt:
+    state: str
+    attempts: int
+    due_at: datetime | None  # the next try, when there is one
+
+
+def send_once(mail: EmailMessage, attempts: int, now: datetime) -> Attempt:
+    """Send ``mail`` through EMAIL_URL once; what to record, by the retry policy above.
+
+    Every mail the platform sends (replies, incoming SMS, reports) goes through here.
+    """
+    from .models import ReplyState
+
+    attempts += 1
+    try:
+        mail.send()
+    except Exception as exc:  # any SMTP or connection failure: try again later
+        if attempts >= MAX_ATTEMPTS:
+            logger.error("sms2email: mail to %s given up: %s", ", ".join(mail.to), exc)
+            return Attempt(ReplyState.FAILED, attempts, None)
+        wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+        logger.warning(
+            "sms2email: mail to %s failed (%s); again in %s", ", ".join(mail.to), exc, wait
+        )
+        return Attempt(ReplyState.PENDING, attempts, now + wait)
+    return Attempt(ReplyState.SENT, attempts, None)

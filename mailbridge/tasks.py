@@ -1,6 +1,6 @@
 """django-q2 tasks of the mail bridge: thin wrappers around its functions."""
 
-from . import log, replies
+from . import log, outbound, replies
 
 
 def send_replies() -> int:
@@ -8,8 +8,18 @@ def send_replies() -> int:
     return replies.send_due()
 
 
+def send_outbound() -> int:
+    """Send the platform's other mail that is due (incoming SMS, queued as each is stored)."""
+    return outbound.send_due()
+
+
 def minute() -> dict:
     """Every minute (migration 0002): replies a lost task left behind or retries, and the
     log's upkeep (the same as ``manage.py purge_sms2email_log``)."""
     mails, md5s = log.purge()
-    return {"replies": replies.send_due(), "purged_mails": mails, "purged_md5": md5s}
+    return {
+        "replies": replies.send_due(),
+        "outbound": outbound.send_due(),
+        "purged_mails": mails,
+        "purged_md5": md5s,
+    }
