@@ -10,8 +10,9 @@ class MailbridgeConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from messaging.models import IncomingMessage
+        from messaging.signals import recipients_changed
 
-        from . import checks, outbound  # noqa: F401  (checks registers the system checks)
+        from . import checks, outbound, reports  # noqa: F401  (checks registers the checks)
 
         def incoming_stored(sender, instance, created, raw=False, **kwargs):
             if created and not raw:
@@ -19,3 +20,4 @@ class MailbridgeConfig(AppConfig):
 
         # In the transaction of messaging.services.store_incoming: never lost.
         post_save.connect(incoming_stored, sender=IncomingMessage, weak=False)
+        recipients_changed.connect(reports.on_recipients_changed, weak=False)

@@ -9,11 +9,12 @@ from lib.taskqueue import unresolved
 @checks.register()
 def task_names_resolve(app_configs=None, **kwargs):
     """Fail when the task the bridge queues by name no longer exists (a rename)."""
-    from . import outbound, replies
+    from . import outbound, replies, reports
 
     names = {
         replies.SEND_TASK: "mailbridge.replies.SEND_TASK",
         outbound.SEND_TASK: "mailbridge.outbound.SEND_TASK",
+        reports.WRITE_TASK: "mailbridge.reports.WRITE_TASK",
     }
     return [
         checks.Error(

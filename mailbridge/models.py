@@ -200,6 +200,8 @@ class InboundMail(models.Model):
     )
     reply_attempts = models.PositiveSmallIntegerField(default=0)
     reply_due_at = models.DateTimeField(null=True, blank=True)
+    # When this request's last delivery report was written (mailbridge.reports).
+    last_report_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("received mail")
@@ -237,6 +239,8 @@ class OutboundMail(models.Model):
     to = models.TextField(_("to"), help_text=_("Addresses, separated by commas."))
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"))
+    # The Message-ID a report answers, so that mail clients thread it.
+    in_reply_to = models.CharField(max_length=300, blank=True)
     incoming = models.ForeignKey(
         "messaging.IncomingMessage",
         on_delete=models.SET_NULL,
@@ -264,3 +268,21 @@ class OutboundMail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.to}"
+
+
+class ReportLine(models.Model):
+    """A final outcome of one SMS of a mailed request, not reported yet: written in the
+    transaction of the status change (messaging.signals.recipients_changed), taken by
+    the next report of its request (seed 000 §4.2)."""
+
+    inbound = models.ForeignKey(InboundMail, on_delete=models.CASCADE, related_name="+")
+    recipient_id = models.BigIntegerField()
+    number = models.CharField(max_length=32)
+    status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient_id"], name="report_line_once")]
+
+    def __str__(self):
+        return f"{self.number} {self.status}"

@@ -73,12 +73,15 @@ def on_incoming(incoming) -> OutboundMail | None:
 
 
 def message_for(row: OutboundMail) -> EmailMessage:
+    headers = {"Auto-Submitted": "auto-replied"}
+    if row.in_reply_to:  # a report: threaded under the request it answers
+        headers["In-Reply-To"] = headers["References"] = row.in_reply_to
     return EmailMessage(
         subject=row.subject,
         body=row.body,
         from_email=row.from_address,
         to=[a.strip() for a in row.to.split(",") if a.strip()],
-        headers={"Auto-Submitted": "auto-replied"},
+        headers=headers,
     )
 
 

@@ -1,6 +1,6 @@
 """django-q2 tasks of the mail bridge: thin wrappers around its functions."""
 
-from . import log, outbound, replies
+from . import log, outbound, replies, reports
 
 
 def send_replies() -> int:
@@ -13,12 +13,18 @@ def send_outbound() -> int:
     return outbound.send_due()
 
 
+def write_reports() -> int:
+    """Write the delivery reports that are due (kicked when outcomes of mailed SMS come)."""
+    return reports.write_due()
+
+
 def minute() -> dict:
     """Every minute (migration 0002): replies a lost task left behind or retries, and the
     log's upkeep (the same as ``manage.py purge_sms2email_log``)."""
     mails, md5s = log.purge()
     return {
         "replies": replies.send_due(),
+        "reports": reports.write_due(),
         "outbound": outbound.send_due(),
         "purged_mails": mails,
         "purged_md5": md5s,

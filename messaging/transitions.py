@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.models import LedgerKind, Service
 
-from . import callbacks, pg
+from . import callbacks, pg, signals
 from .models import REFUNDED_STATUSES, Message, Recipient, Status
 
 # Statuses a report may still change (a final status is final).
@@ -280,11 +280,19 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
             m.pk: m
             for m in Message.objects.filter(id__in={c.message_id for c in changes})
             .select_related("service")
-            .only("id", "service_id", "recipient_price", "notify_url", "service__callback_url")
+            .only(
+                "id",
+                "service_id",
+                "source",
+                "recipient_price",
+                "notify_url",
+                "service__callback_url",
+            )
         }
         if refunding:
             _refund(changes, messages, locked)
         callbacks.queue_reports(changes, messages)
+        signals.recipients_changed.send(sender=Recipient, changes=changes, messages=messages)
     return changes
 
 
@@ -317,6 +325,9 @@ def cancel_pending(message: Message, now=None) -> list[Change]:
         ]
         _refund(changes, {message.pk: message}, {service.pk: service})
         callbacks.queue_reports(changes, {message.pk: message})
+        signals.recipients_changed.send(
+            sender=Recipient, changes=changes, messages={message.pk: message}
+        )
     return changes
 
 

@@ -62,6 +62,8 @@ QUEUED_EXPIRY_HOURS = env.int("QUEUED_EXPIRY_HOURS", default=48)
 SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 # The largest mail the listener takes (SMTP 552 above it).
 SMS2EMAIL_MAX_BYTES = env.int("SMS2EMAIL_MAX_BYTES", default=1024 * 1024)
+# seed 000 §4.2: at most one delivery report per mailed request this often.
+SMS2EMAIL_REPORT_INTERVAL = env.int("SMS2EMAIL_REPORT_INTERVAL", default=900)
 # How long the Sms2Email log keeps a mail.
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
 # The keyring holding the platform PGP key, secret part included (mailbridge.pgp).
