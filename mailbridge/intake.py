@@ -33,6 +33,15 @@ The checks, in order (seed 000 §3.3, §3.5–3.8):
 7. "Maks. ilość numerów w mailu", then submit.
 
 Every refusal of an authorised sender is answered once (mailbridge.replies).
+
+UPS notifications (``NUMBER@SUBDOMAIN.DOMAIN``, seed 000 §5.1) take their own path:
+the service is the one owning SUBDOMAIN (none, an old one after "regeneruj"
+included: dropped), and both the ``From:`` and the envelope sender must be one of
+UPS_SENDERS or an authorised sender of that service. UPS mail is automatic by
+nature, so RFC 3834 headers decide nothing and no refusal is ever answered. The
+dedupe and step 4 are as above, then "Obsługa e-maili z UPS"; then the body
+must be a notification (mailbridge.ups) and becomes the SMS of §5.1.1.1. No
+password, md5 or PGP: UPS can send none of them.
 """
 
 import hashlib
@@ -51,7 +60,7 @@ from django.utils import timezone
 from messaging import services
 from messaging.models import Source
 
-from . import mime, parse, pgp, replies
+from . import mime, parse, pgp, replies, ups
 from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
 from .senders import normalise_address, settings_for
 
@@ -84,7 +93,10 @@ MD5_OUTSIDE_WINDOW = "md5_outside_window"
 MD5_REUSED = "md5_reused"
 MD5_OFF = "md5_off"
 TOO_MANY_NUMBERS = "too_many_numbers"
-NOT_YET = "not_yet_supported"
+UNKNOWN_SUBDOMAIN = "unknown_subdomain"
+UPS_SENDER = "ups_sender"
+UPS_OFF = "ups_off"
+NOT_A_NOTIFICATION = "not_a_ups_notification"
 
 _ARMOUR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
 
@@ -181,6 +193,8 @@ def _message_id(headers: _Headers, raw: bytes) -> str:
 def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> InboundMail | None:
     sender = headers.address("From")
     envelope = normalise_address(envelope_sender) if envelope_sender else ""
+    if isinstance(target, parse.Ups):
+        return _handle_ups(raw, message, headers, sender, envelope, recipient, target)
     from_settings = settings_for(sender) if sender else None
     different = envelope and envelope != sender
     envelope_settings = settings_for(envelope) if different else from_settings
@@ -199,21 +213,67 @@ def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> In
         mail_id=_message_id(headers, raw),
     )
     drop, silent = _automatic(headers, envelope_sender)
+
+    def decide():
+        if drop:
+            _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
+        elif chosen is None:
+            _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
+            logger.info("sms2email: mail from unknown sender %r dropped", sender)
+        else:
+            _decide(row, message, chosen, target, answer=not silent)
+
+    return _logged_once(row, decide)
+
+
+def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> InboundMail | None:
+    chosen = (
+        Sms2EmailSettings.objects.select_related("service")
+        .filter(ups_subdomain=target.subdomain)
+        .first()
+    )
+    row = InboundMail(
+        service=chosen.service if chosen else None,
+        sender=sender[:254],
+        envelope_sender=envelope[:254],
+        recipient=recipient[:254],
+        subject=headers.subject()[:300],
+        mail_id=_message_id(headers, raw),
+    )
+
+    def decide():
+        if chosen is None:
+            # seed 000 §5.1.2: after "regeneruj" the old subdomain is no one's.
+            _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SUBDOMAIN, "nieznana subdomena UPS"))
+            logger.info("sms2email: UPS mail to unknown subdomain %r dropped", target.subdomain)
+        elif not all(_ups_sender(chosen, a) for a in {sender, envelope or sender}):
+            refusal = Refusal(UPS_SENDER, "Nadawca nie jest systemem powiadomień UPS.")
+            _close(row, Outcome.REFUSED, refusal)
+        else:
+            _decide(row, message, chosen, target, answer=False)
+
+    return _logged_once(row, decide)
+
+
+def _ups_sender(settings_row: Sms2EmailSettings, address: str) -> bool:
+    if not address:
+        return False
+    if ups.sender_matches(address, settings.UPS_SENDERS):
+        return True
+    owner = settings_for(address)
+    return owner is not None and owner.pk == settings_row.pk
+
+
+def _logged_once(row: InboundMail, decide) -> InboundMail | None:
     try:
         # The log row goes in last, in the transaction of everything the mail did:
         # a copy handled before (or at the same time) fails its unique key there,
         # and all it did, a charge included, is rolled back with it.
         with transaction.atomic():
-            if drop:
-                _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
-            elif chosen is None:
-                _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
-                logger.info("sms2email: mail from unknown sender %r dropped", sender)
-            else:
-                _decide(row, message, chosen, target, answer=not silent)
+            decide()
             row.save(force_insert=True)
     except IntegrityError:
-        logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, sender)
+        logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, row.sender)
         return None
     return row
 
@@ -247,7 +307,7 @@ def _refusal(row, message, settings_row, target):
         detail = f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[state]}."
         return Refusal(SERVICE_REFUSED, detail, state)
     if isinstance(target, parse.Ups):
-        return Refusal(NOT_YET, "Obsługa e-maili z UPS nie jest jeszcze dostępna.")
+        return _ups_message(message, settings_row, target)
     body = mime.body_of(message)
     if isinstance(body, parse.BodyError):
         return Refusal(body.reason, body.detail, body.code)
@@ -286,6 +346,29 @@ def _refusal(row, message, settings_row, target):
     )
     try:
         return services.submit(service.pk, request).message
+    except services.SendError as exc:
+        return _send_refusal(exc)
+
+
+def _ups_message(message: EmailMessage, settings_row: Sms2EmailSettings, target: parse.Ups):
+    """The Message a UPS notification became, or the Refusal (never answered)."""
+    if not settings_row.ups_enabled:
+        return Refusal(UPS_OFF, "Obsługa e-maili z UPS jest w tej usłudze wyłączona.")
+    body = mime.body_of(message)
+    if isinstance(body, parse.BodyError):
+        return Refusal(body.reason, body.detail, body.code)
+    shipment = ups.parse_notification(body.text) if isinstance(body, mime.MailText) else None
+    if shipment is None:
+        return Refusal(
+            NOT_A_NOTIFICATION,
+            "E-mail nie jest powiadomieniem UPS o wysyłce: brak numeru przesyłki (1Z…), "
+            "liczby paczek lub wagi.",
+        )
+    request = services.SendRequest(
+        recipients=[target.number], text=ups.sms_text(shipment), source=Source.EMAIL
+    )
+    try:
+        return services.submit(settings_row.service.pk, request).message
     except services.SendError as exc:
         return _send_refusal(exc)
 

@@ -64,6 +64,9 @@ SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 SMS2EMAIL_MAX_BYTES = env.int("SMS2EMAIL_MAX_BYTES", default=1024 * 1024)
 # seed 000 §4.2: at most one delivery report per mailed request this often.
 SMS2EMAIL_REPORT_INTERVAL = env.int("SMS2EMAIL_REPORT_INTERVAL", default=900)
+# Who may send UPS notifications to a service's subdomain (seed 000 §5.1), besides its
+# authorised senders: domains or exact addresses, as those entries are matched.
+UPS_SENDERS = env.list("UPS_SENDERS", default=["ups.com", "upsemail.com", "ups.pl"])
 # How long the Sms2Email log keeps a mail.
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
 # The keyring holding the platform PGP key, secret part included (mailbridge.pgp).
