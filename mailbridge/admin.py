@@ -7,6 +7,7 @@ from .models import (
     AuthorisedSender,
     InboundMail,
     OutboundMail,
+    Outcome,
     Sms2EmailSettings,
 )
 from .senders import check_entries, set_authorised
@@ -48,8 +49,29 @@ class Sms2EmailSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "sender", "recipient", "subject", "outcome", "reason", "service"]
+    list_display = [
+        "received_at", "sender", "recipient", "subject", "outcome", "reason", "service",
+        "reply_state", "reply_error",
+    ]  # fmt: skip
     list_filter = ["outcome", "reply_state", ("service", admin.EmptyFieldListFilter)]
+    actions = ["send_reply_again"]
+
+    @admin.action(description=_("Send the reply to the selected refused mail again"))
+    def send_reply_again(self, request, queryset):
+        from django.utils import timezone
+
+        from .models import ReplyState
+        from .replies import send_after_commit
+
+        count = queryset.filter(outcome=Outcome.REFUSED).exclude(reply_state=ReplyState.NONE)
+        count = count.update(
+            reply_state=ReplyState.PENDING, reply_due_at=timezone.now(), reply_attempts=0
+        )
+        send_after_commit()
+        self.message_user(
+            request, _("%(count)d reply(ies) queued to be sent again.") % {"count": count}
+        )
+
     search_fields = ["sender", "recipient", "subject", "mail_id"]
     readonly_fields = [f.name for f in InboundMail._meta.fields]
     date_hierarchy = "received_at"
@@ -67,8 +89,11 @@ class InboundMailAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundMail)
 class OutboundMailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "service", "from_address", "to", "state", "attempts"]
+    list_display = [
+        "created_at", "kind", "service", "to", "subject", "state", "attempts", "last_error"
+    ]  # fmt: skip
     list_filter = ["kind", "state"]
+    actions = ["send_again"]
     search_fields = ["to", "from_address", "subject"]
     readonly_fields = [f.name for f in OutboundMail._meta.fields]
     date_hierarchy = "created_at"
@@ -78,3 +103,12 @@ class OutboundMailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Send the selected mail again"))
+    def send_again(self, request, queryset):
+        from .outbound import send_again
+
+        count = send_again(queryset)
+        self.message_user(
+            request, _("%(count)d mail(s) queued to be sent again.") % {"count": count}
+        )

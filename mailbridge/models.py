@@ -200,6 +200,7 @@ class InboundMail(models.Model):
     )
     reply_attempts = models.PositiveSmallIntegerField(default=0)
     reply_due_at = models.DateTimeField(null=True, blank=True)
+    reply_error = models.CharField(_("last SMTP error"), max_length=500, blank=True)
     # When this request's last delivery report was written (mailbridge.reports).
     last_report_at = models.DateTimeField(null=True, blank=True)
 
@@ -255,6 +256,7 @@ class OutboundMail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(_("last SMTP error"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("sent mail")

@@ -72,6 +72,13 @@ def on_incoming(incoming) -> OutboundMail | None:
     return mail
 
 
+def send_again(rows) -> int:
+    """Staff's "send again": due now, with a fresh set of attempts."""
+    count = rows.update(state=ReplyState.PENDING, due_at=timezone.now(), attempts=0, last_error="")
+    transaction.on_commit(lambda: enqueue(SEND_TASK))
+    return count
+
+
 def message_for(row: OutboundMail) -> EmailMessage:
     headers = {"Auto-Submitted": "auto-replied"}
     if row.in_reply_to:  # a report: threaded under the request it answers
@@ -99,8 +106,9 @@ def send_due(limit: int = 100) -> int:
             attempt = replies.send_once(message_for(row), row.attempts, now)
             row.state, row.attempts = attempt.state, attempt.attempts
             row.due_at = attempt.due_at or row.due_at
+            row.last_error = attempt.error
             if attempt.state == ReplyState.SENT:
                 row.sent_at = now
                 sent += 1
-            row.save(update_fields=["state", "attempts", "due_at", "sent_at"])
+            row.save(update_fields=["state", "attempts", "due_at", "sent_at", "last_error"])
     return sent

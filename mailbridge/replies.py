@@ -75,8 +75,9 @@ def send_due(limit: int = 100) -> int:
             attempt = send_once(reply_for(row), row.reply_attempts, now)
             row.reply_state, row.reply_attempts = attempt.state, attempt.attempts
             row.reply_due_at = attempt.due_at or row.reply_due_at
+            row.reply_error = attempt.error
             sent += attempt.state == ReplyState.SENT
-            row.save(update_fields=["reply_state", "reply_attempts", "reply_due_at"])
+            row.save(update_fields=["reply_state", "reply_attempts", "reply_due_at", "reply_error"])
     return sent
 
 
@@ -85,6 +86,7 @@ class Attempt:
     state: str
     attempts: int
     due_at: datetime | None  # the next try, when there is one
+    error: str = ""  # what the SMTP server (or the connection) said, when it failed
 
 
 def send_once(mail: EmailMessage, attempts: int, now: datetime) -> Attempt:
@@ -98,12 +100,13 @@ def send_once(mail: EmailMessage, attempts: int, now: datetime) -> Attempt:
     try:
         mail.send()
     except Exception as exc:  # any SMTP or connection failure: try again later
+        error = f"{type(exc).__name__}: {exc}"[:500]
         if attempts >= MAX_ATTEMPTS:
             logger.error("sms2email: mail to %s given up: %s", ", ".join(mail.to), exc)
-            return Attempt(ReplyState.FAILED, attempts, None)
+            return Attempt(ReplyState.FAILED, attempts, None, error)
         wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
         logger.warning(
             "sms2email: mail to %s failed (%s); again in %s", ", ".join(mail.to), exc, wait
         )
-        return Attempt(ReplyState.PENDING, attempts, now + wait)
+        return Attempt(ReplyState.PENDING, attempts, now + wait, error)
     return Attempt(ReplyState.SENT, attempts, None)

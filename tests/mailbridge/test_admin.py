@@ -63,3 +63,33 @@ def test_staff_see_mail_from_unknown_senders_in_the_log(admin_client):
     )
     page = admin_client.get("/admin/mailbridge/inboundmail/").content.decode()
     assert "obcy@example.com" in page
+
+
+def test_staff_send_a_failed_mail_again(admin_client, mail_service):
+    from django.core import mail as outbox
+
+    from mailbridge import outbound
+    from mailbridge.models import OutboundKind, OutboundMail
+
+    failed = OutboundMail.objects.create(
+        service=mail_service,
+        kind=OutboundKind.INCOMING_SMS,
+        from_address="48601123456@sms2email.localhost",
+        to="biuro@firma.pl",
+        subject="SMS od 48601123456",
+        body="Halo\n",
+        state="failed",
+        attempts=10,
+        last_error="SMTPRecipientsRefused: 550",
+    )
+    page = admin_client.get("/admin/mailbridge/outboundmail/").content.decode()
+    assert "SMTPRecipientsRefused: 550" in page
+    answer = admin_client.post(
+        "/admin/mailbridge/outboundmail/",
+        {"action": "send_again", "_selected_action": [failed.pk]},
+    )
+    assert answer.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts, failed.last_error) == ("pending", 0, "")
+    assert outbound.send_due() == 1
+    assert outbox.outbox[0].to == ["biuro@firma.pl"]
