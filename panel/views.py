@@ -17,7 +17,7 @@ from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import settings_ops
-from mailbridge.models import InboundMail
+from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
@@ -412,7 +412,17 @@ def sms2email_log(request, service_id):
     # Mail from unknown senders has no service and stays for staff (SPEC §5).
     mails = InboundMail.objects.filter(service=service).order_by("-received_at", "-id")
     page = Paginator(mails, 50).get_page(request.GET.get("page"))
-    return service_page(request, service, "sms2email_log", "panel/sms2email_log.html", page=page)
+    # What the platform mailed for the service: reports and incoming SMS, with their state.
+    sent = OutboundMail.objects.filter(service=service).order_by("-created_at", "-id")
+    sent_page = Paginator(sent, 50).get_page(request.GET.get("sent_page"))
+    return service_page(
+        request,
+        service,
+        "sms2email_log",
+        "panel/sms2email_log.html",
+        page=page,
+        sent_page=sent_page,
+    )
 
 
 def api_docs(request):

@@ -381,3 +381,29 @@ def test_labels_in_english(alice_client, service, sms2email):
     for label in ENGLISH_LABELS:
         assert label in html, label
     assert "Hasło" not in html
+
+
+def test_the_log_shows_the_mail_the_platform_sent_with_its_delivery_state(
+    alice_client, service, sms2email, make_service
+):
+    from mailbridge.models import OutboundKind, OutboundMail
+
+    def sent(owner, subject, state):
+        return OutboundMail.objects.create(
+            service=owner,
+            kind=OutboundKind.REPORT,
+            from_address=f"box@{settings.SMS2EMAIL_DOMAIN}",
+            to="jan@firma.pl",
+            subject=subject,
+            body="48601123456 DELIVERED doręczono 2026-12-01 15:02:11\n",
+            state=state,
+        )
+
+    sent(service, "Re: Dostawa", "sent")
+    sent(service, "Re: Czeka", "pending")
+    sent(make_service(username="bob"), "Re: Cudzy raport", "sent")
+    html = alice_client.get(url("sms2email_log", service)).content.decode()
+    assert "Re: Dostawa" in html and "Re: Czeka" in html
+    assert 'data-state="sent"' in html and 'data-state="pending"' in html
+    assert "delivery report" in html and "queued" in html
+    assert "Re: Cudzy raport" not in html
