@@ -107,10 +107,12 @@ def test_an_incoming_sms_is_mailed_from_the_phone_and_the_answer_reaches_it(
 ):
     mail_service.sms2email.incoming_recipients = "biuro@firma.pl"
     mail_service.sms2email.save()
-    services.store_incoming(mail_service.pk, "48601123456", "48500100200", "Czy jest Pan?", None)
+    text = "Czy będzie Pan o 15:00? Zażółć gęślą jaźń"
+    services.store_incoming(mail_service.pk, "48601123456", "48500100200", text, None)
     deliver_mail()
     [(mail_from, rcpt_tos, incoming)] = sink.received
     assert mail_from == f"48601123456@{domain()}" and rcpt_tos == ["biuro@firma.pl"]
+    assert text in incoming.get_content()  # UTF-8 over the wire, Polish intact
     quoted = "".join(f"> {line}\n" for line in incoming.get_content().splitlines())
     answer = f"{PASSWORD}\n---\nTak, jestem.\n\nW dniu wczoraj {mail_from} napisał(a):\n{quoted}"
     intake.handle(
