@@ -94,21 +94,5 @@ def message_for(row: OutboundMail) -> EmailMessage:
 
 def send_due(limit: int = 100) -> int:
     """Send the platform's mail that is due; returns how many went out."""
-    now = timezone.now()
-    sent = 0
-    with transaction.atomic():
-        rows = list(
-            OutboundMail.objects.select_for_update(skip_locked=True)
-            .filter(state=ReplyState.PENDING, due_at__lte=now)
-            .order_by("due_at")[:limit]
-        )
-        for row in rows:
-            attempt = replies.send_once(message_for(row), row.attempts, now)
-            row.state, row.attempts = attempt.state, attempt.attempts
-            row.due_at = attempt.due_at or row.due_at
-            row.last_error = attempt.error
-            if attempt.state == ReplyState.SENT:
-                row.sent_at = now
-                sent += 1
-            row.save(update_fields=["state", "attempts", "due_at", "sent_at", "last_error"])
-    return sent
+    fields = replies.Fields("state", "attempts", "due_at", "last_error", sent_at="sent_at")
+    return replies.send_pending(OutboundMail.objects, fields, message_for, limit)

@@ -61,23 +61,49 @@ def reply_for(row) -> EmailMessage:
 
 def send_due(limit: int = 100) -> int:
     """Send the replies that are due; returns how many went out."""
-    from .models import InboundMail, ReplyState
+    from .models import InboundMail
+
+    fields = Fields("reply_state", "reply_attempts", "reply_due_at", "reply_error")
+    return send_pending(InboundMail.objects, fields, reply_for, limit)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Where a kind of row keeps its sending state (replies and other mail differ)."""
+
+    state: str
+    attempts: str
+    due_at: str
+    error: str
+    sent_at: str | None = None
+
+
+def send_pending(rows, fields: Fields, build, limit: int = 100) -> int:
+    """Send the rows of ``rows`` whose mail is due, each through ``send_once``;
+    returns how many went out. Rows another worker is sending are skipped."""
+    from .models import ReplyState
 
     now = timezone.now()
     sent = 0
     with transaction.atomic():
-        rows = list(
-            InboundMail.objects.select_for_update(skip_locked=True)
-            .filter(reply_state=ReplyState.PENDING, reply_due_at__lte=now)
-            .order_by("reply_due_at")[:limit]
+        due = list(
+            rows.select_for_update(skip_locked=True)
+            .filter(**{fields.state: ReplyState.PENDING, f"{fields.due_at}__lte": now})
+            .order_by(fields.due_at)[:limit]
         )
-        for row in rows:
-            attempt = send_once(reply_for(row), row.reply_attempts, now)
-            row.reply_state, row.reply_attempts = attempt.state, attempt.attempts
-            row.reply_due_at = attempt.due_at or row.reply_due_at
-            row.reply_error = attempt.error
-            sent += attempt.state == ReplyState.SENT
-            row.save(update_fields=["reply_state", "reply_attempts", "reply_due_at", "reply_error"])
+        for row in due:
+            attempt = send_once(build(row), getattr(row, fields.attempts), now)
+            setattr(row, fields.state, attempt.state)
+            setattr(row, fields.attempts, attempt.attempts)
+            setattr(row, fields.due_at, attempt.due_at or getattr(row, fields.due_at))
+            setattr(row, fields.error, attempt.error)
+            changed = [fields.state, fields.attempts, fields.due_at, fields.error]
+            if attempt.state == ReplyState.SENT:
+                sent += 1
+                if fields.sent_at:
+                    setattr(row, fields.sent_at, now)
+                    changed.append(fields.sent_at)
+            row.save(update_fields=changed)
     return sent
 
 

@@ -95,52 +95,6 @@ def test_a_refused_mail_sent_twice_is_answered_once(mail_service):
     assert len(sent_replies()) == 1
 
 
-@pytest.mark.parametrize(
-    ("unsecured", "password_mode", "md5_mode", "material", "outcome", "reason"),
-    [
-        # Akceptuj e-maile bez zabezpieczeń: anything from an authorised sender.
-        (True, False, False, "none", Outcome.SENT, ""),
-        # …but a line that is neither a parameter nor the password is still an error.
-        (True, True, True, "wrong", Outcome.REFUSED, parse.UNKNOWN_LINE),
-        # Password mode.
-        (False, True, False, "password", Outcome.SENT, ""),
-        (False, True, False, "none", Outcome.REFUSED, "password_missing"),
-        (False, True, False, "wrong", Outcome.REFUSED, parse.UNKNOWN_LINE),
-        (False, True, False, "md5", Outcome.REFUSED, "md5_off"),
-        # md5 mode.
-        (False, False, True, "md5", Outcome.SENT, ""),
-        (False, False, True, "password", Outcome.REFUSED, "password_missing"),
-        (False, False, True, "none", Outcome.REFUSED, "password_missing"),
-        (False, False, True, "bad_md5", Outcome.REFUSED, "md5_invalid"),
-        # Both.
-        (False, True, True, "password", Outcome.SENT, ""),
-        (False, True, True, "md5", Outcome.SENT, ""),
-        (False, True, True, "none", Outcome.REFUSED, "password_missing"),
-        # Neither: nothing can pass, and the reply says how to fix it.
-        (False, False, False, "password", Outcome.REFUSED, "no_security"),
-    ],
-)
-def test_security_modes(
-    mail_service, unsecured, password_mode, md5_mode, material, outcome, reason
-):
-    settings_row = mail_service.sms2email
-    settings_row.accept_unsecured = unsecured
-    settings_row.accept_password = password_mode
-    settings_row.accept_md5 = md5_mode
-    settings_row.save()
-    first_line = {
-        "none": "",
-        "password": PASSWORD,
-        "wrong": "nie-to-haslo",
-        "md5": md5_line(),
-        "bad_md5": md5_line(password="inne"),
-    }[material]
-    handle(mail(f"{first_line}\n601123456\n---\nTest"))
-    row = only_row()
-    assert (row.outcome, row.reason) == (outcome, reason)
-    assert Message.objects.count() == (1 if outcome == Outcome.SENT else 0)
-
-
 def test_an_md5_line_is_accepted_once(mail_service):
     line = md5_line()
     handle(mail(f"{line}\n601123456\n---\nPierwszy"))
