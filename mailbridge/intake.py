@@ -149,7 +149,7 @@ class _Headers:
         self.message = message
         self.raw: dict[str, str] = {}
         for name, value in message.raw_items():
-            self.raw.setdefault(name.lower(), str(value))
+            self.raw.setdefault(name.lower(), _text(str(value)))
 
     def get(self, name: str) -> str:
         """The first such header, unfolded and trimmed ("" when there is none)."""
@@ -171,6 +171,19 @@ class _Headers:
                 return str(self.message.get("Subject") or "")
             except Exception:
                 return raw
+
+
+def _text(value: str) -> str:
+    """A raw header as text. 8-bit bytes (common: Polish in a Subject not MIME-encoded)
+    arrive as lone surrogates, which no database takes: read them as UTF-8, else as
+    Windows-1250, the charsets Polish mail clients write."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("windows-1250", "replace")
 
 
 def _automatic(headers: _Headers, envelope_sender: str | None) -> tuple[bool, bool]:
@@ -265,16 +278,19 @@ def _ups_sender(settings_row: Sms2EmailSettings, address: str) -> bool:
 
 
 def _logged_once(row: InboundMail, decide) -> InboundMail | None:
-    try:
-        # The log row goes in last, in the transaction of everything the mail did:
-        # a copy handled before (or at the same time) fails its unique key there,
-        # and all it did, a charge included, is rolled back with it.
-        with transaction.atomic():
-            decide()
-            row.save(force_insert=True)
-    except IntegrityError:
-        logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, row.sender)
-        return None
+    # The log row goes in last, in the transaction of everything the mail did: a
+    # copy handled before (or at the same time) fails its unique key there, and all
+    # it did, a charge included, is rolled back with it. Only that insert's failure
+    # means "a copy": any other error propagates (the door answers "try later").
+    with transaction.atomic():
+        decide()
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            transaction.set_rollback(True)
+            logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, row.sender)
+            return None
     return row
 
 

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 SEND_TASK = "mailbridge.tasks.send_replies"
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
+SEND_LEASE = timedelta(minutes=5)  # a claimed mail waits this long for its worker
 LONGEST_RETRY = timedelta(hours=1)
 
 
@@ -80,7 +81,14 @@ class Fields:
 
 def send_pending(rows, fields: Fields, build, limit: int = 100) -> int:
     """Send the rows of ``rows`` whose mail is due, each through ``send_once``;
-    returns how many went out. Rows another worker is sending are skipped."""
+    returns how many went out.
+
+    The rows are claimed first, in a short transaction of their own: their due
+    time moves a lease ahead, so another worker skips them, and no lock is held
+    while SMTP talks. A worker that dies after sending a mail and before saving
+    it sends that one mail again when the lease ends; the rest of its batch is
+    sent once, then.
+    """
     from .models import ReplyState
 
     now = timezone.now()
@@ -91,19 +99,20 @@ def send_pending(rows, fields: Fields, build, limit: int = 100) -> int:
             .filter(**{fields.state: ReplyState.PENDING, f"{fields.due_at}__lte": now})
             .order_by(fields.due_at)[:limit]
         )
-        for row in due:
-            attempt = send_once(build(row), getattr(row, fields.attempts), now)
-            setattr(row, fields.state, attempt.state)
-            setattr(row, fields.attempts, attempt.attempts)
-            setattr(row, fields.due_at, attempt.due_at or getattr(row, fields.due_at))
-            setattr(row, fields.error, attempt.error)
-            changed = [fields.state, fields.attempts, fields.due_at, fields.error]
-            if attempt.state == ReplyState.SENT:
-                sent += 1
-                if fields.sent_at:
-                    setattr(row, fields.sent_at, now)
-                    changed.append(fields.sent_at)
-            row.save(update_fields=changed)
+        rows.filter(pk__in=[row.pk for row in due]).update(**{fields.due_at: now + SEND_LEASE})
+    for row in due:
+        attempt = send_once(build(row), getattr(row, fields.attempts), now)
+        setattr(row, fields.state, attempt.state)
+        setattr(row, fields.attempts, attempt.attempts)
+        setattr(row, fields.due_at, attempt.due_at or getattr(row, fields.due_at))
+        setattr(row, fields.error, attempt.error)
+        changed = [fields.state, fields.attempts, fields.due_at, fields.error]
+        if attempt.state == ReplyState.SENT:
+            sent += 1
+            if fields.sent_at:
+                setattr(row, fields.sent_at, now)
+                changed.append(fields.sent_at)
+        row.save(update_fields=changed)
     return sent
 
 

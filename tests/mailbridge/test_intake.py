@@ -260,3 +260,38 @@ def test_a_text_too_long_for_any_sms_is_code_402(mail_service):
     row = only_row()
     assert (row.reason, row.code) == ("too_long", 402)
     assert Message.objects.count() == 0
+
+
+def test_an_8_bit_subject_and_sender_name_are_read_not_answered_try_later(mail_service):
+    raw = (
+        f"From: Jan Kowalski-Żółć <{SENDER}>\r\nTo: box@{domain()}\r\n"
+        "Subject: Zamówienie na jutro\r\nMessage-ID: <8bit@firma.pl>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{PASSWORD}\r\n601123456\r\n---\r\nDzień dobry\r\nEND\r\n"
+    ).encode()
+    [row] = handle(raw)
+    assert row.subject == "Zamówienie na jutro"
+    assert row.outcome == Outcome.SENT
+
+
+def test_an_error_inside_the_send_is_not_taken_for_a_duplicate(mail_service, monkeypatch):
+    from django.db import IntegrityError
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("a bug, not a copy")
+
+    monkeypatch.setattr(intake.services, "submit", broken)
+    with pytest.raises(IntegrityError):
+        handle(mail(f"{PASSWORD}\n601123456\n---\nHej"))
+    assert InboundMail.objects.count() == 0  # nothing half-done: the door says try later
+
+
+def test_claimed_replies_are_skipped_by_another_worker_until_the_lease_ends(mail_service):
+    handle(mail("zle\n601123456\n---\nHej"))
+    row = only_row()
+    InboundMail.objects.filter(pk=row.pk).update(
+        reply_due_at=timezone.now() + replies.SEND_LEASE
+    )  # what a worker's claim leaves while it talks to the SMTP server
+    assert replies.send_due() == 0
+    InboundMail.objects.filter(pk=row.pk).update(reply_due_at=timezone.now())
+    assert replies.send_due() == 1
