@@ -98,8 +98,6 @@ UPS_SENDER = "ups_sender"
 UPS_OFF = "ups_off"
 NOT_A_NOTIFICATION = "not_a_ups_notification"
 
-_ARMOUR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
-
 # Załącznik 1 texts for the service states.
 STATE_TEXT = {
     101: "usługa nie została jeszcze aktywowana",
@@ -329,7 +327,7 @@ def _refusal(row, message, settings_row, target):
         return Refusal(body.reason, body.detail, body.code)
     encrypted = isinstance(body, mime.Encrypted)
     if encrypted:
-        body = _decrypted_body(message, body)
+        body = _decrypted_body(body)
         if isinstance(body, Refusal):
             return body
     elif settings_row.require_pgp:
@@ -389,7 +387,7 @@ def _ups_message(message: EmailMessage, settings_row: Sms2EmailSettings, target:
         return _send_refusal(exc)
 
 
-def _decrypted_body(message: EmailMessage, encrypted: mime.Encrypted) -> mime.MailText | Refusal:
+def _decrypted_body(encrypted: mime.Encrypted) -> mime.MailText | Refusal:
     plaintext = pgp.decrypt(encrypted.armoured)
     if plaintext is None:
         return Refusal(
@@ -398,11 +396,7 @@ def _decrypted_body(message: EmailMessage, encrypted: mime.Encrypted) -> mime.Ma
             "publicznym Sms2Email (do pobrania pod adresem /sms2email/key.asc). Jeśli był to "
             "ten klucz, wiadomość została uszkodzona po drodze.",
         )
-    if _is_pgp_mime(message):
-        # RFC 3156 §4: the plaintext is a MIME entity, read as a whole mail is.
-        body = mime.body_of(mime.read_message(plaintext))
-    else:
-        body = _inline_text(message, plaintext)
+    body = mime.plaintext_of(encrypted, plaintext)
     if isinstance(body, parse.BodyError):
         return Refusal(body.reason, body.detail, body.code)
     if isinstance(body, mime.Encrypted):
@@ -411,37 +405,6 @@ def _decrypted_body(message: EmailMessage, encrypted: mime.Encrypted) -> mime.Ma
             "Odszyfrowana treść jest znów zaszyfrowana: zaszyfruj treść SMS-a tylko raz.",
         )
     return body
-
-
-def _is_pgp_mime(message: EmailMessage) -> bool:
-    try:
-        return any(part.get_content_type() == "multipart/encrypted" for part in message.walk())
-    except Exception:  # mime.body_of read it; a part it skipped may still be malformed
-        return False
-
-
-def _armour_charset(message: EmailMessage) -> str | None:
-    try:
-        for part in message.walk():
-            if part.get_content_maintype() == "text":
-                data = part.get_payload(decode=True)
-                if isinstance(data, bytes) and _ARMOUR_BEGIN in data:
-                    return part.get_content_charset()
-    except Exception:  # as above
-        return None
-    return None
-
-
-def _inline_text(message: EmailMessage, plaintext: bytes) -> mime.MailText:
-    """Inline armour's plaintext is the body text, in the charset of the part holding it."""
-    for charset in (_armour_charset(message), "utf-8", "windows-1250"):
-        if charset is None:
-            continue
-        try:
-            return mime.MailText(plaintext.decode(charset))
-        except (LookupError, ValueError):
-            continue
-    return mime.MailText(plaintext.decode("iso-8859-2"))  # reads any byte
 
 
 def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal | None:

@@ -53,9 +53,12 @@ class MailText:
 
 @dataclass(frozen=True)
 class Encrypted:
-    """A PGP message (ASCII armour or binary OpenPGP) to decrypt before parsing."""
+    """A PGP message (ASCII armour or binary OpenPGP) to decrypt before parsing;
+    ``plaintext_of`` reads what it decrypts to."""
 
     armoured: bytes
+    entity: bool = False  # PGP/MIME: the plaintext is a MIME entity (RFC 3156 §4)
+    charset: str | None = None  # inline armour: the charset of the part holding it
 
 
 def read_message(raw: bytes) -> Message:
@@ -105,7 +108,9 @@ def _body_of(message: Message) -> MailText | Encrypted | BodyError:
     else:
         text = html_to_text(text)
     armour = _inline_armour(text)
-    return Encrypted(armour) if armour is not None else MailText(text)
+    if armour is not None:
+        return Encrypted(armour, charset=chosen.get_content_charset())
+    return MailText(text)
 
 
 def _parts(message: Message):
@@ -128,7 +133,7 @@ def _pgp_mime(part: Message) -> Encrypted | BodyError:
         if child.get_content_type() == "application/octet-stream":
             data = child.get_payload(decode=True)
             if data:
-                return Encrypted(data)
+                return Encrypted(data, entity=True)
     return BodyError(
         NO_TEXT,
         "Zaszyfrowany e-mail (PGP/MIME) nie zawiera zaszyfrowanej treści: "
@@ -136,11 +141,21 @@ def _pgp_mime(part: Message) -> Encrypted | BodyError:
     )
 
 
+def plaintext_of(encrypted: Encrypted, plaintext: bytes) -> MailText | Encrypted | BodyError:
+    """The body a decrypted message carries: a whole MIME entity for PGP/MIME, read as
+    a mail is; for inline armour, text in the charset of the part that held it."""
+    if encrypted.entity:
+        return body_of(read_message(plaintext))
+    text = _decoded_bytes(plaintext, encrypted.charset)
+    return text if isinstance(text, BodyError) else MailText(text)
+
+
 def _decoded(part: Message) -> str | BodyError:
     data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        data = b""
-    charset = part.get_content_charset()
+    return _decoded_bytes(data if isinstance(data, bytes) else b"", part.get_content_charset())
+
+
+def _decoded_bytes(data: bytes, charset: str | None) -> str | BodyError:
     if charset is None:
         for candidate in _UNDECLARED_CHARSETS[:-1]:
             try:

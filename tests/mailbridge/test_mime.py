@@ -246,7 +246,7 @@ def test_pgp_mime_is_encrypted():
         extra='; protocol="application/pgp-encrypted"',
     )
     # The line break before the boundary belongs to the boundary.
-    assert text_of(raw) == Encrypted(ARMOUR.encode())
+    assert text_of(raw) == Encrypted(ARMOUR.encode(), entity=True)
 
 
 def test_pgp_mime_inside_multipart_mixed_is_encrypted():
@@ -265,7 +265,7 @@ def test_pgp_mime_inside_multipart_mixed_is_encrypted():
             inner,
         ),
     )
-    assert text_of(raw) == Encrypted(ARMOUR.encode())
+    assert text_of(raw) == Encrypted(ARMOUR.encode(), entity=True)
 
 
 def test_pgp_mime_without_data_is_refused():
@@ -277,12 +277,12 @@ def test_pgp_mime_without_data_is_refused():
 def test_inline_armour_is_encrypted(cte):
     body = ("Sent from my phone\n" + ARMOUR + "-- \nJan\n").encode()
     raw = mail(encoded(body, cte), "text/plain; charset=us-ascii", cte)
-    assert text_of(raw) == Encrypted(ARMOUR.encode())
+    assert text_of(raw) == Encrypted(ARMOUR.encode(), charset="us-ascii")
 
 
 def test_inline_armour_without_end_line_is_still_encrypted():
     body = ARMOUR.split("-----END")[0]
-    assert text_of(mail(body.encode())) == Encrypted(body.encode() + b"\n")
+    assert text_of(mail(body.encode())) == Encrypted(body.encode() + b"\n", charset="utf-8")
 
 
 @pytest.mark.parametrize(
