@@ -3,7 +3,7 @@
 from django.core import checks
 from django.db import DatabaseError
 
-from lib.taskqueue import unresolved
+from lib.taskqueue import name_errors
 
 
 @checks.register()
@@ -32,12 +32,4 @@ def task_names_resolve(app_configs=None, **kwargs):
     """Fail when a task the dispatcher queues by name no longer exists (a rename)."""
     from .dispatch import POLL_TASK
 
-    return [
-        checks.Error(
-            f"gateways.dispatch.POLL_TASK names {name!r}, which cannot be queued: {reason}.",
-            hint="Point it at the django-q2 task it stands for.",
-            obj="gateways.dispatch.POLL_TASK",
-            id="gateways.E001",
-        )
-        for name, reason in unresolved([POLL_TASK]).items()
-    ]
+    return name_errors({POLL_TASK: "gateways.dispatch.POLL_TASK"}, "gateways.E001")

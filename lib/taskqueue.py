@@ -85,3 +85,19 @@ def unresolved(names: Iterable[str]) -> dict[str, str]:
         if not callable(task):
             failed[name] = "it is not callable"
     return failed
+
+
+def name_errors(names: dict[str, str], check_id: str) -> list:
+    """System-check errors for the task names in ``names`` (name → the constant holding
+    it) that a worker could not run; an app's check returns these."""
+    from django.core import checks
+
+    return [
+        checks.Error(
+            f"{names[name]} names {name!r}, which cannot be queued: {reason}.",
+            hint="Point it at the django-q2 task it stands for.",
+            obj=names[name],
+            id=check_id,
+        )
+        for name, reason in unresolved(names).items()
+    ]

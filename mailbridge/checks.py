@@ -3,7 +3,7 @@ runserver and qcluster)."""
 
 from django.core import checks
 
-from lib.taskqueue import unresolved
+from lib.taskqueue import name_errors
 
 
 @checks.register()
@@ -16,12 +16,4 @@ def task_names_resolve(app_configs=None, **kwargs):
         outbound.SEND_TASK: "mailbridge.outbound.SEND_TASK",
         reports.WRITE_TASK: "mailbridge.reports.WRITE_TASK",
     }
-    return [
-        checks.Error(
-            f"{names[name]} names {name!r}, which cannot be queued: {reason}.",
-            hint="Point it at the django-q2 task it stands for.",
-            obj=names[name],
-            id="mailbridge.E001",
-        )
-        for name, reason in unresolved(names).items()
-    ]
+    return name_errors(names, "mailbridge.E001")

@@ -62,7 +62,7 @@ from messaging.models import Source
 
 from . import mime, parse, pgp, replies, ups
 from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
-from .senders import normalise_address, settings_for
+from .senders import listed, normalise_address, settings_for
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +196,18 @@ def _automatic(headers: _Headers, envelope_sender: str | None) -> tuple[bool, bo
     return drop, silent
 
 
+def _log_row(raw, headers, sender, envelope, recipient, chosen) -> InboundMail:
+    """The mail's log row, not saved yet (``_logged_once`` saves it last)."""
+    return InboundMail(
+        service=chosen.service if chosen else None,
+        sender=sender[:254],
+        envelope_sender=envelope[:254],
+        recipient=recipient[:254],
+        subject=headers.subject()[:300],
+        mail_id=_message_id(headers, raw),
+    )
+
+
 def _message_id(headers: _Headers, raw: bytes) -> str:
     value = headers.get("Message-ID")[:300]
     return value or "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -215,14 +227,7 @@ def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> In
         and from_settings.pk == envelope_settings.pk
     )
     chosen = from_settings if same else None
-    row = InboundMail(
-        service=chosen.service if chosen else None,
-        sender=sender[:254],
-        envelope_sender=envelope[:254],
-        recipient=recipient[:254],
-        subject=headers.subject()[:300],
-        mail_id=_message_id(headers, raw),
-    )
+    row = _log_row(raw, headers, sender, envelope, recipient, chosen)
     drop, silent = _automatic(headers, envelope_sender)
 
     def decide():
@@ -243,14 +248,7 @@ def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> I
         .filter(ups_subdomain=target.subdomain)
         .first()
     )
-    row = InboundMail(
-        service=chosen.service if chosen else None,
-        sender=sender[:254],
-        envelope_sender=envelope[:254],
-        recipient=recipient[:254],
-        subject=headers.subject()[:300],
-        mail_id=_message_id(headers, raw),
-    )
+    row = _log_row(raw, headers, sender, envelope, recipient, chosen)
 
     def decide():
         if chosen is None:
@@ -269,7 +267,7 @@ def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> I
 def _ups_sender(settings_row: Sms2EmailSettings, address: str) -> bool:
     if not address:
         return False
-    if ups.sender_matches(address, settings.UPS_SENDERS):
+    if listed(address, settings.UPS_SENDERS):
         return True
     owner = settings_for(address)
     return owner is not None and owner.pk == settings_row.pk

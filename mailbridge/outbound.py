@@ -22,6 +22,7 @@ from messaging.numbers import normalise_msisdn
 
 from . import replies
 from .models import OutboundKind, OutboundMail, ReplyState, Sms2EmailSettings
+from .senders import split_addresses
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +33,7 @@ SEND_TASK = "mailbridge.tasks.send_outbound"
 
 def recipients_of(settings_row: Sms2EmailSettings) -> list[str]:
     """Odbiorcy SMS-ów przychodz., as a list."""
-    return [
-        a.strip()
-        for a in settings_row.incoming_recipients.replace(";", ",").split(",")
-        if a.strip()
-    ]
+    return split_addresses(settings_row.incoming_recipients)
 
 
 def on_incoming(incoming) -> OutboundMail | None:

@@ -23,6 +23,25 @@ def normalise_address(address: str) -> str:
     return (address or "").strip().strip("<>").strip().lower()
 
 
+def split_addresses(text: str) -> list[str]:
+    """Addresses separated by commas or semicolons, normalised, each once."""
+    found = []
+    for raw in (text or "").replace(";", ",").split(","):
+        address = normalise_address(raw)
+        if address and address not in found:
+            found.append(address)
+    return found
+
+
+def listed(address: str, entries) -> bool:
+    """Whether ``address`` matches an entry: itself, or its whole domain (no subdomains)."""
+    address = normalise_address(address)
+    if "@" not in address:
+        return False
+    wanted = {entry.strip().lower().removeprefix("@") for entry in entries}
+    return address in wanted or address.rpartition("@")[2] in wanted
+
+
 def parse_entries(text: str) -> list[str]:
     """Entries from the settings field, lower case; ValidationError names a malformed one."""
     entries = []

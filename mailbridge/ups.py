@@ -121,16 +121,6 @@ def sms_text(shipment: Shipment) -> str:
     return "\n".join(lines)
 
 
-def sender_matches(address: str, entries) -> bool:
-    """An entry is an exact address or a whole domain, as mailbridge.senders reads them."""
-    address = (address or "").strip().strip("<>").strip().lower()
-    if "@" not in address:
-        return False
-    domain = address.rpartition("@")[2]
-    wanted = {entry.strip().lower().removeprefix("@") for entry in entries}
-    return address in wanted or domain in wanted
-
-
 # What a field reader gives besides a value: the label says "no COD", or it is unreadable.
 _NONE = object()
 _UNREADABLE = object()

@@ -162,21 +162,16 @@ class Sms2EmailSettingsForm(forms.ModelForm):
         return ", ".join(entries)
 
     def clean_incoming_recipients(self):
-        addresses = []
-        for raw in self.cleaned_data["incoming_recipients"].replace(";", ",").split(","):
-            address = senders.normalise_address(raw)
-            if not address:
-                continue
+        addresses = senders.split_addresses(self.cleaned_data["incoming_recipients"])
+        for address in addresses:
             try:
                 validate_email(address)
             except forms.ValidationError:
                 raise forms.ValidationError(
                     _("“%(address)s” is not a valid e-mail address."),
                     code="invalid",
-                    params={"address": raw.strip()},
+                    params={"address": address},
                 ) from None
-            if address not in addresses:
-                addresses.append(address)
         return ", ".join(addresses)
 
     def save(self, commit=True):
