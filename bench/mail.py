@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 
 from lib import sealed
-from mailbridge.models import InboundMail, Outcome, Sms2EmailSettings
+from mailbridge.models import InboundMail, Outcome, Sms2EmailSettings, box_address
 from mailbridge.senders import set_authorised
 
 SENDER = "bench@example.com"
@@ -92,7 +92,7 @@ def prepare(service) -> None:
 def plain_mail(i: int) -> EmailMessage:
     message = EmailMessage()
     message["From"] = SENDER
-    message["To"] = f"box@{settings.SMS2EMAIL_DOMAIN}"
+    message["To"] = box_address()
     message["Subject"] = f"Bench {i}"
     message["Message-ID"] = make_msgid(domain="bench.example.com")
     message.set_content(f"{PASSWORD}\n48{600000000 + i % 1000}\n---\nBench mail {i}\nEND\n")
@@ -110,7 +110,7 @@ def send_all(port: int, mails: list[bytes]) -> tuple[float, int]:
             client.ehlo()
             start.wait()
             for raw in chunks[index]:
-                if not client.sendmail(SENDER, [f"box@{settings.SMS2EMAIL_DOMAIN}"], raw):
+                if not client.sendmail(SENDER, [box_address()], raw):
                     accepted[index] += 1
 
     threads = [threading.Thread(target=session, args=(i,)) for i in range(CONNECTIONS)]

@@ -20,6 +20,11 @@ _CONSONANTS = "bcdfghjklmnprstwz"
 _VOWELS = "aeiouy"
 
 
+def box_address() -> str:
+    """box@SMS2EMAIL_DOMAIN: where requests go, and where replies and reports come from."""
+    return f"box@{settings.SMS2EMAIL_DOMAIN}"
+
+
 def generate_password() -> str:
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
@@ -116,7 +121,7 @@ class Sms2EmailSettings(models.Model):
 
     @property
     def box_address(self) -> str:
-        return f"box@{settings.SMS2EMAIL_DOMAIN}"
+        return box_address()
 
 
 class AuthorisedSender(models.Model):

@@ -22,6 +22,8 @@ from pathlib import Path
 import gnupg
 from django.conf import settings
 
+from .models import box_address
+
 logger = logging.getLogger(__name__)
 
 # Never ask for a passphrase (a symmetric message fails instead of waiting on
@@ -72,7 +74,7 @@ def ensure_key() -> str:
 def _make_key(gpg: gnupg.GPG) -> str:
     identity = {
         "name_real": _NAME,
-        "name_email": f"box@{settings.SMS2EMAIL_DOMAIN}",
+        "name_email": box_address(),
         "expire_date": 0,  # a key that lapsed would silently stop mail in
         "no_protection": True,
     }

@@ -12,12 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from lib.taskqueue import enqueue
+
+from .models import InboundMail, ReplyState, box_address
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def reply_for(row) -> EmailMessage:
     return EmailMessage(
         subject=subject,
         body="\n".join(lines) + "\n",
-        from_email=f"box@{settings.SMS2EMAIL_DOMAIN}",
+        from_email=box_address(),
         to=[row.sender],
         headers=headers,
     )
@@ -62,8 +63,6 @@ def reply_for(row) -> EmailMessage:
 
 def send_due(limit: int = 100) -> int:
     """Send the replies that are due; returns how many went out."""
-    from .models import InboundMail
-
     fields = Fields("reply_state", "reply_attempts", "reply_due_at", "reply_error")
     return send_pending(InboundMail.objects, fields, reply_for, limit)
 
@@ -89,8 +88,6 @@ def send_pending(rows, fields: Fields, build, limit: int = 100) -> int:
     it sends that one mail again when the lease ends; the rest of its batch is
     sent once, then.
     """
-    from .models import ReplyState
-
     now = timezone.now()
     sent = 0
     with transaction.atomic():
@@ -129,8 +126,6 @@ def send_once(mail: EmailMessage, attempts: int, now: datetime) -> Attempt:
 
     Every mail the platform sends (replies, incoming SMS, reports) goes through here.
     """
-    from .models import ReplyState
-
     attempts += 1
     try:
         mail.send()

@@ -29,7 +29,7 @@ from django.utils import timezone
 from lib.taskqueue import enqueue, kick_after_commit
 from messaging.models import FINAL_STATUSES, Source, Status
 
-from .models import InboundMail, OutboundKind, OutboundMail, Outcome, ReportLine
+from .models import InboundMail, OutboundKind, OutboundMail, Outcome, ReportLine, box_address
 from .outbound import SEND_TASK as SEND_MAIL_TASK
 from .outbound import recipients_of
 
@@ -127,7 +127,7 @@ def _write_one(inbound_id: int, now) -> int:
         OutboundMail.objects.create(
             service_id=request.service_id,
             kind=OutboundKind.REPORT,
-            from_address=f"box@{settings.SMS2EMAIL_DOMAIN}",
+            from_address=box_address(),
             to=", ".join(to),
             subject=subject[:300],
             body=body,
