@@ -67,3 +67,11 @@ def test_sigterm_lets_the_session_in_flight_finish_then_exits(smtpd, mail_servic
     row = InboundMail.objects.get()
     assert row.outcome == Outcome.SENT
     assert row.message.text == "W trakcie zamykania"
+
+
+def test_the_first_start_makes_the_platform_pgp_key(smtpd, tmp_path):
+    import gnupg
+
+    keyring = gnupg.GPG(gnupghome=str(tmp_path / "gnupg"))
+    secret = [key for key in keyring.list_keys(secret=True) if "E" in key.get("cap", "")]
+    assert len(secret) == 1  # made before the listener took its first connection
