@@ -175,9 +175,14 @@ def _text(value: str) -> str:
     """A raw header as text. 8-bit bytes (common: Polish in a Subject not MIME-encoded)
     arrive as lone surrogates, which no database takes: read them as UTF-8, else as
     Windows-1250, the charsets Polish mail clients write."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    try:
+        value.encode("utf-8")  # the common case, checked at C speed: nothing to mend
         return value
-    data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        try:
+            data = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no bytes became: nothing to recover
+            return value.encode("utf-8", "replace").decode("utf-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
