@@ -25,6 +25,7 @@ a change reaches the other processes only when their entry expires
 import hashlib
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from django.dispatch import receiver
 
 from lib import clientaddress
 from lib.localcache import local_cache
+from lib.throttle import Throttle
 
 from . import secrets
 from .models import AllowedAddress, Service, ServiceKind
@@ -50,8 +52,16 @@ class ApiIdentity:
     networks: tuple[str, ...]
     two_way: bool
 
-    def check_password(self, password: str) -> bool:
-        return secrets.check_api_password(password, self.password_digest)
+    def check_password(self, password: str, *, md5_allowed: bool = False) -> bool:
+        """The API password (or, with ``md5_allowed``, its MD5: the SMSC API).
+
+        A digest of the outdated form is replaced once its password is given.
+        """
+        if not secrets.check_api_password(password, self.password_digest, md5_allowed=md5_allowed):
+            return False
+        if secrets.is_outdated(self.password_digest):
+            _upgrade_digest(self.service_id, self.password_digest, password)
+        return True
 
     def allows_address(self, address: str) -> bool:
         return clientaddress.address_in(address, self.networks)
@@ -160,6 +170,93 @@ def forget(service: Service, *old_hash_digests: str, old_usernames: tuple[str, .
         transaction.on_commit(
             lambda: forget(service, *old_hash_digests, old_usernames=old_usernames)
         )
+
+
+def _upgrade_digest(service_id: int, outdated: str, password: str) -> None:
+    # Conditional on the digest checked, so a password changed meanwhile stays.
+    updated = Service.objects.filter(pk=service_id, api_password_digest=outdated).update(
+        api_password_digest=secrets.digest_api_password(password)
+    )
+    if updated:
+        forget(Service.objects.get(pk=service_id))
+
+
+# -- who may come in ------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """Credentials refused: ``reason`` is WRONG, BLOCKED or ADDRESS; each API says it
+    in its own words."""
+
+    WRONG = "wrong"  # unknown name or wrong password (the same answer, so names stay unknown)
+    BLOCKED = "blocked"  # too many failed logins; ``retry_after`` seconds
+    ADDRESS = "address"  # right credentials from an address not on the allowlist
+
+    def __init__(self, reason: str, retry_after: int = 0, address: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.address = address
+
+
+def login_throttle() -> Throttle:
+    return Throttle(
+        "api-login", settings.API_LOGIN_FAILURE_LIMIT, settings.API_LOGIN_FAILURE_WINDOW
+    )
+
+
+def login_keys(address: str, *usernames: str) -> tuple[str, ...]:
+    """The failure counters a login touches: the address's group, and each username."""
+    return (f"ip:{clientaddress.address_group(address)}", *(f"user:{n}" for n in usernames))
+
+
+def admit(
+    address: str, keys: tuple[str, ...], find: Callable[[], ApiIdentity | None]
+) -> ApiIdentity:
+    """The identity behind right credentials from an allowed address, under the
+    failed-login throttle; ``find`` returns it when the credentials are right.
+    Raises ``Refused``.
+
+    While the address's group or the username is blocked, only the right
+    credentials from an address on the service's own allowlist get in (an
+    attacker cannot lock a customer out); everyone else is told BLOCKED
+    whatever they send, so no answer says whether a password was right.
+    """
+    throttle = login_throttle()
+    if throttle.blocked(*keys):
+        identity = find()
+        if identity is None or not identity.allows_address(address):
+            raise Refused(Refused.BLOCKED, throttle.retry_after(*keys))
+        return identity
+    identity = find()
+    if identity is None:
+        # This failure's own count decides: concurrent guesses all passed
+        # the check above, and only the first ``limit`` may hear "wrong".
+        if throttle.failure(*keys):
+            raise Refused(Refused.BLOCKED, throttle.retry_after(*keys))
+        raise Refused(Refused.WRONG)
+    # The allowlist after the password, so that ADDRESS only answers right
+    # credentials: unless a block began meanwhile.
+    if not identity.allows_address(address):
+        if throttle.blocked(*keys, fresh=True):
+            raise Refused(Refused.BLOCKED, throttle.retry_after(*keys))
+        raise Refused(Refused.ADDRESS, address=address)
+    return identity
+
+
+def by_credentials(
+    address: str, username: str, password: str, *, md5_allowed: bool = False
+) -> ApiIdentity:
+    """``admit`` for a username and password (the Telecube and SMSC APIs)."""
+    username = username.strip()
+
+    def find():
+        identity = by_username(username)
+        if identity is not None and identity.check_password(password, md5_allowed=md5_allowed):
+            return identity
+        return None
+
+    return admit(address, login_keys(address, username), find)
 
 
 # -- changing credentials -----------------------------------------------------------

@@ -8,7 +8,6 @@ allowlist, then the request itself.
 
 import codecs
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -23,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import apiauth
-from lib.clientaddress import address_group, request_address
-from lib.throttle import RateLimit, Throttle
+from lib.clientaddress import request_address
+from lib.throttle import RateLimit
 from messaging import content, services
 from messaging.models import Status
 from messaging.statuslist import StatusList
@@ -50,17 +49,6 @@ UNIX_TIME = re.compile(r"(?P<sign>[+-]?)(?P<whole>\d*)(?:\.(?P<fraction>\d*))?",
 LATEST_UNIX_TIME = 253_402_128_000
 
 incoming_rate = RateLimit("incoming")
-
-
-def login_throttle() -> Throttle:
-    return Throttle(
-        "api-login", settings.API_LOGIN_FAILURE_LIMIT, settings.API_LOGIN_FAILURE_WINDOW
-    )
-
-
-def login_keys(address: str, *usernames: str) -> tuple[str, ...]:
-    """The failure counters a login touches: the address's group, and each username."""
-    return (f"ip:{address_group(address)}", *(f"user:{name}" for name in usernames))
 
 
 class LimitedUpload(FileUploadHandler):
@@ -193,62 +181,23 @@ class SmsApiView(APIView):
 
     def authenticate(self, request, fields) -> apiauth.ApiIdentity:
         address = request_address(request)
-        username = fields["username"].strip()
-
-        def find():
-            identity = apiauth.by_username(username)
-            if identity is not None and identity.check_password(fields["password"]):
-                return identity
-            return None
-
         # An unknown name and a wrong password get the same answer from
         # anywhere (and count alike), so usernames cannot be discovered.
-        wrong = ApiError("LOGIN_INCORRECT", "username")
-        return self.admit(address, login_keys(address, username), find, wrong)
-
-    def admit(
-        self,
-        address: str,
-        keys: tuple[str, ...],
-        find: Callable[[], apiauth.ApiIdentity | None],
-        wrong: ApiError,
-    ) -> apiauth.ApiIdentity:
-        """The identity behind right credentials from an allowed address, under the
-        failed-login throttle; ``find`` returns it when the credentials are right.
-
-        While the address's group or the username is blocked, only the right
-        credentials from an address on the service's own allowlist get in (an
-        attacker cannot lock a customer out); everyone else gets
-        TOO_MANY_FAILED_LOGINS whatever they send, so no answer says whether a
-        password was right.
-        """
-        throttle = login_throttle()
-        if throttle.blocked(*keys):
-            identity = find()
-            if identity is None or not identity.allows_address(address):
-                self.refuse_blocked(throttle, keys)
-            return identity
-        identity = find()
-        if identity is None:
-            # This failure's own count decides: concurrent guesses all passed
-            # the check above, and only the first ``limit`` may hear "wrong".
-            if throttle.failure(*keys):
-                self.refuse_blocked(throttle, keys)
-            raise wrong
-        # The allowlist after the password, so that UNAUTHORISED_IP_ADDRESS only
-        # answers right credentials: unless a block began meanwhile.
-        if not identity.allows_address(address):
-            if throttle.blocked(*keys, fresh=True):
-                self.refuse_blocked(throttle, keys)
-            raise ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {address}.")
-        return identity
+        try:
+            return apiauth.by_credentials(address, fields["username"], fields["password"])
+        except apiauth.Refused as refused:
+            raise self.refusal(refused, ApiError("LOGIN_INCORRECT", "username")) from None
 
     @staticmethod
-    def refuse_blocked(throttle: Throttle, keys: tuple[str, ...]):
-        retry_after = throttle.retry_after(*keys)
-        error = ApiError("TOO_MANY_FAILED_LOGINS", retry_after=retry_after)
-        error.headers["Retry-After"] = str(retry_after)
-        raise error
+    def refusal(refused: apiauth.Refused, wrong: ApiError) -> ApiError:
+        """The wire error for a refused login (``wrong``: unknown name or bad password)."""
+        if refused.reason == refused.BLOCKED:
+            error = ApiError("TOO_MANY_FAILED_LOGINS", retry_after=refused.retry_after)
+            error.headers["Retry-After"] = str(refused.retry_after)
+            return error
+        if refused.reason == refused.ADDRESS:
+            return ApiError("UNAUTHORISED_IP_ADDRESS", detail=f"Your address: {refused.address}.")
+        return wrong
 
     def handle_exception(self, exc):
         if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | ParseError):
@@ -400,9 +349,10 @@ class IncomingView(SmsApiView):
             identity = apiauth.by_sms_hash(sms_hash)
             return identity if identity is not None and identity.two_way else None
 
-        identity = self.admit(
-            address, login_keys(address), find, ApiError("INVALID_HASH", "sms_hash")
-        )
+        try:
+            identity = apiauth.admit(address, apiauth.login_keys(address), find)
+        except apiauth.Refused as refused:
+            raise self.refusal(refused, ApiError("INVALID_HASH", "sms_hash")) from None
         # Each call stores an SMS and queues a callback: a service's calls a
         # second are bounded, whichever addresses they come from.
         if not incoming_rate.allows(str(identity.service_id), settings.INCOMING_RATE_LIMIT):

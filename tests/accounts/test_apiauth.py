@@ -140,3 +140,25 @@ def test_a_read_between_a_change_and_its_commit_is_not_kept(api_service):
     identity = apiauth.by_username(SEED_USERNAME)
     assert not identity.check_password(SEED_PASSWORD)
     assert identity.check_password(new_password)
+
+
+@pytest.mark.django_db
+def test_an_outdated_digest_is_replaced_when_its_password_is_given(service):
+    """Digests made before MD5 passwords were read: after one login with the password,
+    the password's MD5 (an SMSC client's ``psw``) is accepted too."""
+    import hashlib
+
+    password = "an old password"
+    salt = "1234abcd1234abcd"
+    outdated = f"sha256${salt}${hashlib.sha256(f'{salt}${password}'.encode()).hexdigest()}"
+    Service.objects.filter(pk=service.pk).update(api_password_digest=outdated)
+    apiauth.forget(service)
+    md5 = hashlib.md5(password.encode()).hexdigest()  # noqa: S324
+    assert not apiauth.by_username(service.api_username).check_password(md5, md5_allowed=True)
+    assert apiauth.by_username(service.api_username).check_password(password)
+    service.refresh_from_db()
+    assert service.api_password_digest.startswith("sha256md5$")
+    identity = apiauth.by_username(service.api_username)
+    assert identity.password_digest == service.api_password_digest  # the cache was cleared
+    assert identity.check_password(md5, md5_allowed=True)
+    assert identity.check_password(password)
