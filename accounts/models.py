@@ -435,8 +435,12 @@ class SenderId(models.Model):
         _("status"), choices=SenderStatus.choices, default=SenderStatus.PENDING
     )
     comment = models.CharField(_("comment"), max_length=300, blank=True)
-    # A phone-number sender ID is confirmed by a code sent to it by SMS.
+    # A phone-number sender ID is confirmed by a code sent to it by SMS
+    # (accounts.senders): the code's digest, when it went, the wrong tries.
     confirmed_at = models.DateTimeField(_("number confirmed"), null=True, blank=True)
+    code_digest = models.CharField(max_length=64, blank=True, editable=False)
+    code_sent_at = models.DateTimeField(_("code sent"), null=True, blank=True, editable=False)
+    code_tries = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -461,3 +465,13 @@ class SenderId(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_phone(self) -> bool:
+        """A number, confirmed by a code sent to it, rather than a name."""
+        return is_phone_sender(self.name)
+
+
+def is_phone_sender(name: str) -> bool:
+    digits = name[1:] if name.startswith("+") else name
+    return digits.isascii() and digits.isdigit()

@@ -74,6 +74,9 @@ class Message(models.Model):
     recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
     price = models.DecimalField(_("price charged (PLN)"), **MONEY)
     created_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    # Deleted by the customer (SMSC status.php del=1): the text is erased and
+    # the message is no longer found; what was charged and refunded stays.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -161,6 +164,24 @@ class Recipient(models.Model):
 
     def __str__(self):
         return f"{self.number} ({self.status})"
+
+
+class SendKey(models.Model):
+    """A client's own id for a send (SMSC send.php ``id``): the same id from the same
+    service within ``messaging.services.SEND_KEY_HOURS`` gets the first answer again,
+    and nothing is sent twice. A key reused later is taken by the new send."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    answer = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "key"], name="unique_send_key")]
+
+    def __str__(self):
+        return f"{self.key} → #{self.message_id}"
 
 
 class IncomingMessage(models.Model):

@@ -18,18 +18,18 @@ the locked path and streams its recipients in with ``COPY``
 
 import calendar
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import ledger, pricing
+from accounts import ledger, pricing, senders
 from accounts.models import (
     LedgerKind,
     Route,
@@ -42,9 +42,11 @@ from lib import taskqueue
 
 from . import callbacks, content, gsm7, numbers, pg, transitions
 from .models import (
+    FINAL_STATUSES,
     IncomingMessage,
     Message,
     Recipient,
+    SendKey,
     Source,
 )
 from .progress import Progress, keep_accepted
@@ -130,6 +132,12 @@ class MessageNotFound(SendError):
     field = "message_id"
 
 
+class MessageInFlight(SendError):
+    """A message with recipients not yet final cannot be deleted (cancel it first)."""
+
+    field = "message_id"
+
+
 @dataclass
 class SendRequest:
     recipients: Iterable[str]
@@ -207,6 +215,8 @@ def resolve_sender(service_id: int, sender: str) -> SenderRoute:
         raise SenderNotRegistered(f"{sender!r} is not a sender ID of this service")
     if found.status != SenderStatus.ALLOWED:
         raise SenderNotVerified(f"{sender!r} is {found.get_status_display()}")
+    if found.is_phone and found.confirmed_at is None:
+        raise SenderNotVerified(f"{sender!r} is not confirmed by the code sent to it")
     return SenderRoute(Route.PREMIUM, found.name)
 
 
@@ -377,7 +387,7 @@ def find_message(service_id: int, message_id) -> Message:
         pk = int(str(message_id).strip())
     except (TypeError, ValueError):
         raise MessageNotFound("not a message id") from None
-    message = Message.objects.filter(pk=pk, service_id=service_id).first()
+    message = Message.objects.filter(pk=pk, service_id=service_id, deleted_at=None).first()
     if message is None:
         raise MessageNotFound("no such message")
     return message
@@ -398,6 +408,101 @@ def cancel(service_id: int, message_id) -> int:
     """
     message = find_message(service_id, message_id)
     return len(transitions.cancel_pending(message))
+
+
+def delete_message(service_id: int, message_id) -> None:
+    """Delete a message for its customer (SMSC status.php ``del=1``).
+
+    Its text is erased and it is no longer found (by getProgress, status.php,
+    cancel, the panel). The money trail stays: the message row with its
+    recipient count and price, its recipients' numbers and statuses, and its
+    ledger entries, because charges and refunds must stay explainable. Only a
+    message whose every recipient is final can be deleted.
+    """
+    with transaction.atomic():
+        message = find_message(service_id, message_id)
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.recipients.exclude(status__in=FINAL_STATUSES).exists():
+            raise MessageInFlight("some recipients are not final yet; cancel them first")
+        Message.objects.filter(pk=message.pk).update(deleted_at=timezone.now(), text="")
+
+
+# -- a client's own send ids ------------------------------------------------------------
+
+# A client's id for a send is remembered this long (SMSC send.php ``id``).
+SEND_KEY_HOURS = 24
+
+
+def submit_once(
+    service_id: int, key: str, request: SendRequest, answer_of: Callable[[Accepted], dict]
+) -> tuple[dict, bool]:
+    """``submit``, unless the service sent with this ``key`` within ``SEND_KEY_HOURS``:
+    then the first send's answer and nothing sent. Returns (answer, repeated).
+
+    The key is written in the send's own transaction, so a send and its key
+    land together or not at all; two sends with one key at once queue on the
+    key's unique index, and the second then reads the first's answer.
+    ``answer_of`` makes the answer from the accepted send, inside that
+    transaction (the balance it reads includes the charge).
+    """
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                existing = (
+                    SendKey.objects.select_for_update()
+                    .filter(service_id=service_id, key=key)
+                    .first()
+                )
+                now = timezone.now()
+                if existing and existing.created_at > now - timedelta(hours=SEND_KEY_HOURS):
+                    return existing.answer, True
+                accepted = submit(service_id, request)
+                answer = answer_of(accepted)
+                if existing is not None:
+                    SendKey.objects.filter(pk=existing.pk).update(
+                        message=accepted.message, answer=answer, created_at=now
+                    )
+                else:
+                    SendKey.objects.create(
+                        service_id=service_id,
+                        key=key,
+                        message=accepted.message,
+                        answer=answer,
+                        created_at=now,
+                    )
+                return answer, False
+        except IntegrityError:
+            continue  # a send with this key committed first: read its answer
+    raise IntegrityError(f"send key {key!r} kept conflicting")
+
+
+# -- sender IDs confirmed by SMS ------------------------------------------------------------
+
+SENDER_CODE_TEXT = "Kod potwierdzenia numeru nadawcy {name}: {code}"
+
+
+def send_sender_code(service_id: int, sender_id: int, source: str = Source.API) -> Accepted:
+    """Send a phone-number sender its confirmation code, as an SMS through ``submit``.
+
+    Charged like any SMS on the standard route: the code is a real SMS and
+    the service pays for it (a free one would be a way to send free SMS). A
+    send that is refused (no funds, service not active) keeps no code, so the
+    number can be asked for again at once. Raises accounts.senders errors or
+    a SendError.
+    """
+    with transaction.atomic():
+        sender = senders.find(service_id, pk=sender_id)
+        if not numbers.normalise_msisdn(sender.name):
+            raise senders.NotANumber(f"{sender.name} is not a Polish mobile number")
+        code = senders.issue_code(sender)
+        return submit(
+            service_id,
+            SendRequest(
+                recipients=[sender.name],
+                text=SENDER_CODE_TEXT.format(name=sender.name, code=code),
+                source=source,
+            ),
+        )
 
 
 # -- incoming ---------------------------------------------------------------------------

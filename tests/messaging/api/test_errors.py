@@ -354,12 +354,28 @@ def test_an_allowed_sender_id_goes_premium_at_the_premium_price(api, api_service
 
 
 def test_an_allowed_number_sender_id_matches_in_any_spelling(api, api_service):
-    SenderId.objects.create(service=api_service, name="48501234567", status=SenderStatus.ALLOWED)
+    SenderId.objects.create(
+        service=api_service,
+        name="48501234567",
+        status=SenderStatus.ALLOWED,
+        confirmed_at=timezone.now(),
+    )
 
     data = send(api, **{"from": "+48 501 234 567"})
 
     assert data["error"] == "OK"
     assert Message.objects.get(pk=data["message_id"]).sender == "48501234567"
+
+
+def test_an_allowed_number_not_confirmed_by_its_code_is_sender_id_not_verified(
+    api, api_service
+):
+    SenderId.objects.create(service=api_service, name="48501234567", status=SenderStatus.ALLOWED)
+
+    data = send(api, **{"from": "48501234567"})
+
+    error_of(data, "SENDER_ID_NOT_VERIFIED", "from")
+    assert not Message.objects.exists()
 
 
 # -- dates --------------------------------------------------------------------------------
