@@ -247,6 +247,29 @@ def prepare_text(text: str, remove_special: bool) -> tuple[str, gsm7.Segmentatio
 # -- submit --------------------------------------------------------------------------
 
 
+@dataclass
+class Quote:
+    """What a send would cost now, without sending (SMSC ``cost=1``, the panel's form)."""
+
+    price: Decimal
+    recipient_price: Decimal
+    numbers: list[str]
+    dropped: int
+    segmentation: gsm7.Segmentation
+    balance_after: Decimal
+
+
+def quote(service_id: int, request: SendRequest) -> Quote:
+    """The price of ``request`` at the service's tariff, checked as ``submit`` checks
+    it (funds included), with nothing written."""
+    message, found, dropped, segmentation = _prepare(service_id, request)
+    service = Service.objects.select_related("tariff").get(pk=service_id)
+    each = pricing.recipient_price(service.tariff, message.route, message.parts, message.express)
+    price = each * len(found)
+    _check_may_pay(service, price)
+    return Quote(price, each, found, dropped, segmentation, service.balance - price)
+
+
 def submit(service_id: int, request: SendRequest) -> Accepted:
     """Validate, price, charge and store one message; raises a ``SendError`` subclass.
 
@@ -254,6 +277,21 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     its state and funds checked, the message, its charge and its recipients
     written. A refusal writes nothing and charges nothing.
     """
+    message, found, dropped, segmentation = _prepare(service_id, request)
+    if pg.in_use() and len(found) <= COPY_THRESHOLD:
+        _charge_and_store_in_one_statement(message, found)
+    else:
+        _charge_and_store(message, found)
+    if message.send_at <= message.created_at:
+        # Sent now, not left for the dispatcher's next tick.
+        taskqueue.kick_after_commit(DISPATCH_TASK)
+    return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
+
+
+def _prepare(
+    service_id: int, request: SendRequest
+) -> tuple[Message, list[str], int, gsm7.Segmentation]:
+    """Every check that needs no lock, and the unsaved message they describe."""
     found, dropped = numbers.normalise_many(
         request.recipients, digits_only=request.recipients_digits_only
     )
@@ -294,14 +332,7 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
         recipient_count=len(found),
         created_at=now,
     )
-    if pg.in_use() and len(found) <= COPY_THRESHOLD:
-        _charge_and_store_in_one_statement(message, found)
-    else:
-        _charge_and_store(message, found)
-    if send_at <= now:
-        # Sent now, not left for the dispatcher's next tick.
-        taskqueue.kick_after_commit(DISPATCH_TASK)
-    return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
+    return message, found, dropped, segmentation
 
 
 def _check_may_pay(service: Service, price: Decimal) -> None:

@@ -51,6 +51,7 @@ urlpatterns = [
     path("services/<int:service_id>/", include(service_patterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
     path("sms_api/", include("messaging.api.urls")),
+    path("sys/", include("messaging.smsc.urls")),
     path("sms2email/", include("mailbridge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -228,9 +228,9 @@ def regenerate_signing_secret(request, service_id):
 @login_required
 def message_list(request, service_id):
     service = get_service(request, service_id)
-    page = Paginator(service.messages.order_by("-created_at", "-id"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        service.messages.filter(deleted_at=None).order_by("-created_at", "-id"), 50
+    ).get_page(request.GET.get("page"))
     return service_page(request, service, "messages", "panel/message_list.html", page=page)
 
 
@@ -238,7 +238,7 @@ def message_list(request, service_id):
 def message_detail(request, service_id, message_id):
     service = get_service(request, service_id)
     # Another service's message is "not found", exactly like a missing one.
-    message = get_object_or_404(Message, pk=message_id, service=service)
+    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
     counts = dict(
         message.recipients.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )

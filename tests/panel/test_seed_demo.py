@@ -1,3 +1,4 @@
+import hashlib
 import json
 from decimal import Decimal
 from io import StringIO
@@ -26,6 +27,8 @@ KEYS = {
     "api_password",
     "sms_hash",
     "service_id",
+    "smsc_login",
+    "smsc_password",
 }
 
 
@@ -41,6 +44,10 @@ def assert_works(demo):
     identity = apiauth.by_username(demo["api_username"])
     assert identity.service_id == service.pk
     assert identity.check_password(demo["api_password"])
+    assert apiauth.by_username(demo["smsc_login"]).check_password(
+        hashlib.md5(demo["smsc_password"].encode()).hexdigest(),  # noqa: S324 (SMSC's psw)
+        md5_allowed=True,
+    )
     assert apiauth.by_sms_hash(demo["sms_hash"]).service_id == service.pk
     user = authenticate(username=demo["panel_username"], password=demo["panel_password"])
     assert user is not None and user.customer == service.customer

@@ -125,6 +125,9 @@ class Command(BaseCommand):
             "api_username": service.api_username,
             "api_password": api_password,
             "sms_hash": sms_hash,
+            # The SMSC-compatible API (/sys/*.php) takes the same credentials.
+            "smsc_login": service.api_username,
+            "smsc_password": api_password,
             "service_id": service.pk,
             "balance": f"{balance:.2f}",
             "admin_username": DEMO_ADMIN,

@@ -367,9 +367,7 @@ def test_an_allowed_number_sender_id_matches_in_any_spelling(api, api_service):
     assert Message.objects.get(pk=data["message_id"]).sender == "48501234567"
 
 
-def test_an_allowed_number_not_confirmed_by_its_code_is_sender_id_not_verified(
-    api, api_service
-):
+def test_an_allowed_number_not_confirmed_by_its_code_is_sender_id_not_verified(api, api_service):
     SenderId.objects.create(service=api_service, name="48501234567", status=SenderStatus.ALLOWED)
 
     data = send(api, **{"from": "48501234567"})

@@ -1,0 +1,97 @@
+"""Our statuses and refusals in SMSC's codes: one table each, read by the endpoints.
+
+Status codes (seed 003, "Status codes") and error codes in the status
+("Error codes in the status"). SMSC has no "cancelled": a recipient cancelled
+before it left is "Stopped" (-2), as SMSC shows a paused mailing. Our
+gateway driver for SMSC upstreams reads these back as the same statuses
+(``gateways.drivers.smsc.map_status``), which the two-instance test relies on.
+
+| ours          | status | err | status_name                  |
+|---------------|--------|-----|------------------------------|
+| PENDING       | -1     | 0   | Waiting send                 |
+| ON_HOLD       | -2     | 0   | Stopped (until funds return) |
+| CANCELLED     | -2     | 0   | Stopped                      |
+| QUEUED        | 0      | 0   | Transferred to the operator  |
+| DELIVERED     | 1      | 0   | Delivered                    |
+| EXPIRED       | 3      | 0   | Expired                      |
+| REMOTE_ERROR  | 20     | 255 | Unable to deliver            |
+| REJECTED      | 25     | 255 | Unavailable number           |
+| (not found)   | -3     |     | Message not found            |
+"""
+
+from messaging import services
+from messaging.models import Status
+
+NOT_FOUND = -3
+
+STATUS_CODES: dict[str, tuple[int, int]] = {
+    Status.PENDING: (-1, 0),
+    Status.ON_HOLD: (-2, 0),
+    Status.CANCELLED: (-2, 0),
+    Status.QUEUED: (0, 0),
+    Status.DELIVERED: (1, 0),
+    Status.EXPIRED: (3, 0),
+    Status.REMOTE_ERROR: (20, 255),
+    Status.REJECTED: (25, 255),
+}
+
+STATUS_NAMES = {
+    -3: "Message not found",
+    -2: "Stopped",
+    -1: "Waiting send",
+    0: "Transferred to the operator",
+    1: "Delivered",
+    3: "Expired",
+    20: "Unable to deliver",
+    25: "Unavailable number",
+}
+
+# Error answers: the code and the short description SMSC's server prints.
+PARAMETERS = (1, "parameters error")
+AUTHORISE = (2, "authorise error")
+IP_BLOCKED = (4, "IP blocked")
+TOO_MANY = (9, "duplicate request, wait a minute")
+
+STATUS_ERRORS = {"delete": (5, "delete error")}
+
+SENDER_ERRORS = {
+    "not_found": (3, "sender not found"),
+    "not_saved": (5, "save or delete error"),
+    "number": (7, "invalid number format"),
+    "undeliverable": (8, "code cannot be delivered to this number"),
+    "too_many": (9, "duplicate request, wait a minute"),
+    "code_sent": (10, "code already sent, retry after 8 hours"),
+    "wrong_code": (11, "wrong code"),
+}
+
+# send.php: SMSC's send error codes for the pipeline's refusals.
+#   1 parameters   2 login   3 no money   4 IP blocked   5 date format
+#   6 message denied (its text, its sender, its length, the service)
+#   7 invalid number   8 cannot be delivered   9 too many requests
+SEND_ERRORS: dict[type, tuple[int, str]] = {
+    services.RecipientListEmpty: (7, "invalid number"),
+    services.TooManyRecipients: PARAMETERS,
+    services.EmptyText: PARAMETERS,
+    services.MessageTooLong: (6, "message denied"),
+    services.ContentWarning: (6, "message denied"),
+    services.SenderNotRegistered: (6, "message denied"),
+    services.SenderNotVerified: (6, "message denied"),
+    services.ScheduleTooFar: (5, "invalid date format"),
+    services.InsufficientFunds: (3, "no money"),
+    services.InvalidNotifyUrl: PARAMETERS,
+    services.InvalidUserFlag: PARAMETERS,
+}
+# A service that may not send: in debt is "no money", any other state "denied".
+IN_DEBT_STATE = 102
+NO_MONEY = (3, "no money")
+DENIED = (6, "message denied")
+DATE_FORMAT = (5, "invalid date format")
+
+
+def send_error(exc: services.SendError) -> tuple[int, str]:
+    if isinstance(exc, services.ServiceRefused):
+        return NO_MONEY if exc.state == IN_DEBT_STATE else DENIED
+    for kind, answer in SEND_ERRORS.items():
+        if isinstance(exc, kind):
+            return answer
+    return PARAMETERS

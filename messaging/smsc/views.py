@@ -1,0 +1,377 @@
+"""The SMSC-compatible endpoints: ``/sys/status.php``, ``senders.php``, ``send.php``,
+``balance.php`` (SPEC §6).
+
+Each reads its fields (``messaging.smsc.wire``), admits the caller exactly as
+the Telecube API does (``accounts.apiauth``: the same allowlist, failed-login
+block and cached credentials; ``psw`` may be the password's MD5), does its work
+through the same service functions (``messaging.services``,
+``accounts.senders``), and answers HTTP 200 in the asked format, errors
+included: SMSC clients take any other status for a network failure.
+"""
+
+import functools
+import logging
+from decimal import Decimal
+from functools import lru_cache
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from accounts import apiauth, senders
+from accounts.models import SENDER_OPERATORS, SenderStatus, Service
+from lib.clientaddress import request_address
+from messaging import numbers, services
+from messaging.models import Recipient, Source
+
+from . import codes, limits, wire
+
+logger = logging.getLogger(__name__)
+
+# Pairs in one mass status request (our own driver asks for up to 5,000).
+MAX_STATUS_PAIRS = 5000
+MAX_KEY_LENGTH = 64
+
+
+def _error(code_and_description: tuple[int, str], id: str = "") -> wire.WireError:
+    code, description = code_and_description
+    return wire.WireError(code, description, id=id)
+
+
+def endpoint(handler):
+    """Read the fields, admit the caller, run ``handler``, answer in fmt and charset."""
+
+    @csrf_exempt
+    @require_http_methods(["GET", "POST"])
+    @functools.wraps(handler)
+    def view(request):
+        fmt, charset = 0, wire.DEFAULT_CHARSET
+        try:
+            fields, charset = _fields(request)
+            fmt = wire.fmt_of(fields)
+            wire.charset_name(fields.get("charset"))
+            identity = _admit(request, fields)
+            text = handler(fields, identity, fmt)
+        except wire.WireError as exc:
+            text = wire.error(exc, fmt)
+        body, content_type = wire.encode(text, fmt, charset)
+        return HttpResponse(body, content_type=content_type, status=200)
+
+    return view
+
+
+def _fields(request) -> tuple[dict[str, str], str]:
+    query = request.META.get("QUERY_STRING", "").encode("latin-1", "replace")
+    body = b""
+    try:
+        if request.method == "POST":
+            if request.content_type == "multipart/form-data":
+                # Parsed by Django (UTF-8); SMSC clients post url-encoded forms.
+                fields, charset = wire.read_fields(query, b"")
+                fields.update({k: v for k, v in request.POST.items()})
+                return fields, charset
+            body = request.body
+    except (RequestDataTooBig, TooManyFieldsSent):
+        raise _error(codes.PARAMETERS) from None
+    return wire.read_fields(query, body)
+
+
+def _admit(request, fields) -> apiauth.ApiIdentity:
+    login, password = fields.get("login") or "", fields.get("psw") or ""
+    if not login.strip() or not password:
+        raise _error(codes.AUTHORISE)
+    try:
+        return apiauth.by_credentials(request_address(request), login, password, md5_allowed=True)
+    except apiauth.Refused as refused:
+        blocked = refused.reason == refused.BLOCKED
+        raise _error(codes.IP_BLOCKED if blocked else codes.AUTHORISE) from None
+
+
+# -- status.php ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def where(number: str) -> tuple[str, str, str, str]:
+    """(mccmnc, country, operator, region) of a Polish mobile, from phonenumbers'
+    prefix data: the operator the prefix was given to (porting is not known)."""
+    import phonenumbers
+    from phonenumbers import carrier, geocoder
+
+    parsed = phonenumbers.parse("+" + number)
+    operator = carrier.name_for_number(parsed, "en")
+    mnc = {"Plus": "01", "T-Mobile": "02", "Orange": "03", "Play": "06"}.get(operator, "")
+    country = geocoder.country_name_for_number(parsed, "en")
+    return ("260" + mnc if mnc else "", country, operator, country)
+
+
+def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
+    wanted = {}
+    for id_text, phone in pairs:
+        number = numbers.normalise_msisdn(phone)
+        if id_text.isascii() and id_text.isdigit() and len(id_text) < 19 and number:
+            wanted[(int(id_text), number)] = None
+    found = {}
+    if wanted:
+        recipients = (
+            Recipient.objects.filter(
+                message__service_id=service_id,
+                message__deleted_at=None,
+                message_id__in={m for m, _ in wanted},
+                number__in={n for _, n in wanted},
+            )
+            .select_related("message")
+            .order_by("id")
+        )
+        if detail == 0:
+            recipients = recipients.defer("message__text")
+        for recipient in recipients:
+            found.setdefault((recipient.message_id, recipient.number), recipient)
+    rows = []
+    for id_text, phone in pairs:
+        number = numbers.normalise_msisdn(phone)
+        digits = id_text.isascii() and id_text.isdigit() and len(id_text) < 19
+        key = (int(id_text), number) if digits else None
+        recipient = found.get(key)
+        if recipient is None:
+            rows.append(
+                wire.StatusRow(id=id_text, phone=phone, found=False, status=codes.NOT_FOUND)
+            )
+            continue
+        rows.append(_row(id_text, recipient, detail))
+    return rows
+
+
+def _row(id_text: str, recipient: Recipient, detail: int) -> wire.StatusRow:
+    message = recipient.message
+    code, err = codes.STATUS_CODES[recipient.status]
+    kind = 1 if message.flash else 0
+    extra = {}
+    if detail >= 1:
+        extra = {
+            "sent": timezone.localtime(message.send_at),
+            "cost": wire.money(Decimal(0) if recipient.refunded else message.recipient_price),
+            "sender": message.sender,
+            "status_name": codes.STATUS_NAMES[code],
+            "message": message.text,
+            "comment": message.user_flag,
+            "sms_cnt": message.parts,
+        }
+    if detail == 2:
+        mccmnc, country, operator, region = where(recipient.number)
+        extra.update(
+            mccmnc=mccmnc, country=country, operator=operator, operator_orig=operator, region=region
+        )
+    return wire.StatusRow(
+        id=id_text,
+        phone=recipient.number,
+        status=code,
+        err=err,
+        last_changed=timezone.localtime(recipient.status_at),
+        flag=kind,
+        type=kind,
+        **extra,
+    )
+
+
+@endpoint
+def status(fields, identity, fmt) -> str:
+    """Statuses of one or many (phone, id) pairs, or ``del=1`` (seed 003)."""
+    ids_text, phones_text = fields.get("id") or "", fields.get("phone") or ""
+    if not ids_text.strip() or not phones_text.strip():
+        raise _error(codes.PARAMETERS)
+    many = wire.is_list(ids_text) or wire.is_list(phones_text)
+    ids, phones = wire.split_list(ids_text), wire.split_list(phones_text)
+    if len(ids) != len(phones) or len(ids) > MAX_STATUS_PAIRS or not all(ids) or not all(phones):
+        raise _error(codes.PARAMETERS)
+    detail = wire.choice(fields, "all", (0, 1, 2))
+    pairs = list(zip(ids, phones, strict=True))
+    if wire.flag(fields, "del"):
+        return _delete(identity.service_id, pairs, fmt)
+    if many:
+        allowed = limits.within("status-mass", identity.service_id, limits.STATUS_MASS)
+    else:
+        allowed = limits.within(
+            "status", identity.service_id, limits.STATUS_SAME_MESSAGE, ids[0], phones[0]
+        )
+    if not allowed:
+        raise _error(codes.TOO_MANY)
+    return wire.status(_status_rows(identity.service_id, pairs, detail), fmt, detail, many)
+
+
+def _delete(service_id: int, pairs, fmt) -> str:
+    for id_text, phone in pairs:
+        number = numbers.normalise_msisdn(phone)
+        belongs = (
+            number is not None
+            and id_text.isdigit()
+            and Recipient.objects.filter(
+                message_id=int(id_text),
+                message__service_id=service_id,
+                message__deleted_at=None,
+                number=number,
+            ).exists()
+        )
+        if not belongs:
+            raise _error(codes.STATUS_ERRORS["delete"])
+        try:
+            services.delete_message(service_id, id_text)
+        except services.SendError:
+            raise _error(codes.STATUS_ERRORS["delete"]) from None
+    return wire.ok(fmt)
+
+
+# -- senders.php --------------------------------------------------------------------------
+
+SENDER_OPERATIONS = ("get", "add", "chg", "send_code", "check_code", "del")
+
+
+def _sender_error(name: str) -> wire.WireError:
+    return _error(codes.SENDER_ERRORS[name])
+
+
+@endpoint
+def senders_api(fields, identity, fmt) -> str:
+    """List, add, change, confirm by code and delete sender names (seed 004)."""
+    asked = [name for name in SENDER_OPERATIONS if wire.flag(fields, name)]
+    if len(asked) != 1:
+        raise _error(codes.PARAMETERS)
+    operation = asked[0]
+    service_id = identity.service_id
+    if operation == "get":
+        return _list_senders(service_id, fields, fmt)
+    if operation == "add":
+        if not limits.within("senders-add", service_id, limits.SENDERS_CREATE):
+            raise _sender_error("too_many")
+        try:
+            sender = senders.add(service_id, fields.get("sender") or "", fields.get("cmt") or "")
+        except senders.InvalidName:
+            raise _error(codes.PARAMETERS) from None
+        except senders.NotSaved:
+            raise _sender_error("not_saved") from None
+        return wire.sender_added(sender.pk, fmt)
+    sender = _find_sender(service_id, fields)
+    if operation == "chg":
+        senders.change(sender, fields.get("cmt") or "")
+    elif operation == "del":
+        try:
+            senders.delete(sender)
+        except Exception:
+            logger.exception("sender %s could not be deleted", sender.pk)
+            raise _sender_error("not_saved") from None
+    elif operation == "send_code":
+        _send_code(service_id, sender)
+    else:
+        try:
+            senders.check_code(sender, fields.get("code") or "")
+        except senders.WrongCode:
+            raise _sender_error("wrong_code") from None
+    return wire.ok(fmt)
+
+
+def _find_sender(service_id: int, fields):
+    name, pk = fields.get("sender") or "", fields.get("id") or ""
+    if not name.strip() and not pk.strip():
+        raise _error(codes.PARAMETERS)
+    try:
+        if name.strip():
+            return senders.find(service_id, name=name)
+        return senders.find(service_id, pk=pk)
+    except senders.NotFound:
+        raise _sender_error("not_found") from None
+
+
+def _send_code(service_id: int, sender) -> None:
+    try:
+        services.send_sender_code(service_id, sender.pk, source=Source.API)
+    except senders.NotANumber:
+        raise _sender_error("number") from None
+    except senders.CodeAlreadySent:
+        raise _sender_error("code_sent") from None
+    except services.SendError:
+        # No funds, the service may not send, the number takes no SMS.
+        raise _sender_error("undeliverable") from None
+
+
+def _list_senders(service_id: int, fields, fmt) -> str:
+    with_status = wire.choice(fields, "all", (0, 1)) == 1
+    operators = wire.choice(fields, "operators", (0, 1)) == 1
+    asked = "\x1f".join(f"{k}={fields.get(k, '')}" for k in ("all", "operators", "fmt"))
+    if not limits.within("senders-list", service_id, limits.SENDERS_SAME_LIST, asked):
+        raise _sender_error("too_many")
+    found = senders.listed(service_id)
+    if not (with_status or operators):
+        # seed 004: all=0 lists the names registered and allowed for use.
+        found = found.filter(status=SenderStatus.ALLOWED)
+    rows = [
+        wire.SenderRow(
+            name=s.name,
+            status=s.status,
+            operators=tuple((op, getattr(s, op)) for op in SENDER_OPERATORS),
+        )
+        for s in found
+    ]
+    return wire.senders(rows, fmt, with_status=with_status, operators=operators)
+
+
+# -- send.php -----------------------------------------------------------------------------
+
+
+@endpoint
+def send(fields, identity, fmt) -> str:
+    """Send one text to a list of numbers; ``cost=1`` prices it only (SPEC §6)."""
+    client_id = (fields.get("id") or "").strip()
+    if len(client_id) > MAX_KEY_LENGTH:
+        raise _error(codes.PARAMETERS)
+    phones, text = fields.get("phones") or "", fields.get("mes") or ""
+    try:
+        cost_mode = wire.choice(fields, "cost", (0, 1, 2, 3))
+        if not phones.strip() or not text.strip():
+            raise _error(codes.PARAMETERS)
+        request = services.SendRequest(
+            recipients=phones.replace(";", ",").split(","),
+            text=text,
+            sender=fields.get("sender") or "",
+            send_at=wire.send_time(fields.get("time"), timezone.localtime()),
+            flash=wire.flag(fields, "flash"),
+            remove_special_characters=(fields.get("translit") or "0").strip() not in ("", "0"),
+            source=Source.API,
+        )
+    except wire.WireError as exc:
+        exc.id = client_id
+        raise
+    try:
+        if cost_mode == 1:
+            quote = services.quote(identity.service_id, request)
+            count = len(quote.numbers) * quote.segmentation.parts
+            return wire.sent(wire.Sent(id=0, count=count, cost=wire.money(quote.price)), fmt, 1)
+        if client_id:
+            answer, _repeated = services.submit_once(
+                identity.service_id, client_id, request, _answer
+            )
+        else:
+            answer = _answer(services.submit(identity.service_id, request))
+    except services.SendError as exc:
+        raise _error(codes.send_error(exc), id=client_id) from None
+    return wire.sent(wire.Sent(**answer), fmt, cost_mode)
+
+
+def _answer(accepted: services.Accepted) -> dict:
+    message = accepted.message
+    balance = Service.objects.values_list("balance", flat=True).get(pk=message.service_id)
+    return {
+        "id": message.pk,
+        "count": message.recipient_count * message.parts,
+        "cost": wire.money(message.price),
+        "balance": wire.money(balance),
+    }
+
+
+# -- balance.php ----------------------------------------------------------------------------
+
+
+@endpoint
+def balance(fields, identity, fmt) -> str:
+    service = Service.objects.only("balance", "credit_limit").get(pk=identity.service_id)
+    return wire.balance(wire.money(service.balance), wire.money(service.credit_limit), fmt)
