@@ -41,6 +41,11 @@ def is_gsm7(text: str) -> bool:
     return all(ch in CHARSET for ch in text)
 
 
+def first_outside(text: str) -> str:
+    """The first character that makes ``text`` UCS-2 ("" when it is GSM-7)."""
+    return next((ch for ch in text if ch not in CHARSET and ch not in "\r"), "")
+
+
 def _unit_sizes(text: str, encoding: str) -> list[int]:
     if encoding == GSM7:
         return [2 if ch in EXTENSION or ch == "\n" else 1 for ch in text]

@@ -270,6 +270,66 @@ def quote(service_id: int, request: SendRequest) -> Quote:
     return Quote(price, each, found, dropped, segmentation, service.balance - price)
 
 
+@dataclass
+class Estimate:
+    """What the send form shows as the customer types: counted by the rules ``submit``
+    applies, and never refused (``problem`` says what ``submit`` would refuse first)."""
+
+    characters: int
+    encoding: str
+    units: int
+    parts: int
+    max_parts: int
+    ucs2_because: str
+    numbers: int
+    dropped: int
+    express: bool
+    recipient_price: Decimal
+    price: Decimal
+    balance_after: Decimal
+    problem: SendError | None = None
+
+
+def estimate(service_id: int, request: SendRequest) -> Estimate:
+    text = request.text or ""
+    if request.remove_special_characters:
+        text = gsm7.remove_special_characters(text)
+    segmentation = gsm7.count_parts(text)
+    found, dropped = numbers.normalise_many(
+        request.recipients, digits_only=request.recipients_digits_only
+    )
+    problem = None
+    try:
+        route = resolve_sender(service_id, request.sender)
+    except SendError as exc:
+        problem, route = exc, SenderRoute(Route.STANDARD, "")
+    service = Service.objects.select_related("tariff").get(pk=service_id)
+    express = request.express and pricing.express_applies(len(found), route.route)
+    each = pricing.recipient_price(service.tariff, route.route, segmentation.parts, express)
+    price = each * len(found)
+    if problem is None:
+        try:
+            _prepare(service_id, request)
+            _check_may_pay(service, price)
+        except SendError as exc:
+            problem = exc
+    return Estimate(
+        characters=len(text),
+        encoding=segmentation.encoding,
+        units=segmentation.units,
+        parts=segmentation.parts,
+        max_parts=route.max_parts,
+        ucs2_because=gsm7.first_outside(text),
+        numbers=len(found),
+        dropped=dropped,
+        express=express,
+        recipient_price=each,
+        price=price,
+        balance_after=service.balance - price,
+        problem=problem,
+    )
+
+
 def submit(service_id: int, request: SendRequest) -> Accepted:
     """Validate, price, charge and store one message; raises a ``SendError`` subclass.
 

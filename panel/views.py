@@ -1,5 +1,7 @@
 """The customer panel's pages. Each view reaches only the signed-in customer's objects."""
 
+import uuid
+
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,9 +24,11 @@ from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
-from messaging.models import Callback, Message
+from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
+from . import sending
 from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm, Sms2EmailSettingsForm
+from .sending import SendForm
 
 
 def customer_services(user):
@@ -253,9 +258,103 @@ def message_detail(request, service_id, message_id):
         "panel/message_detail.html",
         message=message,
         counts=sorted(counts.items()),
+        # Reloaded every few seconds until every status is final.
+        in_flight=any(status not in FINAL_STATUSES for status in counts),
+        cancellable=any(status in (Status.PENDING, Status.ON_HOLD) for status in counts),
         recipients=recipients,
         report_calls=report_calls[:200],
     )
+
+
+@never_cache
+@login_required
+def send_sms(request, service_id):
+    """Wyślij SMS: the form, then ``submit`` (source: panel) and the message's page.
+
+    The form carries a one-time token, used as the send's key
+    (``submit_once``): the same form posted twice sends once and both posts
+    land on the same message.
+    """
+    service = get_service(request, service_id)
+    form = SendForm(request.POST or None, request.FILES or None, service=service)
+    estimate, content_warning = None, False
+    if request.method == "POST" and form.is_valid():
+        send_request = form.request()
+        estimate = messaging_services.estimate(service.pk, send_request)
+        token = form.cleaned_data.get("token") or uuid.uuid4().hex
+        try:
+            answer, _repeated = messaging_services.submit_once(
+                service.pk, f"panel:{token}"[:64], send_request, lambda a: {"id": a.message.pk}
+            )
+        except messaging_services.SendError as exc:
+            form.refuse(exc, estimate)
+            content_warning = isinstance(exc, messaging_services.ContentWarning)
+        else:
+            messages.success(request, _("Message accepted."))
+            return redirect("message_detail", service.pk, answer["id"])
+    return service_page(
+        request,
+        service,
+        "send",
+        "panel/send.html",
+        form=form,
+        estimate=estimate,
+        # The "send anyway" box appears once the text was warned about.
+        show_force=content_warning or bool(form.data.get("force")),
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def send_estimate(request, service_id):
+    """The live counter's figures for the form as typed, counted as ``submit`` counts."""
+    service = get_service(request, service_id)
+    form = SendForm(request.POST, service=service)
+    form.is_valid()  # a half-typed form is still counted
+    form.cleaned_data.setdefault("sender", request.POST.get("sender", ""))
+    result = messaging_services.estimate(service.pk, form.request())
+    problem = None
+    if result.problem is not None:
+        problem = sending.refusal(result.problem, result)[1]
+    return JsonResponse(
+        {
+            "characters": result.characters,
+            "encoding": result.encoding,
+            "units": result.units,
+            "parts": result.parts,
+            "max_parts": result.max_parts,
+            "ucs2_because": result.ucs2_because,
+            "numbers": result.numbers,
+            "dropped": result.dropped,
+            "express": result.express,
+            "recipient_price": f"{result.recipient_price:.4f}",
+            "price": f"{result.price:.4f}",
+            "balance_after": f"{result.balance_after:.4f}",
+            "problem": str(problem) if problem else "",
+        }
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def message_cancel(request, service_id, message_id):
+    """Cancel what of a message has not left yet, through the API's ``cancel``; refund shown."""
+    service = get_service(request, service_id)
+    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
+    before = message.recipients.filter(refunded=True).count()
+    cancelled = messaging_services.cancel(service.pk, message.pk)
+    refunded = message.recipient_price * (message.recipients.filter(refunded=True).count() - before)
+    if cancelled:
+        messages.success(
+            request,
+            _("%(n)d recipient(s) cancelled; %(amount)s PLN returned to the balance.")
+            % {"n": cancelled, "amount": f"{refunded:.2f}"},
+        )
+    else:
+        messages.error(request, _("Nothing to cancel: every recipient has left already."))
+    return redirect("message_detail", service.pk, message.pk)
 
 
 def simulator_enabled() -> bool:

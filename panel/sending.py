@@ -1,0 +1,193 @@
+"""The panel's "Wyślij SMS" form: fields, the request it makes, and refusals in words.
+
+The form only reads what the customer typed; ``messaging.services.submit``
+decides (source: panel), and ``estimate`` counts for the live counter by the
+same rules. Each refusal of the pipeline becomes a form error that says what
+to fix, on the field at fault.
+"""
+
+import re
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SenderId, SenderStatus, Service
+from gateways.models import GatewayPort
+from messaging import numbers, services
+from messaging.models import Source
+
+LOCAL_TIME = ZoneInfo("Europe/Warsaw")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def split_recipients(typed: str) -> list[str]:
+    """Entries separated by commas, semicolons or lines; within one, spaces separate
+    numbers unless the whole entry is one number spelt with spaces (501 234 567)."""
+    entries = []
+    for chunk in re.split(r"[,;\n]", typed):
+        if numbers.normalise_msisdn(chunk) or not chunk.strip():
+            entries.append(chunk)
+        else:
+            entries.extend(chunk.split())
+    return entries
+
+
+def sender_choices(service: Service) -> list[tuple[str, str]]:
+    """The standard route, the service's allowed (and confirmed) sender IDs, its GSM aliases."""
+    choices = [("", _("Standard route (no sender name)"))]
+    for sender in SenderId.objects.filter(service=service, status=SenderStatus.ALLOWED).order_by(
+        "name"
+    ):
+        if sender.is_phone and sender.confirmed_at is None:
+            continue
+        choices.append((sender.name, sender.name))
+    for port in GatewayPort.objects.filter(service=service, enabled=True).order_by("alias"):
+        choices.append((port.alias, _("%(alias)s (own GSM gateway)") % {"alias": port.alias}))
+    return choices
+
+
+class SendForm(forms.Form):
+    recipients = forms.CharField(
+        label=_("Recipients"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Polish mobile numbers, separated by commas, spaces or new lines."),
+    )
+    recipients_file = forms.FileField(
+        label=_("…or a file of numbers"),
+        required=False,
+        help_text=_("A text file, one number per line."),
+    )
+    sender = forms.ChoiceField(label=_("Sender"), required=False)
+    text = forms.CharField(
+        label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    flash = forms.BooleanField(
+        label=_("Flash SMS (shown on the screen, not saved; GSM-7 text only)"), required=False
+    )
+    express = forms.BooleanField(
+        label=_("Express (sent ahead of the queue, one recipient, 1.5 × the price)"),
+        required=False,
+    )
+    remove_special = forms.BooleanField(
+        label=_("Remove Polish characters (ą → a …), so more text fits in a part"),
+        required=False,
+    )
+    send_date = forms.DateField(
+        label=_("Send on (date)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: now. Europe/Warsaw time, at most 3 months ahead."),
+    )
+    send_time = forms.TimeField(
+        label=_("at (time)"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    force = forms.BooleanField(
+        label=_("Send even though operators may block this text"), required=False
+    )
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, service: Service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.fields["sender"].choices = sender_choices(service)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
+
+    def clean_recipients_file(self):
+        upload = self.cleaned_data.get("recipients_file")
+        if upload is not None and upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB: split it into smaller ones."),
+                params={"mb": MAX_FILE_BYTES // (1024 * 1024)},
+            )
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("send_time") and not data.get("send_date"):
+            self.add_error("send_date", _("Give the date as well as the time."))
+        return data
+
+    def send_at(self) -> datetime | None:
+        day, moment = self.cleaned_data.get("send_date"), self.cleaned_data.get("send_time")
+        if day is None:
+            return None
+        return datetime.combine(day, moment or datetime.min.time(), tzinfo=LOCAL_TIME)
+
+    def request(self) -> services.SendRequest:
+        data = self.cleaned_data
+        upload = data.get("recipients_file")
+        if upload is not None:
+            lines, digits_only = upload.read().decode("latin-1").splitlines(), True
+        else:
+            lines, digits_only = split_recipients(data.get("recipients") or ""), False
+        return services.SendRequest(
+            recipients=lines,
+            recipients_digits_only=digits_only,
+            text=data.get("text") or "",
+            sender=data.get("sender") or "",
+            send_at=self.send_at(),
+            flash=bool(data.get("flash")),
+            express=bool(data.get("express")),
+            remove_special_characters=bool(data.get("remove_special")),
+            force=bool(data.get("force")),
+            source=Source.PANEL,
+        )
+
+    def refuse(self, exc: services.SendError, estimate: services.Estimate | None = None) -> None:
+        """Put the pipeline's refusal on the field at fault, in words that say what to fix."""
+        field, text = refusal(exc, estimate)
+        self.add_error(field, text)
+
+
+STATE_ADVICE = {
+    101: _("This service is not activated yet: we will e-mail you when it is."),
+    102: _("This service is in debt: top up its balance to send again."),
+    103: _("This service is suspended: contact us."),
+    104: _("This service is deactivated: contact us."),
+    105: _("You blocked this service: unblock it on the Interfaces tab to send."),
+    106: _("This service is blocked by our staff: contact us."),
+}
+
+
+def refusal(exc: services.SendError, estimate: services.Estimate | None) -> tuple[str | None, str]:
+    """(form field, message) for a refusal of ``submit``."""
+    if isinstance(exc, services.RecipientListEmpty):
+        return "recipients", _(
+            "Enter at least one valid Polish mobile number, such as 501 234 567."
+        )
+    if isinstance(exc, services.TooManyRecipients):
+        return "recipients", _("At most %(n)d recipients in one message: split the list.") % {
+            "n": settings.MAX_RECIPIENTS_PER_MESSAGE
+        }
+    if isinstance(exc, services.EmptyText):
+        return "text", _("Type the text of the message.")
+    if isinstance(exc, services.MessageTooLong):
+        parts = estimate.parts if estimate else "?"
+        maximum = estimate.max_parts if estimate else "?"
+        return "text", _(
+            "The text takes %(parts)s parts and this sender sends at most %(max)s: shorten it."
+        ) % {"parts": parts, "max": maximum}
+    if isinstance(exc, services.ContentWarning):
+        return "text", _(
+            "Operators may block this text (it looks like premium-rate or vulgar content). "
+            "Check it; to send it as it is, tick “Send even though operators may block this "
+            "text”."
+        )
+    if isinstance(exc, services.SenderNotRegistered | services.SenderNotVerified):
+        return "sender", _("Choose a sender from the list; new names are added on Sender names.")
+    if isinstance(exc, services.ScheduleTooFar):
+        return "send_date", _("Schedule at most 3 months ahead.")
+    if isinstance(exc, services.InsufficientFunds):
+        return None, _(
+            "This message costs %(needed)s PLN and the service has %(available)s PLN "
+            "available: top up or send to fewer recipients."
+        ) % {"needed": f"{exc.needed:.2f}", "available": f"{exc.available:.2f}"}
+    if isinstance(exc, services.ServiceRefused):
+        return None, str(STATE_ADVICE.get(exc.state, _("This service cannot send now.")))
+    return None, _("The message was not sent: %(why)s.") % {"why": exc.detail or exc}
