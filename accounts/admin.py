@@ -24,6 +24,7 @@ from .models import (
     StateChangeRefused,
     Tariff,
 )
+from .signals import senders_moderated
 
 
 class ServiceInline(admin.TabularInline):
@@ -295,8 +296,18 @@ class SenderIdAdmin(admin.ModelAdmin):
     ]
     actions = ["allow", "disable"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data and obj.status != SenderStatus.PENDING:
+            senders_moderated.send(sender=SenderId, senders=[obj])
+
     def _set_status(self, request, queryset, status):
+        changed = list(queryset.exclude(status=status).select_related("service__customer__user"))
         n = queryset.update(status=status)
+        for sender in changed:
+            sender.status = status
+        if changed:
+            senders_moderated.send(sender=SenderId, senders=changed)
         self.message_user(
             request,
             _("%(n)d sender ID(s) now %(status)s.")

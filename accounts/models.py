@@ -287,11 +287,16 @@ class Service(models.Model):
         self._transition([ServiceState.BLOCKED_BY_STAFF], ServiceState.ACTIVE)
 
     def activate(self) -> None:
+        first = self.state == ServiceState.NOT_ACTIVATED
         self._transition(
             [ServiceState.NOT_ACTIVATED, ServiceState.IN_DEBT, ServiceState.SUSPENDED],
             ServiceState.ACTIVE,
             activated_at=self.activated_at or timezone.now(),
         )
+        if first:
+            from .signals import service_activated
+
+            service_activated.send(sender=Service, service=self)
 
 
 class AllowedAddress(models.Model):

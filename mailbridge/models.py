@@ -233,6 +233,7 @@ class InboundMail(models.Model):
 class OutboundKind(models.TextChoices):
     INCOMING_SMS = "incoming_sms", _("incoming SMS")
     REPORT = "report", _("delivery report")
+    NOTICE = "notice", _("notice to the customer")
 
 
 class OutboundMail(models.Model):

@@ -69,6 +69,21 @@ def on_incoming(incoming) -> OutboundMail | None:
     return mail
 
 
+def queue_notice(service_id: int, to: str, subject: str, body: str) -> OutboundMail:
+    """A mail telling the customer of a change (service activated, sender name moderated),
+    sent by the workers with the same retries as the rest of the platform's mail."""
+    mail = OutboundMail.objects.create(
+        service_id=service_id,
+        kind=OutboundKind.NOTICE,
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        subject=subject,
+        body=body,
+    )
+    transaction.on_commit(lambda: enqueue(SEND_TASK))
+    return mail
+
+
 def send_again(rows) -> int:
     """Staff's "send again": due now, with a fresh set of attempts."""
     count = rows.update(state=ReplyState.PENDING, due_at=timezone.now(), attempts=0, last_error="")

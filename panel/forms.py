@@ -181,3 +181,16 @@ class Sms2EmailSettingsForm(forms.ModelForm):
             settings_row = super().save()
             senders.set_authorised(settings_row, settings_row.authorised_senders)
         return settings_row
+
+
+class OrderServiceForm(forms.ModelForm):
+    """Zamów usługę: a new service, created not activated (101) for staff to activate."""
+
+    class Meta:
+        model = Service
+        fields = ["name", "kind"]
+        labels = {"name": _("Service name"), "kind": _("Kind")}
+        help_texts = {
+            "name": _("For your own use, e.g. the shop or system that will send."),
+            "kind": _("Two-way services also receive SMS (a number for replies)."),
+        }

@@ -51,6 +51,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
     path("sms_api/", include("messaging.api.urls")),

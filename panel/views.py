@@ -9,14 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import apiauth
-from accounts.models import Service, ServiceKind, StateChangeRefused
+from accounts.models import Service, ServiceKind, ServiceState, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import settings_ops
@@ -27,7 +27,13 @@ from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
 from . import sending
-from .forms import AllowedAddressForm, CallbackUrlForm, SenderIdForm, Sms2EmailSettingsForm
+from .forms import (
+    AllowedAddressForm,
+    CallbackUrlForm,
+    OrderServiceForm,
+    SenderIdForm,
+    Sms2EmailSettingsForm,
+)
 from .sending import SendForm
 
 
@@ -65,6 +71,43 @@ def dashboard(request):
         "panel/dashboard.html",
         {"services": services, "has_customer": hasattr(request.user, "customer")},
     )
+
+
+# Orders waiting for activation a customer may have at once.
+MAX_PENDING_ORDERS = 3
+
+
+@never_cache
+@login_required
+def order_service(request):
+    """Zamów usługę: the new service waits (101) until staff activate it in admin."""
+    customer = getattr(request.user, "customer", None)
+    if customer is None:
+        raise Http404
+    form = OrderServiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        waiting = customer.services.filter(state=ServiceState.NOT_ACTIVATED).count()
+        if waiting >= MAX_PENDING_ORDERS:
+            form.add_error(
+                None,
+                _(
+                    "You have %(n)d services waiting for activation already: we will activate "
+                    "them soon."
+                )
+                % {"n": waiting},
+            )
+        else:
+            service = form.save(commit=False)
+            service.customer = customer
+            service.state = ServiceState.NOT_ACTIVATED
+            service.save()
+            messages.success(
+                request,
+                _("Service %(name)s ordered. We will activate it and tell you by e-mail.")
+                % {"name": service.name},
+            )
+            return redirect("dashboard")
+    return render(request, "panel/order_service.html", {"form": form})
 
 
 @login_required
