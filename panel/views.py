@@ -11,12 +11,13 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import apiauth
-from accounts.models import Service, ServiceKind, ServiceState, StateChangeRefused
+from accounts import apiauth, senders
+from accounts.models import SENDER_OPERATORS, Service, ServiceKind, ServiceState, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import settings_ops
@@ -24,7 +25,7 @@ from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
-from messaging.models import FINAL_STATUSES, Callback, Message, Status
+from messaging.models import FINAL_STATUSES, Callback, Message, Source, Status
 
 from . import sending
 from .forms import (
@@ -430,23 +431,103 @@ def incoming(request, service_id):
 
 @login_required
 def sender_ids(request, service_id):
+    """Nazwy nadawcy: the same operations as SMSC senders.php (``accounts.senders``)."""
     service = get_service(request, service_id)
     form = SenderIdForm(request.POST or None, service=service)
     if request.method == "POST" and form.is_valid():
-        sender = form.save()
-        messages.success(
-            request,
-            _("Sender name %(name)s sent for moderation.") % {"name": sender.name},
-        )
-        return redirect("sender_ids", service.pk)
+        try:
+            sender = senders.add(
+                service.pk, form.cleaned_data["name"], form.cleaned_data.get("comment", "")
+            )
+        except senders.SenderError as exc:
+            form.add_error("name", str(exc))
+        else:
+            text = _("Sender name %(name)s sent for moderation.") % {"name": sender.name}
+            if sender.is_phone:
+                text += " " + _("Confirm the number with the code we send to it by SMS.")
+            messages.success(request, text)
+            return redirect("sender_ids", service.pk)
+    listed = list(senders.listed(service.pk))
     return service_page(
         request,
         service,
         "senders",
         "panel/sender_ids.html",
         form=form,
-        senders=service.sender_ids.order_by("name"),
+        senders=listed,
+        operators=SENDER_OPERATORS,
+        rows=[(s, [getattr(s, op) for op in SENDER_OPERATORS]) for s in listed],
+        code_tries=senders.CODE_TRIES,
     )
+
+
+def _own_sender(request, service_id, sender_id):
+    service = get_service(request, service_id)
+    try:
+        return service, senders.find(service.pk, pk=sender_id)
+    except senders.NotFound:
+        raise Http404 from None
+
+
+@never_cache
+@login_required
+@require_POST
+def sender_send_code(request, service_id, sender_id):
+    """Send the confirmation code to a phone-number sender, as an SMS (charged)."""
+    service, sender = _own_sender(request, service_id, sender_id)
+    try:
+        messaging_services.send_sender_code(service.pk, sender.pk, source=Source.PANEL)
+    except senders.CodeAlreadySent as exc:
+        messages.error(
+            request,
+            _("A code went to %(name)s less than 8 hours ago; ask again after %(at)s.")
+            % {
+                "name": sender.name,
+                "at": timezone.localtime(exc.retry_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+    except senders.NotANumber:
+        messages.error(request, _("Only a Polish mobile number can be confirmed by a code."))
+    except messaging_services.SendError as exc:
+        messages.error(
+            request,
+            _("The code could not be sent: %(why)s") % {"why": sending.refusal(exc, None)[1]},
+        )
+    else:
+        messages.success(
+            request, _("Code sent by SMS to %(name)s. Type it below.") % {"name": sender.name}
+        )
+    return redirect("sender_ids", service.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def sender_confirm(request, service_id, sender_id):
+    service, sender = _own_sender(request, service_id, sender_id)
+    try:
+        senders.check_code(sender, request.POST.get("code", ""))
+    except senders.NoTriesLeft:
+        messages.error(
+            request,
+            _("%(n)d wrong codes: ask for a new code once 8 hours have passed since the last.")
+            % {"n": senders.CODE_TRIES},
+        )
+    except senders.WrongCode as exc:
+        messages.error(request, _("That is not the code: %(why)s.") % {"why": exc})
+    else:
+        messages.success(request, _("%(name)s is confirmed.") % {"name": sender.name})
+    return redirect("sender_ids", service.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def sender_delete(request, service_id, sender_id):
+    service, sender = _own_sender(request, service_id, sender_id)
+    senders.delete(sender)
+    messages.success(request, _("Sender name %(name)s removed.") % {"name": sender.name})
+    return redirect("sender_ids", service.pk)
 
 
 @never_cache

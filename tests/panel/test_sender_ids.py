@@ -1,7 +1,18 @@
+import re
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
-from accounts.models import SENDER_OPERATORS, OperatorStatus, SenderStatus
+from accounts.models import (
+    SENDER_OPERATORS,
+    LedgerEntry,
+    LedgerKind,
+    OperatorStatus,
+    SenderId,
+    SenderStatus,
+)
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +43,110 @@ def test_phone_number_sender_and_duplicates(alice_client, service):
     assert response.status_code == 200
     assert service.sender_ids.count() == 1
     assert service.sender_ids.get().name == "48601234567"
+
+
+# -- a phone number confirmed by the code sent to it ----------------------------------------
+
+
+def code_sent_to(number: str) -> str:
+    from gateways import dispatch
+    from gateways.models import SimulatedSms
+
+    dispatch.dispatch_batch()
+    text = SimulatedSms.objects.filter(number=number).latest("sent_at").text
+    return re.search(r"\b(\d{6})$", text).group(1)
+
+
+def add_number(alice_client, service, number="48601234567"):
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": number})
+    return service.sender_ids.get(name=number)
+
+
+def test_a_number_is_confirmed_with_the_code_sent_to_it(alice_client, service, simulator):
+    sender = add_number(alice_client, service)
+    page = alice_client.get(reverse("sender_ids", args=[service.pk])).content.decode()
+    assert "Send the code" in page
+    response = alice_client.post(
+        reverse("sender_send_code", args=[service.pk, sender.pk]), follow=True
+    )
+    assert "Code sent by SMS to 48601234567" in response.content.decode()
+    code = code_sent_to("48601234567")
+    charge = LedgerEntry.objects.filter(service=service, kind=LedgerKind.CHARGE).get()
+    assert charge.amount == Decimal("-0.07")  # charged like any SMS
+    response = alice_client.post(
+        reverse("sender_confirm", args=[service.pk, sender.pk]), {"code": code}, follow=True
+    )
+    assert "48601234567 is confirmed." in response.content.decode()
+    sender.refresh_from_db()
+    assert sender.confirmed_at is not None
+
+
+def test_a_wrong_code_is_refused_and_tries_run_out(alice_client, service, simulator):
+    sender = add_number(alice_client, service)
+    alice_client.post(reverse("sender_send_code", args=[service.pk, sender.pk]))
+    code = code_sent_to("48601234567")
+    wrong = "000000" if code != "000000" else "111111"
+    confirm = reverse("sender_confirm", args=[service.pk, sender.pk])
+    first = alice_client.post(confirm, {"code": wrong}, follow=True).content.decode()
+    assert "That is not the code" in first and "4 tries left" in first
+    for _ in range(4):
+        alice_client.post(confirm, {"code": wrong})
+    last = alice_client.post(confirm, {"code": code}, follow=True).content.decode()
+    assert "5 wrong codes" in last
+    sender.refresh_from_db()
+    assert sender.confirmed_at is None
+
+
+def test_one_code_per_eight_hours(alice_client, service, simulator):
+    sender = add_number(alice_client, service)
+    url = reverse("sender_send_code", args=[service.pk, sender.pk])
+    alice_client.post(url)
+    again = alice_client.post(url, follow=True).content.decode()
+    assert "less than 8 hours ago" in again
+    assert Message.objects.filter(service=service).count() == 1
+
+
+def test_a_code_that_cannot_be_paid_is_not_kept(alice_client, make_service, simulator):
+    poor = make_service(username="poor")
+    alice_client.force_login(poor.customer.user)
+    sender = add_number(alice_client, poor)
+    url = reverse("sender_send_code", args=[poor.pk, sender.pk])
+    refused = alice_client.post(url, follow=True).content.decode()
+    assert "The code could not be sent" in refused and "top up" in refused
+    sender.refresh_from_db()
+    assert sender.code_sent_at is None  # may be asked for again at once
+
+
+def test_a_name_has_no_code(alice_client, service):
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    sender = service.sender_ids.get()
+    response = alice_client.post(
+        reverse("sender_send_code", args=[service.pk, sender.pk]), follow=True
+    )
+    assert "Only a Polish mobile number" in response.content.decode()
+
+
+def test_operator_statuses_are_shown_in_seed_004_order(alice_client, service):
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    service.sender_ids.update(mts=2, ua_int=3)
+    page = alice_client.get(reverse("sender_ids", args=[service.pk])).content.decode()
+    header = re.findall(r'<th class="op">(\w+)</th>', page)
+    assert header == list(SENDER_OPERATORS)
+    cells = re.findall(r'<td class="op" title="\d">(\d)</td>', page)
+    assert cells == ["0", "2", "0", "0", "0", "0", "0", "0", "0", "3"]
+
+
+def test_another_customers_sender_is_not_found(alice_client, service, make_service):
+    other = make_service(username="bob")
+    theirs = SenderId.objects.create(service=other, name="48601234567")
+    for name in ("sender_send_code", "sender_confirm", "sender_delete"):
+        assert alice_client.post(reverse(name, args=[service.pk, theirs.pk])).status_code == 404
+        assert alice_client.post(reverse(name, args=[other.pk, theirs.pk])).status_code == 404
+    assert SenderId.objects.filter(pk=theirs.pk).exists()
+
+
+def test_remove_a_sender_name(alice_client, service):
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    sender = service.sender_ids.get()
+    alice_client.post(reverse("sender_delete", args=[service.pk, sender.pk]))
+    assert not service.sender_ids.exists()
