@@ -27,7 +27,7 @@ from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Source, Status
 
-from . import sending
+from . import history, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -274,13 +274,51 @@ def regenerate_signing_secret(request, service_id):
     return redirect("callback_url", service.pk)
 
 
+def _filtered(request, form_class):
+    form = form_class(request.GET or None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return form, query.urlencode()
+
+
 @login_required
 def message_list(request, service_id):
     service = get_service(request, service_id)
-    page = Paginator(
-        service.messages.filter(deleted_at=None).order_by("-created_at", "-id"), 50
-    ).get_page(request.GET.get("page"))
-    return service_page(request, service, "messages", "panel/message_list.html", page=page)
+    form, query = _filtered(request, history.MessageFilterForm)
+    page = Paginator(history.messages_of(service, form), 50).get_page(request.GET.get("page"))
+    return service_page(
+        request, service, "messages", "panel/message_list.html", page=page, form=form, query=query
+    )
+
+
+@login_required
+def message_recipients_csv(request, service_id, message_id):
+    service = get_service(request, service_id)
+    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
+    return history.recipients_csv(message)
+
+
+@login_required
+def balance_history(request, service_id):
+    """The service's ledger: every change of its balance, with the balance after it."""
+    service = get_service(request, service_id)
+    form, query = _filtered(request, history.LedgerFilterForm)
+    page = Paginator(history.ledger_entries(service, form), 50).get_page(request.GET.get("page"))
+    return service_page(
+        request, service, "balance", "panel/balance_history.html", page=page, form=form, query=query
+    )
+
+
+@login_required
+def balance_csv(request, service_id):
+    service = get_service(request, service_id)
+    return history.ledger_csv(service, history.LedgerFilterForm(request.GET or None))
+
+
+@login_required
+def incoming_csv(request, service_id):
+    service = get_service(request, service_id)
+    return history.incoming_csv(service, history.IncomingFilterForm(request.GET or None))
 
 
 @login_required
@@ -422,11 +460,19 @@ def incoming(request, service_id):
             )
             messages.success(request, _("Incoming SMS received (simulated)."))
             return redirect("incoming", service.pk)
-    received = service.incoming.order_by("-received_at", "-id").prefetch_related(
-        "callbacks__attempt_log"
-    )
+    filters, query = _filtered(request, history.IncomingFilterForm)
+    received = history.incoming_of(service, filters).prefetch_related("callbacks__attempt_log")
     page = Paginator(received, 50).get_page(request.GET.get("page"))
-    return service_page(request, service, "incoming", "panel/incoming.html", page=page, form=form)
+    return service_page(
+        request,
+        service,
+        "incoming",
+        "panel/incoming.html",
+        page=page,
+        form=form,
+        filters=filters,
+        query=query,
+    )
 
 
 @login_required

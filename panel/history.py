@@ -1,0 +1,208 @@
+"""The panel's histories: balance (the ledger), sent messages and received SMS, each
+filtered by a small GET form and exported as CSV with the same filters.
+
+CSV is streamed row by row (``StreamingHttpResponse``), so a message with a
+million recipients is exported without holding it in memory, in UTF-8 with a
+byte-order mark, which spreadsheet programs read as UTF-8.
+"""
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import LedgerEntry, LedgerKind
+from messaging import numbers
+from messaging.models import IncomingMessage, Message, Recipient, Status
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula (an SMS from a stranger may start with
+    "="), kept as text by a leading apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def range_q(self, field: str) -> Q:
+        """Whole local days from ``date_from`` to ``date_to``, both included."""
+        zone = timezone.get_current_timezone()
+        q = Q()
+        if self.cleaned_data.get("date_from"):
+            start = datetime.combine(self.cleaned_data["date_from"], time.min, tzinfo=zone)
+            q &= Q(**{f"{field}__gte": start})
+        if self.cleaned_data.get("date_to"):
+            end = datetime.combine(self.cleaned_data["date_to"] + timedelta(days=1), time.min, zone)
+            q &= Q(**{f"{field}__lt": end})
+        return q
+
+
+def _valid(form: forms.Form) -> bool:
+    # An empty filter form is valid and filters nothing; a wrong one filters nothing
+    # and shows its errors.
+    return form.is_valid()
+
+
+# -- balance history -----------------------------------------------------------------------
+
+
+class LedgerFilterForm(DateRangeForm):
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("all"))] + list(LedgerKind.choices)
+    )
+
+
+def ledger_entries(service, form: LedgerFilterForm):
+    entries = LedgerEntry.objects.filter(service=service).order_by("-created_at", "-id")
+    if _valid(form):
+        entries = entries.filter(form.range_q("created_at"))
+        if form.cleaned_data.get("kind"):
+            entries = entries.filter(kind=form.cleaned_data["kind"])
+    return entries
+
+
+def ledger_csv(service, form: LedgerFilterForm):
+    rows = (
+        [
+            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            e.kind,
+            f"{e.amount:.4f}",
+            f"{e.balance_after:.4f}",
+            e.reference or "",
+            cell(e.note),
+        ]
+        for e in ledger_entries(service, form).iterator(chunk_size=2000)
+    )
+    return csv_response(
+        f"balance-{service.pk}.csv",
+        ["time", "kind", "amount_pln", "balance_after_pln", "reference", "note"],
+        rows,
+    )
+
+
+# -- sent messages ----------------------------------------------------------------------------
+
+
+class MessageFilterForm(DateRangeForm):
+    status = forms.ChoiceField(
+        label=_("Recipient status"),
+        required=False,
+        choices=[("", _("any"))] + list(Status.choices),
+    )
+    q = forms.CharField(label=_("Text or number"), required=False, max_length=200)
+
+
+def messages_of(service, form: MessageFilterForm):
+    found = Message.objects.filter(service=service, deleted_at=None).order_by("-created_at", "-id")
+    if not _valid(form):
+        return found
+    found = found.filter(form.range_q("created_at"))
+    if form.cleaned_data.get("status"):
+        found = found.filter(
+            pk__in=Recipient.objects.filter(status=form.cleaned_data["status"]).values("message_id")
+        )
+    query = (form.cleaned_data.get("q") or "").strip()
+    if query:
+        number = numbers.normalise_msisdn(query)
+        match = Q(text__icontains=query)
+        if number:
+            match |= Q(
+                pk__in=Recipient.objects.filter(number=number, message__service=service).values(
+                    "message_id"
+                )
+            )
+        found = found.filter(match)
+    return found
+
+
+def recipients_csv(message: Message):
+    rows = (
+        [
+            r.pk,
+            r.number,
+            r.status,
+            timezone.localtime(r.status_at).strftime("%Y-%m-%d %H:%M:%S"),
+            timezone.localtime(r.delivered_at).strftime("%Y-%m-%d %H:%M:%S")
+            if r.delivered_at
+            else "",
+        ]
+        for r in message.recipients.order_by("id")
+        .only("pk", "number", "status", "status_at", "delivered_at")
+        .iterator(chunk_size=5000)
+    )
+    return csv_response(
+        f"message-{message.pk}.csv",
+        ["instance_id", "number", "status", "status_since", "delivered_at"],
+        rows,
+    )
+
+
+# -- received SMS -----------------------------------------------------------------------------
+
+
+class IncomingFilterForm(DateRangeForm):
+    q = forms.CharField(label=_("Text or number"), required=False, max_length=200)
+
+
+def incoming_of(service, form: IncomingFilterForm):
+    found = IncomingMessage.objects.filter(service=service).order_by("-received_at", "-id")
+    if not _valid(form):
+        return found
+    found = found.filter(form.range_q("received_at"))
+    query = (form.cleaned_data.get("q") or "").strip()
+    if query:
+        number = numbers.normalise_msisdn(query)
+        match = Q(text__icontains=query) | Q(from_number__icontains=query)
+        if number:
+            match |= Q(from_number__in=[number, "+" + number, number[2:]])
+        found = found.filter(match)
+    return found
+
+
+def incoming_csv(service, form: IncomingFilterForm):
+    rows = (
+        [
+            timezone.localtime(sms.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+            cell(sms.from_number),
+            cell(sms.to_number),
+            cell(sms.text),
+        ]
+        for sms in incoming_of(service, form).iterator(chunk_size=2000)
+    )
+    return csv_response(f"received-{service.pk}.csv", ["received", "from", "to", "text"], rows)
