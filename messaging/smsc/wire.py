@@ -13,7 +13,7 @@ import codecs
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
@@ -56,23 +56,24 @@ def read_fields(query: bytes, body: bytes) -> tuple[dict[str, str], str]:
     """
 
     def parse(raw: bytes, encoding: str) -> dict[str, str]:
-        text = raw.decode("latin-1")
+        # Bytes a client left unescaped (curl -d 'mes=…') are in the charset too, as
+        # Django's QueryDict reads them; the ASCII of the syntax is the same in all three.
+        text = raw.decode(encoding, errors="replace")
         return dict(parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="replace"))
 
     plain = {**parse(query, "latin-1"), **parse(body, "latin-1")}
     try:
         charset = charset_name(plain.get("charset"))
+        codec = CHARSETS[charset]
     except WireError:
-        charset = DEFAULT_CHARSET
-        fields = {**parse(query, "utf-8"), **parse(body, "utf-8")}
-        fields["charset"] = plain.get("charset", "")
-        return fields, charset
-    codec = CHARSETS[charset]
+        charset, codec = DEFAULT_CHARSET, "utf-8"
     fields = {**parse(query, codec), **parse(body, codec)}
+    if codec != CHARSETS[charset]:
+        # Unknown: keep the name as sent, so that charset_name refuses it again.
+        fields["charset"] = plain.get("charset", "")
     # NUL cannot be stored nor sent; credentials keep it so they simply do not match.
-    return {k: v if k in ("login", "psw") else v.replace("\x00", "") for k, v in fields.items()}, (
-        charset
-    )
+    fields = {k: v if k in ("login", "psw") else v.replace("\x00", "") for k, v in fields.items()}
+    return fields, charset
 
 
 def fmt_of(fields: Mapping[str, str]) -> int:
@@ -176,8 +177,13 @@ def ok(fmt: int) -> str:
     return "OK"
 
 
+def _is_number(value: str) -> bool:
+    # ASCII only: "²".isdigit() is True, but int("²") fails.
+    return value.isascii() and value.isdigit()
+
+
 def _int_or_text(value: str):
-    return int(value) if str(value).isdigit() else value
+    return int(value) if _is_number(str(value)) else value
 
 
 def money(value: Decimal) -> str:
@@ -307,7 +313,9 @@ def status(rows: Sequence[StatusRow], fmt: int, detail: int, many: bool) -> str:
         for row in rows:
             line = _status_line(row, detail)
             if many:
-                line += f", id = {row.id}" + (f", phone = {row.phone}" if detail == 0 else "")
+                # A not-found row has no phone of its own at any ``all``: name it, as fmt 1–3 do.
+                named = detail == 0 or not row.found
+                line += f", id = {row.id}" + (f", phone = {row.phone}" if named else "")
             lines.append(line)
         return "\n".join(lines)
     if fmt == 1:
@@ -324,7 +332,7 @@ def status(rows: Sequence[StatusRow], fmt: int, detail: int, many: bool) -> str:
     for row in rows:
         pairs = _status_pairs(row, detail) if row.found else [("status", row.status, False)]
         if many:
-            pairs = pairs + [("id", _int_or_text(row.id), not row.id.isdigit())]
+            pairs = pairs + [("id", _int_or_text(row.id), not _is_number(row.id))]
             if detail == 0 or not row.found:
                 pairs.append(("phone", row.phone, True))
         items.append(pairs)
@@ -476,7 +484,9 @@ def send_time(value: str | None, now: datetime) -> datetime | None:
         minutes = int(value[1:])
         if minutes > 60 * 24 * 366:
             raise WireError(1, "parameters error")
-        return now + timedelta(minutes=minutes)
+        # Real minutes: an aware datetime's own arithmetic is wall-clock, off by the
+        # DST shift when the interval crosses one.
+        return (now.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
     if (
         len(value) > 1
         and value[0] == "0"
