@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -106,12 +107,20 @@ def where(number: str) -> tuple[str, str, str, str]:
     return ("260" + mnc if mnc else "", country, operator, country)
 
 
+def _message_id(id_text: str) -> int | None:
+    """A message id as the client wrote it, if it can be one (a bigint: < 19 digits)."""
+    if id_text.isascii() and id_text.isdigit() and len(id_text) < 19:
+        return int(id_text)
+    return None
+
+
 def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
     wanted = {}
     for id_text, phone in pairs:
         number = numbers.normalise_msisdn(phone)
-        if id_text.isascii() and id_text.isdigit() and len(id_text) < 19 and number:
-            wanted[(int(id_text), number)] = None
+        message_id = _message_id(id_text)
+        if message_id is not None and number:
+            wanted[(message_id, number)] = None
     found = {}
     if wanted:
         recipients = (
@@ -131,9 +140,7 @@ def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
     rows = []
     for id_text, phone in pairs:
         number = numbers.normalise_msisdn(phone)
-        digits = id_text.isascii() and id_text.isdigit() and len(id_text) < 19
-        key = (int(id_text), number) if digits else None
-        recipient = found.get(key)
+        recipient = found.get((_message_id(id_text), number))
         if recipient is None:
             rows.append(
                 wire.StatusRow(id=id_text, phone=phone, found=False, status=codes.NOT_FOUND)
@@ -192,8 +199,15 @@ def status(fields, identity, fmt) -> str:
     if many:
         allowed = limits.within("status-mass", identity.service_id, limits.STATUS_MASS)
     else:
+        # The same message however its id and phone are spelt ("007", "+48 600…").
+        message_id = _message_id(ids[0])
+        number = numbers.normalise_msisdn(phones[0])
         allowed = limits.within(
-            "status", identity.service_id, limits.STATUS_SAME_MESSAGE, ids[0], phones[0]
+            "status",
+            identity.service_id,
+            limits.STATUS_SAME_MESSAGE,
+            ids[0] if message_id is None else str(message_id),
+            number or phones[0],
         )
     if not allowed:
         raise _error(codes.TOO_MANY)
@@ -201,13 +215,17 @@ def status(fields, identity, fmt) -> str:
 
 
 def _delete(service_id: int, pairs, fmt) -> str:
+    """Delete every listed message, or none: all pairs are checked first, then deleted in
+    one transaction, so an error 5 leaves everything as it was."""
+    message_ids = []
     for id_text, phone in pairs:
         number = numbers.normalise_msisdn(phone)
+        message_id = _message_id(id_text)
         belongs = (
             number is not None
-            and id_text.isdigit()
+            and message_id is not None
             and Recipient.objects.filter(
-                message_id=int(id_text),
+                message_id=message_id,
                 message__service_id=service_id,
                 message__deleted_at=None,
                 number=number,
@@ -215,10 +233,13 @@ def _delete(service_id: int, pairs, fmt) -> str:
         )
         if not belongs:
             raise _error(codes.STATUS_ERRORS["delete"])
-        try:
-            services.delete_message(service_id, id_text)
-        except services.SendError:
-            raise _error(codes.STATUS_ERRORS["delete"]) from None
+        message_ids.append(message_id)
+    try:
+        with transaction.atomic():
+            for message_id in dict.fromkeys(message_ids):
+                services.delete_message(service_id, message_id)
+    except services.SendError:
+        raise _error(codes.STATUS_ERRORS["delete"]) from None
     return wire.ok(fmt)
 
 
@@ -322,6 +343,10 @@ def _list_senders(service_id: int, fields, fmt) -> str:
 def send(fields, identity, fmt) -> str:
     """Send one text to a list of numbers; ``cost=1`` prices it only (SPEC §6)."""
     client_id = (fields.get("id") or "").strip()
+    if client_id == "0":
+        # The official clients send id=0 when the caller gave none: not a key, or
+        # every such send would answer as the first one and send nothing.
+        client_id = ""
     if len(client_id) > MAX_KEY_LENGTH:
         raise _error(codes.PARAMETERS)
     phones, text = fields.get("phones") or "", fields.get("mes") or ""

@@ -11,6 +11,7 @@ and as a character reference in XML, so fmt 2 and 3 carry any text; fmt 0 and
 
 import codecs
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -464,6 +465,7 @@ def balance(amount: str, credit: str, fmt: int, currency: str = "PLN") -> str:
 
 # -- send.php's time ------------------------------------------------------------------------
 
+_TIME_SHAPE = re.compile(r"\d{10}|\d{2}\.\d{2}\.(?:\d{2}|\d{4}) \d{2}:\d{2}(?::\d{2})?", re.ASCII)
 _TIME_FORMATS = ("%d%m%y%H%M", "%d.%m.%y %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M:%S")
 
 
@@ -507,6 +509,9 @@ def send_time(value: str | None, now: datetime) -> datetime | None:
             return None
         day = now if now.hour < start else now + timedelta(days=1)
         return day.replace(hour=start, minute=0, second=0, microsecond=0)
+    if not _TIME_SHAPE.fullmatch(value):
+        # strptime alone takes one-digit fields ("31129923" would be a date).
+        raise WireError(1, "parameters error")
     for pattern in _TIME_FORMATS:
         try:
             parsed = datetime.strptime(value, pattern)

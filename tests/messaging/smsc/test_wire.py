@@ -856,3 +856,11 @@ def test_flag():
     assert not wire.flag({"del": "0"}, "del")
     assert not wire.flag({"del": "yes"}, "del")
     assert not wire.flag({}, "del")
+
+
+@pytest.mark.parametrize("value", ["31129923", "1.1.30 1:00", "1.12.26 10:00", "3112261"])
+def test_send_time_refuses_short_fields_strptime_would_take(value):
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    with pytest.raises(wire.WireError) as refused:
+        wire.send_time(value, now)
+    assert refused.value.code == 1
