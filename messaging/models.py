@@ -184,6 +184,25 @@ class SendKey(models.Model):
         return f"{self.key} → #{self.message_id}"
 
 
+class UsageDay(models.Model):
+    """A closed day of a service's usage, counted once (messaging.usage): SMS sent,
+    delivered and failed by the messages accepted that day, and money spent."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    spent = models.DecimalField(**MONEY, default=0)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "day"], name="unique_usage_day")]
+
+    def __str__(self):
+        return f"{self.service_id} {self.day}: {self.sent}"
+
+
 class IncomingMessage(models.Model):
     """An SMS received for a two-way service (seed 001 §3a)."""
 

@@ -22,12 +22,12 @@ from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import settings_ops
 from mailbridge.models import InboundMail, OutboundMail
-from messaging import callbacks
+from messaging import callbacks, usage
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Source, Status
 
-from . import history, sending
+from . import charts, history, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -120,7 +120,32 @@ def service_interfaces(request, service_id):
         "interfaces",
         "panel/service_interfaces.html",
         api_base=request.build_absolute_uri("/sms_api/"),
+        smsc_base=request.build_absolute_uri("/sys/"),
+        **usage_charts(service),
     )
+
+
+def usage_charts(service) -> dict:
+    """The last 30 days of SMS and spending, as SVG charts and the table behind them."""
+    days = usage.daily(service.pk)
+    labels = [d.day.isoformat() for d in days]
+    return {
+        "usage_days": days,
+        "sms_chart": charts.bars(
+            _("SMS per day, last 30 days"),
+            labels,
+            [
+                (_("sent"), "sent", [d.sent for d in days]),
+                (_("delivered"), "delivered", [d.delivered for d in days]),
+                (_("failed"), "failed", [d.failed for d in days]),
+            ],
+        ),
+        "spending_chart": charts.bars(
+            _("Spending per day (PLN), last 30 days"),
+            labels,
+            [(_("spent"), "spent", [d.spent for d in days])],
+        ),
+    }
 
 
 @login_required

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import mail, workers
+from bench import mail, usage, workers
 from messaging import services, transitions
 from messaging.models import Recipient, Status
 from messaging.transitions import Report
@@ -142,7 +142,7 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p3", "p4", "callbacks"],
+            choices=["p1", "p2", "p3", "p4", "callbacks", "usage"],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
@@ -152,7 +152,7 @@ class Command(BaseCommand):
         self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-        if not shutil.which("wrk"):
+        if only not in ("p3", "p4", "callbacks", "usage") and not shutil.which("wrk"):
             raise CommandError("wrk is missing (apt-get install wrk)")
         self.password = "bench-" + uuid.uuid4().hex
         self.service = self.bench_service()
@@ -165,6 +165,9 @@ class Command(BaseCommand):
             return
         if only == "p4":
             mail.run(self, options["mails"], rounds)
+            return
+        if only == "usage":
+            usage.run(self)
             return
         server = Server(workers=2)
         try:
@@ -181,6 +184,7 @@ class Command(BaseCommand):
             workers.p3(self, recipients)
             workers.callbacks(self)
             mail.run(self, options["mails"], rounds)
+            usage.run(self)
 
     def out(self, text: str):
         self.stdout.write(text)
