@@ -51,6 +51,8 @@ class ApiIdentity:
     password_digest: str
     networks: tuple[str, ...]
     two_way: bool
+    http_api: bool = True
+    smsc_api: bool = True
 
     def check_password(self, password: str, *, md5_allowed: bool = False) -> bool:
         """The API password (or, with ``md5_allowed``, its MD5: the SMSC API).
@@ -83,6 +85,8 @@ def _identity(service: Service) -> ApiIdentity:
         password_digest=service.api_password_digest,
         networks=tuple(service.allowed_addresses.values_list("network", flat=True)),
         two_way=service.kind == ServiceKind.TWO_WAY,
+        http_api=service.http_api_enabled,
+        smsc_api=service.smsc_api_enabled,
     )
 
 

@@ -166,6 +166,10 @@ class Service(models.Model):
     callback_key_version = models.CharField(
         _("callback signing key version"), max_length=32, blank=True, editable=False
     )
+    # Interfaces (panel › Interfejsy): a switched-off one refuses its calls with its
+    # protocol's login error, after the right credentials (accounts.apiauth).
+    http_api_enabled = models.BooleanField(_("HTTP API on"), default=True)
+    smsc_api_enabled = models.BooleanField(_("SMSC API on"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
 

@@ -10,6 +10,11 @@ admin.site.login_form = ThrottledAdminLoginForm
 service_patterns = [
     path("", views.service_interfaces, name="service"),
     path("block/", views.service_block, name="service_block"),
+    path(
+        "interfaces/<slug:interface>/<slug:state>/",
+        views.interface_switch,
+        name="interface_switch",
+    ),
     path("unblock/", views.service_unblock, name="service_unblock"),
     path("sms/", views.sms_settings, name="sms_settings"),
     path("sms/api-password/", views.regenerate_api_password, name="regenerate_api_password"),

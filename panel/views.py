@@ -125,6 +125,32 @@ def service_interfaces(request, service_id):
     )
 
 
+INTERFACE_FIELDS = {"http-api": "http_api_enabled", "smsc-api": "smsc_api_enabled"}
+
+
+@never_cache
+@login_required
+@require_POST
+def interface_switch(request, service_id, interface, state):
+    """Switch the HTTP API or the SMSC API on or off; cached credentials follow at once."""
+    service = get_service(request, service_id)
+    field = INTERFACE_FIELDS.get(interface)
+    if field is None or state not in ("on", "off"):
+        raise Http404
+    setattr(service, field, state == "on")
+    service.save(update_fields=[field])  # post_save clears the cached identity
+    names = {"http-api": _("The HTTP API"), "smsc-api": _("The SMSC API")}
+    if state == "on":
+        messages.success(request, _("%(name)s is on.") % {"name": names[interface]})
+    else:
+        messages.success(
+            request,
+            _("%(name)s is off: its calls are refused as a wrong login.")
+            % {"name": names[interface]},
+        )
+    return redirect("service", service.pk)
+
+
 def usage_charts(service) -> dict:
     """The last 30 days of SMS and spending, as SVG charts and the table behind them."""
     days = usage.daily(service.pk)

@@ -51,6 +51,13 @@ LATEST_UNIX_TIME = 253_402_128_000
 incoming_rate = RateLimit("incoming")
 
 
+def interface_off(field: str, name: str = "LOGIN_INCORRECT") -> ApiError:
+    """The HTTP API switched off in the panel: the protocol's own login error, saying so."""
+    return ApiError(
+        name, field, "The HTTP API is switched off for this service (panel › Interfaces)."
+    )
+
+
 class LimitedUpload(FileUploadHandler):
     """Stops reading an upload past ``API_MAX_UPLOAD_BYTES`` so disk use stays bounded."""
 
@@ -184,9 +191,12 @@ class SmsApiView(APIView):
         # An unknown name and a wrong password get the same answer from
         # anywhere (and count alike), so usernames cannot be discovered.
         try:
-            return apiauth.by_credentials(address, fields["username"], fields["password"])
+            identity = apiauth.by_credentials(address, fields["username"], fields["password"])
         except apiauth.Refused as refused:
             raise self.refusal(refused, ApiError("LOGIN_INCORRECT", "username")) from None
+        if not identity.http_api:
+            raise interface_off("username")
+        return identity
 
     @staticmethod
     def refusal(refused: apiauth.Refused, wrong: ApiError) -> ApiError:
@@ -353,6 +363,8 @@ class IncomingView(SmsApiView):
             identity = apiauth.admit(address, apiauth.login_keys(address), find)
         except apiauth.Refused as refused:
             raise self.refusal(refused, ApiError("INVALID_HASH", "sms_hash")) from None
+        if not identity.http_api:
+            raise interface_off("sms_hash", "INVALID_HASH")
         # Each call stores an SMS and queues a callback: a service's calls a
         # second are bounded, whichever addresses they come from.
         if not incoming_rate.allows(str(identity.service_id), settings.INCOMING_RATE_LIMIT):

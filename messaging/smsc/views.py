@@ -84,10 +84,16 @@ def _admit(request, fields) -> apiauth.ApiIdentity:
     if not login.strip() or not password:
         raise _error(codes.AUTHORISE)
     try:
-        return apiauth.by_credentials(request_address(request), login, password, md5_allowed=True)
+        identity = apiauth.by_credentials(
+            request_address(request), login, password, md5_allowed=True
+        )
     except apiauth.Refused as refused:
         blocked = refused.reason == refused.BLOCKED
         raise _error(codes.IP_BLOCKED if blocked else codes.AUTHORISE) from None
+    if not identity.smsc_api:
+        # Switched off in the panel (Interfejsy): the protocol's login error.
+        raise _error(codes.AUTHORISE)
+    return identity
 
 
 # -- status.php ---------------------------------------------------------------------------
