@@ -326,3 +326,25 @@ def test_the_counter_says_what_would_be_refused(alice_client, service):
 def test_the_page_without_javascript_shows_the_counter_after_a_refusal(alice_client, service):
     response = post(alice_client, service, recipients="12", text="a" * 161)
     assert re.search(r'data-parts="2"', response.content.decode())
+
+
+def test_too_many_recipients(alice_client, service, settings):
+    settings.MAX_RECIPIENTS_PER_MESSAGE = 2
+    response = post(alice_client, service, recipients="501234567 501234568 501234569", text="x")
+    assert "At most 2 recipients in one message" in " ".join(
+        response.context["form"].errors["recipients"]
+    )
+    assert not Message.objects.exists()
+
+
+def test_a_file_too_large(alice_client, service, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from panel import sending
+
+    monkeypatch.setattr(sending, "MAX_FILE_BYTES", 10)
+    upload = SimpleUploadedFile("numbers.txt", b"501234567\n501234568\n")
+    response = alice_client.post(url(service), {"recipients_file": upload, "text": "x"})
+    assert "split it into smaller ones" in " ".join(
+        response.context["form"].errors["recipients_file"]
+    )
