@@ -382,21 +382,27 @@ def send(fields, identity, fmt) -> str:
                 identity.service_id, client_id, request, _answer
             )
         else:
-            answer = _answer(services.submit(identity.service_id, request))
+            # The balance costs a query: read only when the answer shows it.
+            answer = _answer(services.submit(identity.service_id, request), cost_mode == 3)
     except services.SendError as exc:
         raise _error(codes.send_error(exc), id=client_id) from None
     return wire.sent(wire.Sent(**answer), fmt, cost_mode)
 
 
-def _answer(accepted: services.Accepted) -> dict:
+def _answer(accepted: services.Accepted, with_balance: bool = True) -> dict:
+    """The answer's figures; a kept answer (a client id) always has the balance, as a
+    repeat may ask for it."""
     message = accepted.message
-    balance = Service.objects.values_list("balance", flat=True).get(pk=message.service_id)
-    return {
+    answer = {
         "id": message.pk,
         "count": message.recipient_count * message.parts,
         "cost": wire.money(message.price),
-        "balance": wire.money(balance),
+        "balance": "",
     }
+    if with_balance:
+        balance = Service.objects.values_list("balance", flat=True).get(pk=message.service_id)
+        answer["balance"] = wire.money(balance)
+    return answer
 
 
 # -- balance.php ----------------------------------------------------------------------------

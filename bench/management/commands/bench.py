@@ -142,7 +142,7 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p3", "p4", "callbacks", "usage"],
+            choices=["p1", "p2", "p3", "p4", "callbacks", "usage", "smsc"],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
@@ -173,11 +173,15 @@ class Command(BaseCommand):
         try:
             for _ in range(4):  # load the code in both workers
                 self.gateway(server, "48600000001")
+            if only == "smsc":
+                self.p2s(server, duration, connections, rounds)
+                return
             if only != "p2":
                 message_ids = self.p1(server, recipients, rounds)
                 self.p5(server, message_ids, rounds)
             if only != "p1":
                 self.p2(server, duration, connections, rounds)
+                self.p2s(server, duration, connections, rounds)
         finally:
             server.stop()
         if only is None:
@@ -340,6 +344,46 @@ class Command(BaseCommand):
         match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
         return float(match.group(1)), int(errors.group(1)) if errors else 0
+
+    def p2s(self, server: Server, duration: int, connections: int, rounds: int):
+        """P2S: the SMSC send.php against gateway/, one recipient each, alternating."""
+        self.out(
+            f"P2S single-recipient sends, gateway/ and SMSC send.php alternating, "
+            f"wrk {connections} connections, {duration} s a run\n"
+        )
+        messages = self.service.messages
+        credentials = self.credentials()
+        telecube = urlencode({**credentials, "to_list": "600123456", "message": "Bench P2S"})
+        smsc = urlencode(
+            {
+                "login": credentials["username"],
+                "psw": credentials["password"],
+                "phones": "600123456",
+                "mes": "Bench P2S",
+                "fmt": 3,
+                "charset": "utf-8",
+            }
+        )
+        ours, theirs = [], []
+        for round_ in range(1, rounds + 1):
+            before = messages.count()
+            rate, errors = self.wrk(server, "/sms_api/gateway/", telecube, duration, connections)
+            accepted = messages.count() - before
+            before = messages.count()
+            smsc_rate, smsc_errors = self.wrk(server, "/sys/send.php", smsc, duration, connections)
+            smsc_accepted = messages.count() - before
+            ours.append(rate)
+            theirs.append(smsc_rate)
+            self.out(
+                f"    round {round_}: gateway/ {rate:5.0f} req/s ({accepted} accepted, "
+                f"{errors} HTTP errors), send.php {smsc_rate:5.0f} req/s ({smsc_accepted} "
+                f"accepted, {smsc_errors} HTTP errors), ratio {smsc_rate / rate:.2f}\n"
+            )
+        rate, smsc_rate = statistics.median(ours), statistics.median(theirs)
+        self.out(
+            f"    median: gateway/ {rate:.0f} req/s, send.php {smsc_rate:.0f} req/s, "
+            f"ratio {smsc_rate / rate:.2f}\n"
+        )
 
     def p2(self, server: Server, duration: int, connections: int, rounds: int):
         self.out(
