@@ -3,7 +3,10 @@
 Settings (Gateway.settings): ``url`` (the base, e.g. ``https://smsc.ru/``; the
 endpoints are ``sys/send.php`` and ``sys/status.php`` under it), ``login``,
 ``password`` or ``password_env``, optional ``sender`` (used when a message has
-none) and ``poll_interval`` (seconds between status polls, at least 60).
+none), ``poll_interval`` (seconds between status polls, at least 60) and
+``repeats_answered`` (true for an upstream that answers a repeated ``id`` with
+its first answer, as this platform's own send.php does: a retry is then just
+sent again, see below).
 
 Sending: one POST to send.php per recipient, all over one keep-alive
 connection. SMSC lets the client choose a message's id, so the recipient's
@@ -217,6 +220,13 @@ class SmscDriver(Driver):
     def poll_interval(self) -> float:
         return max(MIN_POLL_INTERVAL, float(self.settings.get("poll_interval", MIN_POLL_INTERVAL)))
 
+    @property
+    def repeats_answered(self) -> bool:
+        """The upstream dedupes by our id (this platform's send.php): a retry is sent
+        again and gets the first answer, with the upstream's own id. Asking its
+        status.php by our id would be meaningless there: its ids are its own."""
+        return bool(self.settings.get("repeats_answered", False))
+
     def credentials(self) -> dict:
         return {"login": str(self.settings.get("login", "")), "psw": self.secret("password")}
 
@@ -252,7 +262,11 @@ class SmscDriver(Driver):
                 if outcomes and time.monotonic() > deadline:
                     return self._stopped(outcomes, "half the dispatch lease has passed")
                 try:
-                    if item.retry and self._already_sent(upstream, item):
+                    if (
+                        item.retry
+                        and not self.repeats_answered
+                        and self._already_sent(upstream, item)
+                    ):
                         outcomes.append(Outcome(item.recipient_id, Status.QUEUED))
                         continue
                     answer = upstream.post(SEND_PATH, self.send_fields(item))

@@ -393,3 +393,34 @@ def test_status_reports_skip_unknown_ids_and_unchanged_statuses():
         (7, Status.REJECTED),
     ]
     assert reports[0].at == datetime.fromtimestamp(1_700_000_000, tz=UTC)
+
+
+# -- retries: look the id up first, unless the upstream answers repeats itself -------------
+
+
+def retried(recipient_id=424242, number="48600100001"):
+    return Outgoing(
+        recipient_id=recipient_id,
+        number=number,
+        text="Test",
+        sender="",
+        flash=False,
+        parts=1,
+        retry=True,
+    )
+
+
+def test_a_retry_is_looked_up_before_it_is_sent_again(db, upstream):
+    gateway = make_gateway(upstream.url)
+    outcomes = driver_for(gateway).send([retried()])
+    assert [o.status for o in outcomes] == [Status.QUEUED]
+    assert len(upstream.to("/sys/status.php")) == 1
+    assert len(upstream.to("/sys/send.php")) == 1  # not known there yet: sent
+
+
+def test_with_repeats_answered_a_retry_is_simply_sent_again(db, upstream):
+    gateway = make_gateway(upstream.url, repeats_answered=True)
+    outcomes = driver_for(gateway).send([retried()])
+    assert [o.status for o in outcomes] == [Status.QUEUED]
+    assert upstream.to("/sys/status.php") == []
+    assert len(upstream.to("/sys/send.php")) == 1
