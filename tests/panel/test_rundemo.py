@@ -84,6 +84,13 @@ def test_make_run_delivers_a_demo_send_on_a_new_database():
                 time.sleep(0.5)
             assert progress["recipient_list"][0]["status"] == "DELIVERED", progress
 
+            # The banner's SMSC command, as printed, sends through send.php.
+            command = re.search(r"SMSC API:\s+(.+)", banner).group(1)
+            shell = ["bash", "-c", command + " -s"]
+            answer = subprocess.run(shell, check=True, timeout=30, capture_output=True)  # noqa: S603, S607
+            smsc = json.loads(answer.stdout)
+            assert smsc["cnt"] == 1 and smsc["id"] > sent["message_id"], smsc
+
             # The banner's mail command, as printed, sends through the SMTP listener.
             command = re.search(r"Try a mail:\s+(.+)", banner).group(1)
             subprocess.run(["bash", "-c", command], check=True, timeout=30)  # noqa: S603, S607

@@ -108,6 +108,8 @@ class Command(BaseCommand):
             f"  API docs:     {url}docs/api/",
             f"  Try a send:   curl {url}sms_api/gateway/ -d username={demo['api_username']} "
             f"-d password={demo['api_password']} -d to_list=601345345 -d message=Test",
+            f"  SMSC API:     curl '{url}sys/send.php?login={demo['smsc_login']}"
+            f"&psw={demo['smsc_password']}&phones=601345345&mes=Test&fmt=3&charset=utf-8'",
             f"  Sms2Email:    mail {demo['sms2email_address']} from {demo['sms2email_sender']} "
             f"through smtp://{host}:{smtp_port}; password {demo['sms2email_password']}",
             f"  Try a mail:   printf 'From: {demo['sms2email_sender']}\\nSubject: Test\\n\\n"
