@@ -10,6 +10,7 @@ per number each ``CODE_INTERVAL``; ``CODE_TRIES`` wrong tries void it.
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -79,8 +80,16 @@ def find(service_id: int, *, name: str = "", pk=None) -> SenderId:
     return found
 
 
+_NUMBER_SEPARATORS = re.compile(r"[\s().-]")
+
+
 def clean_name(name: str) -> str:
+    """A name as registered; a phone number spelt with separators ("600 111 222") is
+    a number, kept as its digits, so it must be confirmed by a code like any other."""
     name = (name or "").strip()
+    compact = _NUMBER_SEPARATORS.sub("", name)
+    if re.fullmatch(r"\+?[0-9]+", compact):
+        name = compact
     try:
         sender_name_validator(name)
     except ValidationError as exc:
@@ -137,6 +146,14 @@ def issue_code(sender: SenderId) -> str:
         code_digest=_code_digest(locked, code), code_sent_at=now, code_tries=0
     )
     return code
+
+
+def forget_code(service_id: int, number: str) -> None:
+    """The code sent to ``number`` did not arrive: void it, and let a new one be asked for."""
+    candidates = {number, "+" + number, number[2:]} if number.startswith("48") else {number}
+    SenderId.objects.filter(service_id=service_id, name__in=candidates, confirmed_at=None).update(
+        code_digest="", code_sent_at=None, code_tries=0
+    )
 
 
 def check_code(sender: SenderId, code: str) -> SenderId:

@@ -16,4 +16,8 @@ class MessagingConfig(AppConfig):
             content.forget_policy()
 
         post_save.connect(rules_changed, sender=ContentRule, weak=False)
+
+        from . import services, signals
+
+        signals.recipients_changed.connect(services.code_not_delivered, weak=False)
         post_delete.connect(rules_changed, sender=ContentRule, weak=False)

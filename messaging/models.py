@@ -46,6 +46,13 @@ class Source(models.TextChoices):
     API = "api", _("HTTP API")
     PANEL = "panel", _("panel")
     EMAIL = "email", _("e-mail")
+    # A sender number's confirmation code (messaging.services.send_sender_code): charged
+    # like any SMS, but never shown to the customer, who must not read the code back.
+    CODE = "code", _("confirmation code")
+
+
+# The messages a customer sees and reaches: not deleted, not confirmation codes.
+CUSTOMER_VISIBLE = models.Q(deleted_at=None) & ~models.Q(source=Source.CODE)
 
 
 class Message(models.Model):

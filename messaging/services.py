@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger, pricing, senders
@@ -42,6 +42,8 @@ from lib import taskqueue
 
 from . import callbacks, content, gsm7, numbers, pg, transitions
 from .models import (
+    CUSTOMER_VISIBLE,
+    FAILURE_STATUSES,
     FINAL_STATUSES,
     IncomingMessage,
     Message,
@@ -478,7 +480,7 @@ def find_message(service_id: int, message_id) -> Message:
         pk = int(str(message_id).strip())
     except (TypeError, ValueError):
         raise MessageNotFound("not a message id") from None
-    message = Message.objects.filter(pk=pk, service_id=service_id, deleted_at=None).first()
+    message = Message.objects.filter(CUSTOMER_VISIBLE, pk=pk, service_id=service_id).first()
     if message is None:
         raise MessageNotFound("no such message")
     return message
@@ -530,41 +532,35 @@ def submit_once(
     """``submit``, unless the service sent with this ``key`` within ``SEND_KEY_HOURS``:
     then the first send's answer and nothing sent. Returns (answer, repeated).
 
-    The key is written in the send's own transaction, so a send and its key
-    land together or not at all; two sends with one key at once queue on the
-    key's unique index, and the second then reads the first's answer.
-    ``answer_of`` makes the answer from the accepted send, inside that
-    transaction (the balance it reads includes the charge).
+    The key is taken first (``pg.lock_send_key``: a transaction lock on the
+    service and key), so a second send with it waits until the first has
+    committed or failed and then reads its answer; its own refusal (no funds
+    left after the first) never hides that the first was sent. The key row is
+    written in the send's transaction, so a send and its key land together or
+    not at all. ``answer_of`` makes the answer from the accepted send inside
+    that transaction (the balance it reads includes the charge).
     """
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                existing = (
-                    SendKey.objects.select_for_update()
-                    .filter(service_id=service_id, key=key)
-                    .first()
-                )
-                now = timezone.now()
-                if existing and existing.created_at > now - timedelta(hours=SEND_KEY_HOURS):
-                    return existing.answer, True
-                accepted = submit(service_id, request)
-                answer = answer_of(accepted)
-                if existing is not None:
-                    SendKey.objects.filter(pk=existing.pk).update(
-                        message=accepted.message, answer=answer, created_at=now
-                    )
-                else:
-                    SendKey.objects.create(
-                        service_id=service_id,
-                        key=key,
-                        message=accepted.message,
-                        answer=answer,
-                        created_at=now,
-                    )
-                return answer, False
-        except IntegrityError:
-            continue  # a send with this key committed first: read its answer
-    raise IntegrityError(f"send key {key!r} kept conflicting")
+    with transaction.atomic():
+        pg.lock_send_key(service_id, key)
+        existing = SendKey.objects.filter(service_id=service_id, key=key).first()
+        now = timezone.now()
+        if existing and existing.created_at > now - timedelta(hours=SEND_KEY_HOURS):
+            return existing.answer, True
+        accepted = submit(service_id, request)
+        answer = answer_of(accepted)
+        if existing is not None:
+            SendKey.objects.filter(pk=existing.pk).update(
+                message=accepted.message, answer=answer, created_at=now
+            )
+        else:
+            SendKey.objects.create(
+                service_id=service_id,
+                key=key,
+                message=accepted.message,
+                answer=answer,
+                created_at=now,
+            )
+        return answer, False
 
 
 # -- sender IDs confirmed by SMS ------------------------------------------------------------
@@ -572,7 +568,7 @@ def submit_once(
 SENDER_CODE_TEXT = "Kod potwierdzenia numeru nadawcy {name}: {code}"
 
 
-def send_sender_code(service_id: int, sender_id: int, source: str = Source.API) -> Accepted:
+def send_sender_code(service_id: int, sender_id: int) -> Accepted:
     """Send a phone-number sender its confirmation code, as an SMS through ``submit``.
 
     Charged like any SMS on the standard route: the code is a real SMS and
@@ -591,9 +587,23 @@ def send_sender_code(service_id: int, sender_id: int, source: str = Source.API) 
             SendRequest(
                 recipients=[sender.name],
                 text=SENDER_CODE_TEXT.format(name=sender.name, code=code),
-                source=source,
+                # Hidden from the customer's lists and APIs (CUSTOMER_VISIBLE): whoever
+                # registered the number must not read the code back from them.
+                source=Source.CODE,
             ),
         )
+
+
+def code_not_delivered(sender, changes, messages, **kwargs) -> None:
+    """A code SMS that failed after it was accepted (rejected, expired) cannot be typed in:
+    the number may ask for a new one at once (seed 004 error 8 rather than 10).
+    A receiver of ``signals.recipients_changed``; cheap when no code is among them."""
+    codes = {mid: m for mid, m in messages.items() if m.source == Source.CODE}
+    if not codes:
+        return
+    for change in changes:
+        if change.message_id in codes and change.status in FAILURE_STATUSES:
+            senders.forget_code(codes[change.message_id].service_id, change.number)
 
 
 # -- incoming ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ byte-order mark, which spreadsheet programs read as UTF-8.
 """
 
 import csv
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.db.models import Q
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LedgerEntry, LedgerKind
 from messaging import numbers
-from messaging.models import IncomingMessage, Message, Recipient, Status
+from messaging.models import CUSTOMER_VISIBLE, IncomingMessage, Message, Recipient, Status
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -55,6 +55,12 @@ class DateRangeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        earliest, latest = date(2000, 1, 1), timezone.localdate() + timedelta(days=366)
+        for name, value in (("date_from", start), ("date_to", end)):
+            if value and not earliest <= value <= latest:
+                self.add_error(name, _("Give a date from 2000 to a year from now."))
+                data.pop(name, None)
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -129,7 +135,7 @@ class MessageFilterForm(DateRangeForm):
 
 
 def messages_of(service, form: MessageFilterForm):
-    found = Message.objects.filter(service=service, deleted_at=None).order_by("-created_at", "-id")
+    found = Message.objects.filter(CUSTOMER_VISIBLE, service=service).order_by("-created_at", "-id")
     if not _valid(form):
         return found
     found = found.filter(form.range_q("created_at"))

@@ -25,7 +25,7 @@ from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks, usage
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
-from messaging.models import FINAL_STATUSES, Callback, Message, Source, Status
+from messaging.models import CUSTOMER_VISIBLE, FINAL_STATUSES, Callback, Message, Status
 
 from . import charts, history, sending
 from .forms import (
@@ -345,7 +345,9 @@ def message_list(request, service_id):
 @login_required
 def message_recipients_csv(request, service_id, message_id):
     service = get_service(request, service_id)
-    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
+    message = get_object_or_404(
+        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
+    )
     return history.recipients_csv(message)
 
 
@@ -376,7 +378,9 @@ def incoming_csv(request, service_id):
 def message_detail(request, service_id, message_id):
     service = get_service(request, service_id)
     # Another service's message is "not found", exactly like a missing one.
-    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
+    message = get_object_or_404(
+        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
+    )
     counts = dict(
         message.recipients.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
@@ -475,7 +479,9 @@ def send_estimate(request, service_id):
 def message_cancel(request, service_id, message_id):
     """Cancel what of a message has not left yet, through the API's ``cancel``; refund shown."""
     service = get_service(request, service_id)
-    message = get_object_or_404(Message, pk=message_id, service=service, deleted_at=None)
+    message = get_object_or_404(
+        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
+    )
     before = message.recipients.filter(refunded=True).count()
     cancelled = messaging_services.cancel(service.pk, message.pk)
     refunded = message.recipient_price * (message.recipients.filter(refunded=True).count() - before)
@@ -573,7 +579,7 @@ def sender_send_code(request, service_id, sender_id):
     """Send the confirmation code to a phone-number sender, as an SMS (charged)."""
     service, sender = _own_sender(request, service_id, sender_id)
     try:
-        messaging_services.send_sender_code(service.pk, sender.pk, source=Source.PANEL)
+        messaging_services.send_sender_code(service.pk, sender.pk)
     except senders.CodeAlreadySent as exc:
         messages.error(
             request,

@@ -17,6 +17,7 @@ from functools import lru_cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 # Pairs in one mass status request (our own driver asks for up to 5,000).
 MAX_STATUS_PAIRS = 5000
 MAX_KEY_LENGTH = 64
+# Never a confirmation code's message (messaging.models.CUSTOMER_VISIBLE).
+VISIBLE_SOURCES = [source for source in Source.values if source != Source.CODE]
 
 
 def _error(code_and_description: tuple[int, str], id: str = "") -> wire.WireError:
@@ -48,7 +51,7 @@ def endpoint(handler):
     @require_http_methods(["GET", "POST"])
     @functools.wraps(handler)
     def view(request):
-        fmt, charset = 0, wire.DEFAULT_CHARSET
+        fmt, charset, fields = 0, wire.DEFAULT_CHARSET, None
         try:
             fields, charset = _fields(request)
             fmt = wire.fmt_of(fields)
@@ -56,11 +59,23 @@ def endpoint(handler):
             identity = _admit(request, fields)
             text = handler(fields, identity, fmt)
         except wire.WireError as exc:
+            if fields is None:
+                # The body could not be read: answer in the fmt the query string asks.
+                fmt, charset = _query_format(request)
             text = wire.error(exc, fmt)
         body, content_type = wire.encode(text, fmt, charset)
         return HttpResponse(body, content_type=content_type, status=200)
 
     return view
+
+
+def _query_format(request) -> tuple[int, str]:
+    query = request.META.get("QUERY_STRING", "").encode("latin-1", "replace")
+    fields, charset = wire.read_fields(query, b"")
+    try:
+        return wire.fmt_of(fields), charset
+    except wire.WireError:
+        return 0, charset
 
 
 def _fields(request) -> tuple[dict[str, str], str]:
@@ -71,10 +86,10 @@ def _fields(request) -> tuple[dict[str, str], str]:
             if request.content_type == "multipart/form-data":
                 # Parsed by Django (UTF-8); SMSC clients post url-encoded forms.
                 fields, charset = wire.read_fields(query, b"")
-                fields.update({k: v for k, v in request.POST.items()})
+                fields.update(wire.without_nul(dict(request.POST.items())))
                 return fields, charset
             body = request.body
-    except (RequestDataTooBig, TooManyFieldsSent):
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
         raise _error(codes.PARAMETERS) from None
     return wire.read_fields(query, body)
 
@@ -133,6 +148,7 @@ def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
             Recipient.objects.filter(
                 message__service_id=service_id,
                 message__deleted_at=None,
+                message__source__in=VISIBLE_SOURCES,
                 message_id__in={m for m, _ in wanted},
                 number__in={n for _, n in wanted},
             )
@@ -234,6 +250,7 @@ def _delete(service_id: int, pairs, fmt) -> str:
                 message_id=message_id,
                 message__service_id=service_id,
                 message__deleted_at=None,
+                message__source__in=VISIBLE_SOURCES,
                 number=number,
             ).exists()
         )
@@ -311,7 +328,7 @@ def _find_sender(service_id: int, fields):
 
 def _send_code(service_id: int, sender) -> None:
     try:
-        services.send_sender_code(service_id, sender.pk, source=Source.API)
+        services.send_sender_code(service_id, sender.pk)
     except senders.NotANumber:
         raise _sender_error("number") from None
     except senders.CodeAlreadySent:

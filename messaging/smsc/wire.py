@@ -72,9 +72,12 @@ def read_fields(query: bytes, body: bytes) -> tuple[dict[str, str], str]:
     if codec != CHARSETS[charset]:
         # Unknown: keep the name as sent, so that charset_name refuses it again.
         fields["charset"] = plain.get("charset", "")
-    # NUL cannot be stored nor sent; credentials keep it so they simply do not match.
-    fields = {k: v if k in ("login", "psw") else v.replace("\x00", "") for k, v in fields.items()}
-    return fields, charset
+    return without_nul(fields), charset
+
+
+def without_nul(fields: dict[str, str]) -> dict[str, str]:
+    """NUL cannot be stored nor sent; credentials keep it so they simply do not match."""
+    return {k: v if k in ("login", "psw") else v.replace("\x00", "") for k, v in fields.items()}
 
 
 def fmt_of(fields: Mapping[str, str]) -> int:

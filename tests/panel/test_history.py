@@ -164,3 +164,14 @@ def test_every_history_page_of_another_customer_is_not_found(alice_client, make_
         alice_client.get(f"/services/{mine.pk}/messages/{message.pk}/recipients.csv").status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("query", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}])
+def test_dates_out_of_range_are_form_errors_not_crashes(alice_client, service, query):
+    for path in ("messages/", "balance/", "incoming/"):
+        response = alice_client.get(f"/services/{service.pk}/{path}", query)
+        assert response.status_code == 200, path
+        assert "Give a date from 2000" in response.content.decode()
+    rows = rows_of(alice_client.get(f"/services/{service.pk}/balance.csv", query))
+    assert rows[0][0] == "time"
+    rows_of(alice_client.get(f"/services/{service.pk}/incoming.csv", query))

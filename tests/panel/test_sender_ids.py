@@ -150,3 +150,38 @@ def test_remove_a_sender_name(alice_client, service):
     sender = service.sender_ids.get()
     alice_client.post(reverse("sender_delete", args=[service.pk, sender.pk]))
     assert not service.sender_ids.exists()
+
+
+def test_the_code_sms_is_never_shown_to_the_customer(alice_client, service, simulator):
+    from messaging.models import Source
+
+    sender = add_number(alice_client, service)
+    alice_client.post(reverse("sender_send_code", args=[service.pk, sender.pk]))
+    code = code_sent_to("48601234567")
+    message = Message.objects.get(service=service)
+    assert message.source == Source.CODE and code in message.text  # staff see it in admin
+    listing = alice_client.get(f"/services/{service.pk}/messages/").content.decode()
+    assert code not in listing and "Kod potwierdzenia" not in listing
+    page = alice_client.get(f"/services/{service.pk}/messages/{message.pk}/")
+    assert page.status_code == 404
+    csv = alice_client.get(f"/services/{service.pk}/messages/{message.pk}/recipients.csv")
+    assert csv.status_code == 404
+
+
+def test_a_code_the_network_did_not_deliver_can_be_asked_for_again(
+    alice_client, service, simulator
+):
+    sender = add_number(alice_client, service, number="48601234000")  # simulator: REJECTED
+    url = reverse("sender_send_code", args=[service.pk, sender.pk])
+    alice_client.post(url)
+    code_sent_to("48601234000")
+    sender.refresh_from_db()
+    assert (sender.code_sent_at, sender.code_digest) == (None, "")
+    again = alice_client.post(url, follow=True).content.decode()
+    assert "Code sent by SMS to 48601234000" in again
+
+
+def test_a_number_spelt_with_spaces_is_a_number(alice_client, service):
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "601 234 567"})
+    sender = service.sender_ids.get()
+    assert sender.name == "601234567" and sender.is_phone

@@ -485,3 +485,42 @@ def test_the_same_bytes_read_in_another_charset_are_another_text(call, api_servi
     stored = Message.objects.get(pk=sent_id(answer)).text
     assert stored == CYRILLIC.encode("koi8_r").decode("cp1251")
     assert stored != CYRILLIC
+
+
+def test_a_multipart_post_loses_its_nul_and_sends(client, api_service):
+    response = client.post(
+        "/sys/send.php",
+        {
+            "login": SEED_USERNAME,
+            "psw": SEED_PASSWORD,
+            "phones": "48501234567",
+            "mes": "a\x00b",
+            "fmt": 3,
+        },
+    )  # the test client posts multipart/form-data
+    answer = json.loads(decoded(response))
+    assert answer["cnt"] == 1, answer
+    assert Message.objects.get().text == "ab"
+
+
+def test_a_malformed_multipart_body_is_error_1_with_200(client, api_service):
+    response = client.generic(
+        "POST",
+        f"/sys/send.php?login={SEED_USERNAME}&psw={SEED_PASSWORD}&fmt=1",
+        b"--x\r\nbroken",
+        content_type="multipart/form-data; boundary=",
+    )
+    assert response.status_code == 200
+    assert response.content == b"0,-1"
+    assert not Message.objects.exists()
+
+
+def test_a_code_sms_is_not_found_by_status_php(smsc, api_service, simulator):
+    from messaging import services as pipeline
+
+    sender = SenderId.objects.create(service=api_service, name="48501234567")
+    accepted = pipeline.send_sender_code(api_service.pk, sender.pk)
+    answer = json.loads(
+        smsc("status", id=str(accepted.message.pk), phone="48501234567", fmt=3, all=1)
+    )
+    assert answer == {"status": -3}
