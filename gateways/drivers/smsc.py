@@ -11,9 +11,9 @@ sent again, see below).
 Sending: one POST to send.php per recipient, all over one keep-alive
 connection. SMSC lets the client choose a message's id, so the recipient's
 instance id goes as ``id`` and doubles as the idempotency key: an upstream
-that already holds the id refuses the repeat with error 9 naming that id, and
-that refusal is an acceptance (the first request got through; a worker died
-before recording it). send.php's error codes:
+that refuses a repeated id with error 9 naming that id is taken as having
+accepted it (the first request got through; a worker died before recording
+it). send.php's error codes:
 - 6 (message forbidden by its text or sender), 7 (invalid number format),
   8 (cannot be delivered to this number): that recipient is REJECTED;
 - 1 (parameters), 2 (login), 3 (no funds upstream), 4 (IP blocked), 5 (date),
@@ -22,6 +22,17 @@ before recording it). send.php's error codes:
   is unavailable; otherwise the answers so far are returned and the
   dispatcher releases the rest for a later retry. So does a batch still
   sending when half the dispatcher's lease has passed.
+
+Retries (``Outgoing.retry``: a recipient a dead worker may have sent already):
+the real SMSC does not refuse a repeated id, it sends it again, so by default
+the driver first asks status.php about the id and records the recipient as
+QUEUED without sending when the upstream knows it. With ``repeats_answered``
+(default false) there is no lookup: the retry is simply sent again, and the
+upstream's own dedupe (this platform's send.php: the same ``id`` from the same
+login within a day gets the first answer and sends nothing) gives back the
+first answer, recorded as QUEUED with the upstream's id as the gateway ref.
+There the lookup would be meaningless anyway: its ids are its own message
+ids, not ours, and could even match another message of the account.
 
 Reports: status.php, polled within the limits of seed 003 ("the server does
 not accept more than five identical requests for the status of the same

@@ -1,5 +1,6 @@
 """The smsc driver against a fake SMSC upstream on loopback (tests/gateways/fake_smsc.py)."""
 
+import dataclasses
 import json
 import socket
 import urllib.request
@@ -424,3 +425,15 @@ def test_with_repeats_answered_a_retry_is_simply_sent_again(db, upstream):
     assert [o.status for o in outcomes] == [Status.QUEUED]
     assert upstream.to("/sys/status.php") == []
     assert len(upstream.to("/sys/send.php")) == 1
+
+
+def test_with_repeats_answered_a_retry_of_a_sent_id_is_not_looked_up(db, upstream):
+    # The upstream has the id already: it is asked to send it again, trusted to
+    # answer with its first answer (this fake, like SMSC, sends it twice instead).
+    gateway = make_gateway(upstream.url, repeats_answered=True)
+    first = retried()
+    driver_for(gateway).send([dataclasses.replace(first, retry=False)])
+    outcomes = driver_for(gateway).send([first])
+    assert [(o.status, o.ref) for o in outcomes] == [(Status.QUEUED, "")]
+    assert upstream.to("/sys/status.php") == []
+    assert upstream.sent[str(first.recipient_id)].requests == 2

@@ -2,23 +2,13 @@
 many pairs at once, ``del=1``, the per-minute limits (error 9) and the login errors
 shared by every ``/sys/`` endpoint."""
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import phonenumbers
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from phonenumbers import carrier
@@ -30,7 +20,6 @@ from messaging.models import Message, Status
 from messaging.smsc import codes
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import NUMBERS, send
-from tests.workers import empty_redis, free_port
 
 from .conftest import PASSWORD_MD5, allowed_sender, decoded, deliver
 
@@ -746,83 +735,6 @@ def test_pairs_for_every_number_of_a_message_come_back_in_order(smsc, message):
         (REMOTE_ERROR, 20, 255),
         (DELIVERED, 1, 0),
     ]
-
-
-# -- error 9 across web processes (the shared cache) ------------------------------------------
-
-REDIS_DB = 11  # of the local Redis: emptied by this test
-
-
-@pytest.fixture
-def two_web_processes(api_service):
-    """Two gunicorn processes (one worker each) on the test database and one Redis cache;
-    their /sys/ base URLs."""
-    cache_url = empty_redis(REDIS_DB)
-    db = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_URL": cache_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    environment.pop("REDIS_URL", None)  # the task broker stays the ORM's
-    processes, bases = [], []
-    try:
-        for _ in range(2):
-            port = free_port()
-            processes.append(
-                subprocess.Popen(  # noqa: S603
-                    [sys.executable, "-m", "gunicorn", "panel.wsgi", "-w", "1"]
-                    + ["-b", f"127.0.0.1:{port}"],
-                    env=environment,
-                    cwd=Path(__file__).resolve().parents[3],
-                    start_new_session=True,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}/sys/")
-        for process, base in zip(processes, bases, strict=True):
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base + "balance.php", timeout=5).close()  # noqa: S310
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-        yield bases
-    finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        empty_redis(REDIS_DB)
-
-
-def fetch(url: str, fields: dict) -> str:
-    query = urllib.parse.urlencode({"login": SEED_USERNAME, "psw": SEED_PASSWORD, **fields})
-    with urllib.request.urlopen(f"{url}?{query}", timeout=30) as response:  # noqa: S310
-        assert response.status == 200
-        return response.read().decode("cp1251")
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_error_9_is_counted_across_two_web_processes(api_service, two_web_processes):
-    first, second = (base + "status.php" for base in two_web_processes)
-    message = send(api_service, numbers=[DELIVERED])
-    if time.time() % 60 > 45:  # all of it inside one clock minute
-        time.sleep(61 - time.time() % 60)
-    single = {"id": message.pk, "phone": DELIVERED, "fmt": 1}
-    mass = {"id": f"{message.pk},", "phone": f"{DELIVERED},", "fmt": 1}
-
-    answers = [fetch((first, second)[n % 2], single) for n in range(6)]
-    mass_answers = [fetch(first, mass), fetch(second, mass)]
-
-    assert [a.split(",")[0] for a in answers[:5]] == ["-1"] * 5
-    assert answers[5] == "0,-9"
-    assert mass_answers[0].startswith("-1,")
-    assert mass_answers[1] == "0,-9"
 
 
 def test_del_of_several_pairs_deletes_all_or_none(smsc, api_service, simulator):
