@@ -250,29 +250,6 @@ def prepare_text(text: str, remove_special: bool) -> tuple[str, gsm7.Segmentatio
 
 
 @dataclass
-class Quote:
-    """What a send would cost now, without sending (SMSC ``cost=1``, the panel's form)."""
-
-    price: Decimal
-    recipient_price: Decimal
-    numbers: list[str]
-    dropped: int
-    segmentation: gsm7.Segmentation
-    balance_after: Decimal
-
-
-def quote(service_id: int, request: SendRequest) -> Quote:
-    """The price of ``request`` at the service's tariff, checked as ``submit`` checks
-    it (funds included), with nothing written."""
-    message, found, dropped, segmentation = _prepare(service_id, request)
-    service = Service.objects.select_related("tariff").get(pk=service_id)
-    each = pricing.recipient_price(service.tariff, message.route, message.parts, message.express)
-    price = each * len(found)
-    _check_may_pay(service, price)
-    return Quote(price, each, found, dropped, segmentation, service.balance - price)
-
-
-@dataclass
 class Estimate:
     """What the send form shows as the customer types: counted by the rules ``submit``
     applies, and never refused (``problem`` says what ``submit`` would refuse first)."""
@@ -293,25 +270,35 @@ class Estimate:
 
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
-    text = request.text or ""
-    if request.remove_special_characters:
-        text = gsm7.remove_special_characters(text)
-    segmentation = gsm7.count_parts(text)
-    found, dropped = numbers.normalise_many(
-        request.recipients, digits_only=request.recipients_digits_only
-    )
+    """What ``request`` would cost now, with nothing written: the panel's counter and
+    SMSC ``cost=1``. Counted by ``submit``'s own steps (``_prepare``, the price, the
+    funds check); when one refuses, ``problem`` holds the refusal and the figures are
+    counted from what can still be read (the text, the numbers, the sender's route)."""
+    service = Service.objects.select_related("tariff").get(pk=service_id)
     problem = None
     try:
-        route = resolve_sender(service_id, request.sender)
+        message, found, dropped, segmentation, max_parts = _prepare(service_id, request)
     except SendError as exc:
-        problem, route = exc, SenderRoute(Route.STANDARD, "")
-    service = Service.objects.select_related("tariff").get(pk=service_id)
-    express = request.express and pricing.express_applies(len(found), route.route)
-    each = pricing.recipient_price(service.tariff, route.route, segmentation.parts, express)
+        problem = exc
+        text = request.text or ""
+        if request.remove_special_characters:
+            text = gsm7.remove_special_characters(text)
+        segmentation = gsm7.count_parts(text)
+        found, dropped = numbers.normalise_many(
+            request.recipients, digits_only=request.recipients_digits_only
+        )
+        try:
+            route = resolve_sender(service_id, request.sender)
+        except SendError:
+            route = SenderRoute(Route.STANDARD, "")
+        express = request.express and pricing.express_applies(len(found), route.route)
+        route_name, max_parts = route.route, route.max_parts
+    else:
+        text, express, route_name = message.text, message.express, message.route
+    each = pricing.recipient_price(service.tariff, route_name, segmentation.parts, express)
     price = each * len(found)
     if problem is None:
         try:
-            _prepare(service_id, request)
             _check_may_pay(service, price)
         except SendError as exc:
             problem = exc
@@ -320,7 +307,7 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         encoding=segmentation.encoding,
         units=segmentation.units,
         parts=segmentation.parts,
-        max_parts=route.max_parts,
+        max_parts=max_parts,
         ucs2_because=gsm7.first_outside(text),
         numbers=len(found),
         dropped=dropped,
@@ -339,7 +326,7 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     its state and funds checked, the message, its charge and its recipients
     written. A refusal writes nothing and charges nothing.
     """
-    message, found, dropped, segmentation = _prepare(service_id, request)
+    message, found, dropped, segmentation, _max_parts = _prepare(service_id, request)
     if pg.in_use() and len(found) <= COPY_THRESHOLD:
         _charge_and_store_in_one_statement(message, found)
     else:
@@ -352,8 +339,9 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
 
 def _prepare(
     service_id: int, request: SendRequest
-) -> tuple[Message, list[str], int, gsm7.Segmentation]:
-    """Every check that needs no lock, and the unsaved message they describe."""
+) -> tuple[Message, list[str], int, gsm7.Segmentation, int]:
+    """Every check that needs no lock, and the unsaved message they describe, with its
+    numbers, how many were dropped, its segmentation and its route's part limit."""
     found, dropped = numbers.normalise_many(
         request.recipients, digits_only=request.recipients_digits_only
     )
@@ -394,7 +382,7 @@ def _prepare(
         recipient_count=len(found),
         created_at=now,
     )
-    return message, found, dropped, segmentation
+    return message, found, dropped, segmentation, route.max_parts
 
 
 def _check_may_pay(service: Service, price: Decimal) -> None:

@@ -391,9 +391,11 @@ def send(fields, identity, fmt) -> str:
         raise
     try:
         if cost_mode == 1:
-            quote = services.quote(identity.service_id, request)
-            count = len(quote.numbers) * quote.segmentation.parts
-            return wire.sent(wire.Sent(id=0, count=count, cost=wire.money(quote.price)), fmt, 1)
+            priced = services.estimate(identity.service_id, request)
+            if priced.problem is not None:
+                raise priced.problem
+            count = priced.numbers * priced.parts
+            return wire.sent(wire.Sent(id=0, count=count, cost=wire.money(priced.price)), fmt, 1)
         if client_id:
             answer, _repeated = services.submit_once(
                 identity.service_id, client_id, request, _answer
