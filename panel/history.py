@@ -50,6 +50,9 @@ def csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespons
 
 
 class DateRangeForm(forms.Form):
+    """An empty form is valid and filters nothing; a wrong one filters nothing and shows
+    its errors."""
+
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
 
@@ -79,12 +82,6 @@ class DateRangeForm(forms.Form):
         return q
 
 
-def _valid(form: forms.Form) -> bool:
-    # An empty filter form is valid and filters nothing; a wrong one filters nothing
-    # and shows its errors.
-    return form.is_valid()
-
-
 # -- balance history -----------------------------------------------------------------------
 
 
@@ -96,7 +93,7 @@ class LedgerFilterForm(DateRangeForm):
 
 def ledger_entries(service, form: LedgerFilterForm):
     entries = LedgerEntry.objects.filter(service=service).order_by("-created_at", "-id")
-    if _valid(form):
+    if form.is_valid():
         entries = entries.filter(form.range_q("created_at"))
         if form.cleaned_data.get("kind"):
             entries = entries.filter(kind=form.cleaned_data["kind"])
@@ -136,7 +133,7 @@ class MessageFilterForm(DateRangeForm):
 
 def messages_of(service, form: MessageFilterForm):
     found = Message.objects.filter(CUSTOMER_VISIBLE, service=service).order_by("-created_at", "-id")
-    if not _valid(form):
+    if not form.is_valid():
         return found
     found = found.filter(form.range_q("created_at"))
     if form.cleaned_data.get("status"):
@@ -188,7 +185,7 @@ class IncomingFilterForm(DateRangeForm):
 
 def incoming_of(service, form: IncomingFilterForm):
     found = IncomingMessage.objects.filter(service=service).order_by("-received_at", "-id")
-    if not _valid(form):
+    if not form.is_valid():
         return found
     found = found.filter(form.range_q("received_at"))
     query = (form.cleaned_data.get("q") or "").strip()

@@ -482,9 +482,9 @@ def message_cancel(request, service_id, message_id):
     message = get_object_or_404(
         Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
     )
-    before = message.recipients.filter(refunded=True).count()
     cancelled = messaging_services.cancel(service.pk, message.pk)
-    refunded = message.recipient_price * (message.recipients.filter(refunded=True).count() - before)
+    # Each cancelled recipient is refunded once, its price (messaging.transitions).
+    refunded = message.recipient_price * cancelled
     if cancelled:
         messages.success(
             request,

@@ -52,7 +52,7 @@ AUTHORISE = (2, "authorise error")
 IP_BLOCKED = (4, "IP blocked")
 TOO_MANY = (9, "duplicate request, wait a minute")
 
-STATUS_ERRORS = {"delete": (5, "delete error")}
+DELETE_ERROR = (5, "delete error")
 
 SENDER_ERRORS = {
     "not_found": (3, "sender not found"),

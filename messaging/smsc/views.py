@@ -255,14 +255,14 @@ def _delete(service_id: int, pairs, fmt) -> str:
             ).exists()
         )
         if not belongs:
-            raise _error(codes.STATUS_ERRORS["delete"])
+            raise _error(codes.DELETE_ERROR)
         message_ids.append(message_id)
     try:
         with transaction.atomic():
             for message_id in dict.fromkeys(message_ids):
                 services.delete_message(service_id, message_id)
     except services.SendError:
-        raise _error(codes.STATUS_ERRORS["delete"]) from None
+        raise _error(codes.DELETE_ERROR) from None
     return wire.ok(fmt)
 
 
