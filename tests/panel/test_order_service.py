@@ -4,7 +4,14 @@ the dashboard says what each state asks of the customer; moderation notices."""
 import pytest
 from django.urls import reverse
 
-from accounts.models import SenderId, SenderStatus, Service, ServiceKind, ServiceState
+from accounts.models import (
+    SENDER_OPERATORS,
+    SenderId,
+    SenderStatus,
+    Service,
+    ServiceKind,
+    ServiceState,
+)
 from mailbridge import outbound
 from mailbridge.models import OutboundKind, OutboundMail
 
@@ -123,21 +130,7 @@ def test_editing_the_status_in_admin_tells_the_customer_too(admin_client, alice)
             "name": "Shop",
             "status": SenderStatus.DISABLED,
             "comment": "",
-            **{
-                op: 0
-                for op in (
-                    "mega",
-                    "mts",
-                    "mega_step",
-                    "bee_step",
-                    "motiv_step",
-                    "mts_step",
-                    "tele2_step",
-                    "tele2",
-                    "ua_reg",
-                    "ua_int",
-                )
-            },
+            **dict.fromkeys(SENDER_OPERATORS, 0),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
