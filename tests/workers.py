@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,43 @@ def empty_redis(db: int) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return url
+
+
+@contextlib.contextmanager
+def gunicorn(cache_url: str, *options: str, ready_path: str):
+    """``gunicorn panel.wsgi`` with 2 workers on the test database and a shared cache at
+    ``cache_url`` (the task broker stays the ORM's); yields its port once ``ready_path``
+    answers. ``options`` are more gunicorn options (worker class, access log)."""
+    db = connection.settings_dict
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CACHE_URL": cache_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    environment.pop("REDIS_URL", None)
+    process = subprocess.Popen(  # noqa: S603
+        [
+            *(sys.executable, "-m", "gunicorn", "panel.wsgi"),
+            *("-w", "2", "-b", f"127.0.0.1:{port}", *options),
+        ],
+        env=environment,
+        cwd=BASE_DIR,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=5).close()  # noqa: S310
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)

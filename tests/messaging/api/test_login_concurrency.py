@@ -1,14 +1,8 @@
 """The failed-login limit holds across web processes: gunicorn with 2 workers on a shared
 Redis cache, against the test database, takes concurrent wrong guesses from one address."""
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -17,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.conftest import SEED_USERNAME
-from tests.workers import empty_redis, free_port
+from tests.workers import empty_redis, gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -40,40 +33,8 @@ def shared_cache():
 @pytest.fixture
 def web(shared_cache):
     """gunicorn -w 2 on the test database and the shared cache; its base URL."""
-    db = connection.settings_dict
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_URL": shared_cache,
-        "LOG_LEVEL": "WARNING",
-    }
-    environment.pop("REDIS_URL", None)  # the task broker stays the ORM's
-    process = subprocess.Popen(  # noqa: S603
-        [
-            *(sys.executable, "-m", "gunicorn", "panel.wsgi"),
-            *("-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}"),
-        ],
-        env=environment,
-        cwd=BASE_DIR,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}/sms_api/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "schema/", timeout=5).close()  # noqa: S310
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield base
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+    with gunicorn(shared_cache, "--threads", "8", ready_path="/sms_api/schema/") as port:
+        yield f"http://127.0.0.1:{port}/sms_api/"
 
 
 def post(url: str, fields: dict) -> str:

@@ -8,23 +8,17 @@ served each request, and the test checks that each pair went to both: with a
 per-process count neither limit would be reached.
 """
 
-import contextlib
 import http.client
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import send
-from tests.workers import empty_redis, free_port
+from tests.workers import empty_redis, gunicorn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,44 +32,14 @@ TOO_MANY = "0,-9"  # error 9 in fmt=1
 def web(tmp_path):
     """gunicorn -w 2 (sync workers) on the test database and a shared Redis cache;
     (host, port, access log path)."""
-    cache_url = empty_redis(REDIS_DB)
-    db = connection.settings_dict
-    port = free_port()
     access_log = tmp_path / "access.log"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_URL": cache_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    environment.pop("REDIS_URL", None)  # the task broker stays the ORM's
-    process = subprocess.Popen(  # noqa: S603
-        [
-            *(sys.executable, "-m", "gunicorn", "panel.wsgi"),
-            *("-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}"),
-            *("--access-logfile", str(access_log), "--access-logformat", "%(p)s %(U)s"),
-        ],
-        env=environment,
-        cwd=BASE_DIR,
-        start_new_session=True,
-    )
+    options = ("-k", "sync", "--access-logfile", str(access_log))
+    options += ("--access-logformat", "%(p)s %(U)s")
+    # No login: error 2 at once, nothing counted against anyone.
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                # No login: error 2 at once, nothing counted against anyone.
-                url = f"http://127.0.0.1:{port}/sys/balance.php"
-                urllib.request.urlopen(url, timeout=5).close()  # noqa: S310
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield "127.0.0.1", port, access_log
+        with gunicorn(empty_redis(REDIS_DB), *options, ready_path="/sys/balance.php") as port:
+            yield "127.0.0.1", port, access_log
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
         empty_redis(REDIS_DB)
 
 
