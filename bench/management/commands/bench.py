@@ -345,13 +345,34 @@ class Command(BaseCommand):
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
         return float(match.group(1)), int(errors.group(1)) if errors else 0
 
+    def alternate(self, server: Server, base, other, duration, connections, rounds):
+        """wrk on two (label, path, body) runs in turn, counting the messages each made;
+        prints every round and the medians, returns (base, other) medians in req/s."""
+        messages = self.service.messages
+        rates = {base[0]: [], other[0]: []}
+        for round_ in range(1, rounds + 1):
+            parts = []
+            for label, path, body in (base, other):
+                before = messages.count()
+                rate, errors = self.wrk(server, path, body, duration, connections)
+                rates[label].append(rate)
+                made = messages.count() - before
+                parts.append(f"{label} {rate:5.0f} req/s ({made} messages, {errors} HTTP errors)")
+            ratio = rates[other[0]][-1] / rates[base[0]][-1]
+            self.out(f"    round {round_}: {', '.join(parts)}, ratio {ratio:.2f}\n")
+        first, second = statistics.median(rates[base[0]]), statistics.median(rates[other[0]])
+        self.out(
+            f"    median: {base[0]} {first:.0f} req/s, {other[0]} {second:.0f} req/s, "
+            f"ratio {second / first:.2f}\n"
+        )
+        return first, second
+
     def p2s(self, server: Server, duration: int, connections: int, rounds: int):
         """P2S: the SMSC send.php against gateway/, one recipient each, alternating."""
         self.out(
             f"P2S single-recipient sends, gateway/ and SMSC send.php alternating, "
             f"wrk {connections} connections, {duration} s a run\n"
         )
-        messages = self.service.messages
         credentials = self.credentials()
         telecube = urlencode({**credentials, "to_list": "600123456", "message": "Bench P2S"})
         smsc = urlencode(
@@ -364,25 +385,13 @@ class Command(BaseCommand):
                 "charset": "utf-8",
             }
         )
-        ours, theirs = [], []
-        for round_ in range(1, rounds + 1):
-            before = messages.count()
-            rate, errors = self.wrk(server, "/sms_api/gateway/", telecube, duration, connections)
-            accepted = messages.count() - before
-            before = messages.count()
-            smsc_rate, smsc_errors = self.wrk(server, "/sys/send.php", smsc, duration, connections)
-            smsc_accepted = messages.count() - before
-            ours.append(rate)
-            theirs.append(smsc_rate)
-            self.out(
-                f"    round {round_}: gateway/ {rate:5.0f} req/s ({accepted} accepted, "
-                f"{errors} HTTP errors), send.php {smsc_rate:5.0f} req/s ({smsc_accepted} "
-                f"accepted, {smsc_errors} HTTP errors), ratio {smsc_rate / rate:.2f}\n"
-            )
-        rate, smsc_rate = statistics.median(ours), statistics.median(theirs)
-        self.out(
-            f"    median: gateway/ {rate:.0f} req/s, send.php {smsc_rate:.0f} req/s, "
-            f"ratio {smsc_rate / rate:.2f}\n"
+        self.alternate(
+            server,
+            ("gateway/", "/sms_api/gateway/", telecube),
+            ("send.php", "/sys/send.php", smsc),
+            duration,
+            connections,
+            rounds,
         )
 
     def p2(self, server: Server, duration: int, connections: int, rounds: int):
@@ -390,26 +399,13 @@ class Command(BaseCommand):
             f"P2  single-recipient sends, gunicorn 2 workers, wrk {connections} connections, "
             f"{duration} s a run, floor and gateway/ alternating\n"
         )
-        messages = self.service.messages
-        floor_path = f"/bench/floor/?service={self.service.pk}"
         body = urlencode({**self.credentials(), "to_list": "600123456", "message": "Bench P2"})
-        floors, ours = [], []
-        for round_ in range(1, rounds + 1):
-            before = messages.count()
-            floor, floor_errors = self.wrk(server, floor_path, "", duration, connections)
-            floor_made = messages.count() - before
-            before = messages.count()
-            rate, errors = self.wrk(server, "/sms_api/gateway/", body, duration, connections)
-            accepted = messages.count() - before
-            floors.append(floor)
-            ours.append(rate)
-            self.out(
-                f"    round {round_}: floor {floor:5.0f} req/s ({floor_made} messages, "
-                f"{floor_errors} HTTP errors), gateway/ {rate:5.0f} req/s ({accepted} "
-                f"accepted, {errors} HTTP errors), ratio {rate / floor:.2f}\n"
-            )
-        floor, rate = statistics.median(floors), statistics.median(ours)
-        self.out(
-            f"    median: floor {floor:.0f} req/s, gateway/ {rate:.0f} req/s, "
-            f"ratio {rate / floor:.2f} (goal >= 0.7)\n"
+        floor, rate = self.alternate(
+            server,
+            ("floor", f"/bench/floor/?service={self.service.pk}", ""),
+            ("gateway/", "/sms_api/gateway/", body),
+            duration,
+            connections,
+            rounds,
         )
+        self.out(f"    goal: gateway/ at least 0.7 × the floor ({rate / floor:.2f})\n")
