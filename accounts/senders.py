@@ -148,10 +148,10 @@ def issue_code(sender: SenderId) -> str:
     return code
 
 
-def forget_code(service_id: int, number: str) -> None:
-    """The code sent to ``number`` did not arrive: void it, and let a new one be asked for."""
-    candidates = {number, "+" + number, number[2:]} if number.startswith("48") else {number}
-    SenderId.objects.filter(service_id=service_id, name__in=candidates, confirmed_at=None).update(
+def forget_code(service_id: int, names: set[str]) -> None:
+    """The code sent to the number (any of its spellings, ``names``) did not arrive:
+    void it, and let a new one be asked for."""
+    SenderId.objects.filter(service_id=service_id, name__in=names, confirmed_at=None).update(
         code_digest="", code_sent_at=None, code_tries=0
     )
 

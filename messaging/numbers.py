@@ -57,3 +57,8 @@ def normalise_many(raws: Iterable[str], *, digits_only: bool = False) -> tuple[l
         else:
             seen[number] = None
     return list(seen), dropped
+
+
+def spellings(msisdn: str) -> set[str]:
+    """The ways a stored ``48XXXXXXXXX`` may be written as a sender name."""
+    return {msisdn, msisdn[2:], "+" + msisdn}

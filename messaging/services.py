@@ -202,7 +202,7 @@ def resolve_sender(service_id: int, sender: str) -> SenderRoute:
     candidates = {sender}
     as_number = numbers.normalise_msisdn(sender)
     if as_number:
-        candidates |= {as_number, as_number[2:], "+" + as_number}
+        candidates |= numbers.spellings(as_number)
     port = (
         GatewayPort.objects.filter(alias=sender, service_id=service_id, enabled=True)
         .select_related("gateway")
@@ -591,7 +591,9 @@ def code_not_delivered(sender, changes, messages, **kwargs) -> None:
         return
     for change in changes:
         if change.message_id in codes and change.status in FAILURE_STATUSES:
-            senders.forget_code(codes[change.message_id].service_id, change.number)
+            senders.forget_code(
+                codes[change.message_id].service_id, numbers.spellings(change.number)
+            )
 
 
 # -- incoming ---------------------------------------------------------------------------

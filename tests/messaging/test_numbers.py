@@ -76,3 +76,9 @@ def test_every_spelling_of_a_mobile_gives_the_same_e164(suffix):
 def test_result_is_none_or_eleven_digits_starting_48(raw):
     result = normalise_msisdn(raw)
     assert result is None or (len(result) == 11 and result.startswith("48") and result.isdigit())
+
+
+def test_the_spellings_of_a_number_as_a_sender_name():
+    from messaging.numbers import spellings
+
+    assert spellings("48601234567") == {"48601234567", "601234567", "+48601234567"}
