@@ -7,16 +7,20 @@ bridge never charges, segments or creates recipients itself.
 The checks, in order (seed 000 §3.3, §3.5–3.8):
 
 1. Automatic mail (RFC 3834). An auto-reply (``Auto-Submitted: auto-replied``
-   or ``auto-notified``, ``Precedence: junk``) or a bounce (empty or
-   MAILER-DAEMON envelope sender) is never a send request: logged, dropped.
-   Other automatic mail (``auto-generated``, ``Precedence: bulk`` or ``list``:
-   a server's notifications, which md5 mode is for) is handled, but never
-   answered, so that two systems cannot loop.
-2. The sender. Both the ``From:`` address and the envelope sender must be
-   authorised for the same service (the stricter of the two: a forged
-   ``From:`` with another envelope fails, and so does the reverse). A mail
-   from a sender no service authorises is dropped and logged for staff, and
-   never answered (no backscatter).
+   or ``auto-notified`` in any such header, comments and parameters aside;
+   ``X-Autoreply``, ``X-Autorespond``, ``Precedence: junk`` or ``auto_reply``) or
+   a bounce (a null or MAILER-DAEMON envelope sender) is never a send request:
+   logged, dropped. Other automatic mail (``auto-generated``, ``Precedence:
+   bulk`` or ``list``, ``X-Auto-Response-Suppress``: a server's notifications,
+   which md5 mode is for) is handled, but never answered, so that two systems
+   cannot loop.
+2. The sender. ``From:`` must hold exactly one address, read strictly
+   (mailbridge.mime.mailbox: ``demo@example.com <attacker@evil.com>`` is no
+   one's); a mail without one is dropped. Both the ``From:`` address and the
+   envelope sender must be authorised for the same service (the stricter of
+   the two: a forged ``From:`` with another envelope fails, and so does the
+   reverse). A mail from a sender no service authorises is dropped and logged
+   for staff, and never answered (no backscatter).
 3. Duplicates. (sender, Message-ID, recipient) is handled once; a copy changes
    nothing and gets no reply. A mail without a Message-ID is known by the
    digest of its bytes.
@@ -33,6 +37,9 @@ The checks, in order (seed 000 §3.3, §3.5–3.8):
 7. "Maks. ilość numerów w mailu", then submit.
 
 Every refusal of an authorised sender is answered once (mailbridge.replies).
+What is read of a mail costs a bounded time, whatever it holds
+(mailbridge.mime): this all runs before any password is checked. Header values
+are cut at ``MAX_HEADER_CHARS``, and a decoded Subject is kept on one line.
 
 UPS notifications (``NUMBER@SUBDOMAIN.DOMAIN``, seed 000 §5.1) take their own path:
 the service is the one owning SUBDOMAIN (none, an old one after "regeneruj"
@@ -46,12 +53,12 @@ password, md5 or PGP: UPS can send none of them.
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.utils import getaddresses
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -65,6 +72,10 @@ from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
 from .senders import listed, normalise_address, settings_for
 
 logger = logging.getLogger(__name__)
+
+MAX_HEADER_CHARS = 8000
+# Line breaks and other control characters, folded to a space in a decoded header.
+_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 
 class TryLater(Exception):
@@ -80,12 +91,14 @@ class Refusal:
 
 # Reasons of the bridge's own (the parser's are in mailbridge.parse and .mime).
 AUTOMATIC = "automatic"
+BAD_FROM = "bad_from"
 UNKNOWN_SENDER = "unknown_sender"
 SMS2EMAIL_OFF = "sms2email_off"
 SERVICE_REFUSED = "service_refused"
 PGP_REQUIRED = "pgp_required"
 PGP_NOT_OURS = "pgp_not_ours"
 PGP_NESTED = "pgp_nested"
+PGP_TOO_LARGE = "pgp_too_large"
 NO_SECURITY = "no_security"
 PASSWORD_MISSING = "password_missing"  # noqa: S105 - a reason name, not a password
 MD5_INVALID = "md5_invalid"
@@ -123,7 +136,9 @@ def handle(
         message = mime.read_message(raw)
         headers = _Headers(message)
         if envelope_sender is None:
-            envelope_sender = headers.address("Return-Path") if headers.get("Return-Path") else None
+            envelope_sender = headers.return_path()
+        else:  # aiosmtpd gives a bounce's null reverse path as "<>"
+            envelope_sender = normalise_address(envelope_sender)
         logged = []
         for recipient in recipients:
             target = parse.parse_address(recipient, settings.SMS2EMAIL_DOMAIN)
@@ -141,34 +156,56 @@ def handle(
 
 class _Headers:
     """The headers intake reads, taken raw once. The email package's default policy
-    parses a header anew on each access, which cost more than the rest of a mail."""
+    parses a header anew on each access, which cost more than the rest of a mail.
+    Each value is cut at ``MAX_HEADER_CHARS``: what is kept of one is far shorter
+    (a Subject: 300 characters), and decoding a longer one costs for nothing."""
 
     def __init__(self, message: EmailMessage):
         self.message = message
-        self.raw: dict[str, str] = {}
+        self.raw: dict[str, list[str]] = {}
         for name, value in message.raw_items():
-            self.raw.setdefault(name.lower(), _text(str(value)))
+            self.raw.setdefault(name.lower(), []).append(_text(str(value)[:MAX_HEADER_CHARS]))
+
+    def all(self, name: str) -> list[str]:
+        """Every such header, each unfolded and trimmed."""
+        return [" ".join(value.split()) for value in self.raw.get(name.lower(), ())]
 
     def get(self, name: str) -> str:
         """The first such header, unfolded and trimmed ("" when there is none)."""
-        return " ".join(self.raw.get(name.lower(), "").split())
+        values = self.raw.get(name.lower())
+        return " ".join(values[0].split()) if values else ""
 
-    def address(self, name: str) -> str:
-        try:
-            pairs = getaddresses([self.get(name)])
-        except Exception:  # a header no parser can read: no address
+    def sender(self) -> str | None:
+        """The From: address; None when it is missing, repeated, lists several
+        addresses or is malformed (mime.mailbox)."""
+        address = mime.mailbox(self.all("From"))
+        return normalise_address(address) if address else None
+
+    def return_path(self) -> str | None:
+        """The envelope sender an MTA recorded: "" for a bounce (``<>``), None when
+        there is none or it cannot be read."""
+        value = self.get("Return-Path")
+        if value.replace(" ", "") == "<>":
             return ""
-        return normalise_address(pairs[0][1]) if pairs else ""
+        address = mime.mailbox([value]) if value else None
+        return normalise_address(address) if address else None
 
     def subject(self) -> str:
-        raw = self.get("Subject")
-        try:
-            return str(make_header(decode_header(raw)))
-        except Exception:  # 8-bit bytes or a broken encoded word: the parsed header, or raw
-            try:
-                return str(self.message.get("Subject") or "")
-            except Exception:
-                return raw
+        """The Subject, decoded, on one line: a CR or LF from an encoded word would
+        make every reply and report to it fail as a header injection."""
+        return _ONE_LINE.sub(" ", _decoded_words(self.get("Subject"))).strip()
+
+
+def _decoded_words(raw: str) -> str:
+    """``raw`` with its RFC 2047 encoded words decoded, when each is in a text charset
+    (mime.TEXT_CHARSETS: decoding ``punycode`` is quadratic); else ``raw`` as it is."""
+    try:
+        words = decode_header(raw)
+        if any(charset and mime.text_codec(charset) is None for _, charset in words):
+            return raw
+        return str(make_header(words))
+    except Exception:  # a broken encoded word: the header as it came
+        return raw
 
 
 def _text(value: str) -> str:
@@ -189,15 +226,42 @@ def _text(value: str) -> str:
         return data.decode("windows-1250", "replace")
 
 
+# RFC 3834 §5 and the headers auto-responders write without it (X-Autoreply,
+# X-Autorespond: common practice). The keyword is what precedes a comment or
+# parameter: "auto-replied (vacation)" is auto-replied.
+_REPLY_KEYWORDS = frozenset({"auto-replied", "auto-notified"})
+_DROPPED_PRECEDENCE = frozenset({"junk", "auto_reply"})
+_SILENT_PRECEDENCE = frozenset({"bulk", "list"})
+_AUTORESPONDER_HEADERS = ("X-Autoreply", "X-Autorespond")
+_KEYWORD = re.compile(r"[^\s;(]*")
+
+
+def _keywords(headers: _Headers, name: str) -> set[str]:
+    return {_KEYWORD.match(value)[0].lower() for value in headers.all(name)}
+
+
 def _automatic(headers: _Headers, envelope_sender: str | None) -> tuple[bool, bool]:
-    """(drop it, never answer it) by RFC 3834 and the envelope."""
-    auto = headers.get("Auto-Submitted").lower().split(";")[0].strip()
-    precedence = headers.get("Precedence").lower()
+    """(drop it, never answer it) by RFC 3834 and the envelope.
+
+    Dropped: a bounce (null reverse path or MAILER-DAEMON), an auto-reply or
+    auto-notification in any ``Auto-Submitted`` header, ``X-Autoreply`` or
+    ``X-Autorespond`` (other than "no"), ``Precedence: junk`` or ``auto_reply``.
+    Handled but never answered: other automatic mail (``auto-generated``,
+    ``Precedence: bulk`` or ``list``, ``X-Auto-Response-Suppress``): a server's
+    notifications, which md5 mode is for, may carry these.
+    """
     bounce = envelope_sender is not None and (
         envelope_sender == "" or envelope_sender.lower().startswith("mailer-daemon@")
     )
-    drop = bounce or auto in ("auto-replied", "auto-notified") or precedence == "junk"
-    silent = drop or (auto not in ("", "no")) or precedence in ("bulk", "list")
+    auto = _keywords(headers, "Auto-Submitted") - {"", "no"}
+    precedence = _keywords(headers, "Precedence")
+    autoresponder = any(_keywords(headers, name) - {"", "no"} for name in _AUTORESPONDER_HEADERS)
+    drop = bool(
+        bounce or auto & _REPLY_KEYWORDS or precedence & _DROPPED_PRECEDENCE or autoresponder
+    )
+    silent = bool(
+        drop or auto or precedence & _SILENT_PRECEDENCE or headers.all("X-Auto-Response-Suppress")
+    )
     return drop, silent
 
 
@@ -219,11 +283,19 @@ def _message_id(headers: _Headers, raw: bytes) -> str:
 
 
 def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> InboundMail | None:
-    sender = headers.address("From")
-    envelope = normalise_address(envelope_sender) if envelope_sender else ""
+    sender = headers.sender()
+    envelope = envelope_sender or ""
+    if sender is None:
+        # No From: to trust or to answer: logged with the header as it came, dropped.
+        return _logged_once(
+            _log_row(raw, headers, headers.get("From"), envelope, recipient, None),
+            lambda row: _close(
+                row, Outcome.DROPPED, Refusal(BAD_FROM, "nieczytelny nagłówek From")
+            ),
+        )
     if isinstance(target, parse.Ups):
         return _handle_ups(raw, message, headers, sender, envelope, recipient, target)
-    from_settings = settings_for(sender) if sender else None
+    from_settings = settings_for(sender)
     different = envelope and envelope != sender
     envelope_settings = settings_for(envelope) if different else from_settings
     same = (
@@ -235,7 +307,7 @@ def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> In
     row = _log_row(raw, headers, sender, envelope, recipient, chosen)
     drop, silent = _automatic(headers, envelope_sender)
 
-    def decide():
+    def decide(row):
         if drop:
             _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
         elif chosen is None:
@@ -255,7 +327,7 @@ def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> I
     )
     row = _log_row(raw, headers, sender, envelope, recipient, chosen)
 
-    def decide():
+    def decide(row):
         if chosen is None:
             # seed 000 §5.1.2: after "regeneruj" the old subdomain is no one's.
             _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SUBDOMAIN, "nieznana subdomena UPS"))
@@ -284,7 +356,7 @@ def _logged_once(row: InboundMail, decide) -> InboundMail | None:
     # it did, a charge included, is rolled back with it. Only that insert's failure
     # means "a copy": any other error propagates (the door answers "try later").
     with transaction.atomic():
-        decide()
+        decide(row)
         try:
             with transaction.atomic():
                 row.save(force_insert=True)
@@ -391,7 +463,14 @@ def _ups_message(message: EmailMessage, settings_row: Sms2EmailSettings, target:
 
 
 def _decrypted_body(encrypted: mime.Encrypted) -> mime.MailText | Refusal:
-    plaintext = pgp.decrypt(encrypted.armoured)
+    try:
+        plaintext = pgp.decrypt(encrypted.armoured)
+    except pgp.TooLarge as exc:
+        return Refusal(
+            PGP_TOO_LARGE,
+            f"Odszyfrowana treść wiadomości ma ponad {exc.args[0] // 1024} KB: zaszyfruj "
+            "samą treść SMS-a (bez załączników) i wyślij ją ponownie.",
+        )
     if plaintext is None:
         return Refusal(
             PGP_NOT_OURS,

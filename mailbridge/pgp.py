@@ -17,6 +17,8 @@ no lock; only making the key is serialised, across processes too (flock).
 import fcntl
 import functools
 import logging
+import subprocess
+import threading
 from pathlib import Path
 
 import gnupg
@@ -106,23 +108,88 @@ def public_key() -> str:
     return _gpg().export_keys(fingerprint)
 
 
+class TooLarge(Exception):
+    """The message decrypts (and decompresses) to more than ``SMS2EMAIL_MAX_BYTES``."""
+
+
+DECRYPT_TIMEOUT = 30.0
+
+
 def decrypt(data: bytes) -> bytes | None:
     """The plaintext of an OpenPGP message encrypted to our key; None when we cannot read it.
 
-    None: encrypted to another key, symmetric, signed but not encrypted,
-    damaged, or its plaintext is over ``SMS2EMAIL_MAX_BYTES`` (a compressed
-    message can unpack to far more than the mail's size).
+    None: encrypted to another key, symmetric, signed but not encrypted, or damaged.
+    TooLarge: its plaintext is over ``SMS2EMAIL_MAX_BYTES``. A compressed message
+    can unpack to far more than the mail's size (600 KB to 500 MB: a second of
+    gpg), so gpg is stopped as soon as it has written more than that.
     """
+    plaintext = _decrypt_once(data)
+    if plaintext is None:
+        # A stop_agent of another process may have cut this one short; a failure for
+        # any other reason fails again, at the cost of one more gpg.
+        plaintext = _decrypt_once(data)
+    return plaintext
+
+
+def _decrypt_once(data: bytes) -> bytes | None:
+    """One ``gpg --decrypt``, run here rather than through python-gnupg, which reads
+    gpg's whole output and cannot stop it early."""
     limit = settings.SMS2EMAIL_MAX_BYTES
-    # gpg stops writing at --max-output, rounding down to its buffer; at twice
-    # the limit, a cut plaintext is always over the limit, so it is refused.
-    result = _gpg().decrypt(data, extra_args=["--max-output", str(2 * limit)])
-    # ok means DECRYPTION_OKAY; gpg's exit status is not used, as it is 2 for a
-    # good message signed by a key we do not have.
-    if not result.ok:
-        logger.info("sms2email: a PGP message could not be decrypted: %s", result.status)
-        return None
-    if len(result.data) > limit:
+    gpg = _gpg()
+    command = [
+        gpg.gpgbinary, "--homedir", gpg.gnupghome, "--batch", "--no-tty", "--status-fd", "2",
+        *_OPTIONS, "--max-output", str(2 * limit), "--decrypt",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: S603 - a fixed command, the message on stdin
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    status: list[bytes] = []
+    helpers = [
+        threading.Thread(target=_feed, args=(process.stdin, data), daemon=True),
+        threading.Thread(target=lambda: status.append(process.stderr.read()), daemon=True),
+    ]
+    watchdog = threading.Timer(DECRYPT_TIMEOUT, process.kill)
+    for thread in (*helpers, watchdog):
+        thread.start()
+    try:
+        plaintext = process.stdout.read(limit + 1)
+        if len(plaintext) > limit:
+            process.kill()
+        process.wait()
+    finally:
+        watchdog.cancel()
+        for thread in helpers:
+            thread.join()
+        process.stdout.close()
+        process.stderr.close()
+    if len(plaintext) > limit:
         logger.info("sms2email: a decrypted PGP message is over %s bytes", limit)
+        raise TooLarge(limit)
+    # DECRYPTION_OKAY, not gpg's exit status: that is 2 for a good message signed by a
+    # key we do not have.
+    if b"[GNUPG:] DECRYPTION_OKAY" not in b"".join(status):
+        logger.info("sms2email: a PGP message could not be decrypted (gpg %s)", process.returncode)
         return None
-    return result.data
+    return plaintext
+
+
+def _feed(stdin, data: bytes) -> None:
+    try:
+        stdin.write(data)
+        stdin.close()
+    except OSError:  # gpg stopped reading (a damaged message, or killed)
+        pass
+
+
+def stop_agent() -> None:
+    """Stop the keyring's gpg-agent (see the module's docstring); nothing if none runs."""
+    gpg = _gpg()
+    try:
+        subprocess.run(  # noqa: S603 - a fixed command
+            ["gpgconf", "--homedir", gpg.gnupghome, "--kill", "gpg-agent"],  # noqa: S607
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        logger.warning("sms2email: the keyring's gpg-agent could not be stopped", exc_info=True)

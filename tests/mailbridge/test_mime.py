@@ -212,7 +212,13 @@ def test_html_body_parses_as_a_request():
         ("&lt;tag&gt; &amp; &quot;", '<tag> & "'),
         ("<p>unclosed", "unclosed"),
         ("<![if !supportLists]>x<![endif]>", "x"),  # Outlook's conditional lists
-        ("before<![foo bar]>after", "before"),  # the stdlib parser gives up here
+        ("before<![foo bar]>after", "beforeafter"),  # a declaration is skipped
+        ("a < b, c<d and e>f", "a < b, cf"),  # "< " is a character; "<d …>" a tag
+        ("<p title='x>y'>z</p>", "y'>z"),  # a tag ends at its first ">"
+        ("x<script>if (a<b) {}</script>y", "xy"),
+        ("x<SCRIPT>a</b></ScRiPt >y", "xy"),
+        ("x<!-- <p>hidden</p> -->y<!-- open", "xy"),
+        ("x<a href", "x"),  # a tag left open is dropped
     ],
 )
 def test_html_to_text(html, text):

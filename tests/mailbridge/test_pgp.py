@@ -262,7 +262,8 @@ def test_decrypt_refuses_a_plaintext_over_the_mail_size_limit(keys, settings):
     # Compressed, 200 kB of one letter is a few hundred bytes of mail.
     settings.SMS2EMAIL_MAX_BYTES = 50_000
     assert pgp.decrypt(encrypted(keys, "a" * 50_000).encode()) == b"a" * 50_000
-    assert pgp.decrypt(encrypted(keys, "a" * 200_000).encode()) is None
+    with pytest.raises(pgp.TooLarge):
+        pgp.decrypt(encrypted(keys, "a" * 200_000).encode())
 
 
 def test_sms2email_key_create_makes_one_key_and_prints_it(tmp_path, settings):
