@@ -34,9 +34,12 @@ The checks, in order (seed 000 §3.3, §3.5–3.8):
    code: it is the sender's mistake, not an internal error (3000).
 6. The body (mailbridge.parse), then the password or md5 line unless "bez
    zabezpieczeń" is on; an md5 line is accepted once.
-7. "Maks. ilość numerów w mailu", then submit.
+7. "Maks. ilość numerów w mailu", over the whole mail: the numbers every
+   address of ours it went to sent to, in this delivery or an earlier one of
+   the same Message-ID; then submit.
 
-Every refusal of an authorised sender is answered once (mailbridge.replies).
+Every refusal of an authorised sender is answered once (mailbridge.replies),
+and a mail once however many of its addresses were refused.
 What is read of a mail costs a bounded time, whatever it holds
 (mailbridge.mime): this all runs before any password is checked. Header values
 are cut at ``MAX_HEADER_CHARS``, and a decoded Subject is kept on one line.
@@ -62,6 +65,7 @@ from email.message import EmailMessage
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from messaging import services
@@ -371,10 +375,20 @@ def _close(row: InboundMail, outcome: str, refusal: Refusal | None = None, *, an
     row.outcome = outcome
     if refusal is not None:
         row.reason, row.detail, row.code = refusal.reason, refusal.detail[:500], refusal.code
-    if answer and outcome == Outcome.REFUSED:
+    if answer and outcome == Outcome.REFUSED and not _answered(row):
         row.reply_state = ReplyState.PENDING
         row.reply_due_at = timezone.now()
         replies.send_after_commit()
+
+
+def _answered(row: InboundMail) -> bool:
+    """Whether the mail was answered already, for another of its recipient addresses:
+    one mail, one reply, however many addresses of ours it was sent to."""
+    return (
+        InboundMail.objects.filter(sender=row.sender, mail_id=row.mail_id)
+        .exclude(reply_state=ReplyState.NONE)
+        .exists()
+    )
 
 
 def _decide(row, message, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
@@ -420,12 +434,9 @@ def _refusal(row, message, settings_row, target):
     security = _security(settings_row, parsed, password)
     if security is not None:
         return security
-    if len(parsed.numbers) > settings_row.max_numbers:
-        return Refusal(
-            TOO_MANY_NUMBERS,
-            f"Mail zawiera {len(parsed.numbers)} numerów, a ustawienie „Maks. ilość numerów "
-            f"w mailu” pozwala na {settings_row.max_numbers}.",
-        )
+    too_many = _too_many_numbers(row, settings_row, len(parsed.numbers))
+    if too_many is not None:
+        return too_many
     request = services.SendRequest(
         recipients=list(parsed.numbers),
         text=parsed.text,
@@ -434,9 +445,41 @@ def _refusal(row, message, settings_row, target):
         source=Source.EMAIL,
     )
     try:
-        return services.submit(service.pk, request).message
+        message = services.submit(service.pk, request).message
     except services.SendError as exc:
         return _send_refusal(exc)
+    row.numbers = message.recipient_count
+    return message
+
+
+def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted: int):
+    """A refusal when the mail would send to more numbers than "Maks. ilość numerów w
+    mailu": those its other recipient addresses already sent to count (five easy-mode
+    addresses are five numbers), in this delivery or an earlier one (a client sends
+    the recipients a server answered 452 in a later transaction, same Message-ID)."""
+    # Two deliveries of one mail at once count one after the other.
+    list(Sms2EmailSettings.objects.select_for_update().filter(pk=settings_row.pk).values("pk"))
+    taken = (
+        InboundMail.objects.filter(
+            sender=row.sender, mail_id=row.mail_id, outcome=Outcome.SENT
+        ).aggregate(total=Sum("numbers"))["total"]
+        or 0
+    )
+    limit = settings_row.max_numbers
+    if taken + wanted <= limit:
+        return None
+    if taken:
+        detail = (
+            f"Ten mail wysłał już SMS-y na {taken} numerów (na inne adresy tej samej "
+            f"wiadomości), a ustawienie „Maks. ilość numerów w mailu” pozwala na {limit}: "
+            f"pozostałych {wanted} numerów nie wysłano."
+        )
+    else:
+        detail = (
+            f"Mail zawiera {wanted} numerów, a ustawienie „Maks. ilość numerów w mailu” "
+            f"pozwala na {limit}."
+        )
+    return Refusal(TOO_MANY_NUMBERS, detail)
 
 
 def _ups_message(message: EmailMessage, settings_row: Sms2EmailSettings, target: parse.Ups):

@@ -1,12 +1,14 @@
 """The SMTP door (``manage.py smtpd``): aiosmtpd, in front of mailbridge.intake.
 
 Only addresses of ours are taken, at RCPT time (550 for anything else: never
-an open relay); a mail over ``SMS2EMAIL_MAX_BYTES`` gets 552. The database and
-gnupg work runs in a thread pool, off the event loop, so one slow mail does
-not hold up the other sessions. A mail is answered 250 once it is handled
+an open relay), and no more of them than the sender may send to in one mail
+(452 past ``recipient_limit``); a mail over ``SMS2EMAIL_MAX_BYTES`` gets 552.
+The database and gnupg work runs in a thread pool, off the event loop, so one
+slow mail does not hold up the other sessions. A mail is answered 250 once it is handled
 (sent, refused with a reply, or dropped) and 451 when it could not be handled
 now, so the sending server tries again. Stopping (SIGTERM) closes the socket,
-then waits for the sessions in flight to finish, up to ``GRACE_SECONDS``.
+then waits for the sessions in flight to finish, up to ``GRACE_SECONDS``, and
+stops the keyring's gpg-agent (mailbridge.pgp).
 """
 
 import asyncio
@@ -16,13 +18,32 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.smtp import SMTP
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from . import intake, parse, pgp
+from .senders import normalise_address, settings_for
 
 logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 30.0
+
+
+# RCPT TO a mail takes: its sender's "Maks. ilość numerów w mailu", at most
+# MAX_RECIPIENTS; a sender no service authorises (its mail is dropped) UNKNOWN_RECIPIENTS.
+MAX_RECIPIENTS = 100
+UNKNOWN_RECIPIENTS = 10
+
+
+def recipient_limit(mail_from: str) -> int:
+    """How many RCPT TO a mail from the envelope sender ``mail_from`` takes; past it,
+    452 (RFC 5321 §4.5.3.1.10): the client sends those in a later transaction, and
+    intake counts the numbers of all of them against the same limit."""
+    close_old_connections()
+    try:
+        found = settings_for(normalise_address(mail_from))
+    except DatabaseError:  # DATA will answer 451 if the database stays away
+        return UNKNOWN_RECIPIENTS
+    return min(found.max_numbers, MAX_RECIPIENTS) if found else UNKNOWN_RECIPIENTS
 
 
 def _handle_in_thread(raw: bytes, mail_from: str, recipients: list[str]) -> None:
@@ -40,6 +61,15 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if parse.parse_address(address, settings.SMS2EMAIL_DOMAIN) is None:
             return "550 5.7.1 Relaying denied: not an address of this service"
+        limit = getattr(envelope, "sms2email_limit", None)
+        if limit is None:
+            loop = asyncio.get_running_loop()
+            limit = await loop.run_in_executor(
+                self.executor, recipient_limit, envelope.mail_from or ""
+            )
+            envelope.sms2email_limit = limit
+        if len(envelope.rcpt_tos) >= limit:
+            return "452 4.5.3 Too many recipients: send the rest in another mail"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
