@@ -424,7 +424,13 @@ def _refusal(row, message, settings_row, target):
             PGP_REQUIRED, "Usługa przyjmuje tylko wiadomości zaszyfrowane kluczem PGP platformy."
         )
     password = settings_row.password
-    parsed = parse.parse_body(body.text, target=target, password=password, now=timezone.now())
+    parsed = parse.parse_body(
+        body.text,
+        target=target,
+        password=password,
+        now=timezone.now(),
+        password_expected=settings_row.accept_password and not settings_row.accept_unsecured,
+    )
     if isinstance(parsed, parse.BodyError):
         if encrypted and parsed.reason == parse.INVALID_NUMBER:
             # The reply goes out in clear: it must not quote what was encrypted.

@@ -31,6 +31,9 @@ Decisions:
 Reasons (``BodyError.reason``):
 
 - ``UNKNOWN_LINE``: a parameter line that is none of the above, or a malformed md5 line.
+- ``WRONG_PASSWORD``: such a line, when the service expects a password
+  (``password_expected``) and the section holds neither the password nor an md5
+  line: it is most likely the password, mistyped or an old one (seed 000 §3.7).
 - ``INVALID_NUMBER`` (code 401): an item of a numbers line is not a Polish mobile.
 - ``NO_NUMBERS``: a mail to ``box@`` without any number.
 - ``NUMBERS_IN_EASY_MODE``: a mail to a number's address lists another number.
@@ -57,9 +60,11 @@ EMPTY_TEXT = "empty_text"
 BAD_SEND_TIME = "bad_send_time"
 TWO_MD5_LINES = "two_md5_lines"
 PASSWORD_IN_TEXT = "password_in_text"  # noqa: S105 (a reason name, not a secret)
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a reason name, not a secret)
 REASONS = frozenset(
     {
         UNKNOWN_LINE,
+        WRONG_PASSWORD,
         INVALID_NUMBER,
         NO_NUMBERS,
         NUMBERS_IN_EASY_MODE,
@@ -169,15 +174,28 @@ def md5_digest(password: str, timestamp: int | str) -> str:
 
 
 def parse_body(
-    body: str, *, target: Box | Easy, password: str, now: datetime
+    body: str,
+    *,
+    target: Box | Easy,
+    password: str,
+    now: datetime,
+    password_expected: bool = False,
 ) -> ParsedBody | BodyError:
-    """The request a mail body makes, or the first fault to tell the sender about."""
+    """The request a mail body makes, or the first fault to tell the sender about.
+
+    ``password_expected``: the service takes mail with the password and none without
+    security, so a line that is nothing else is reported as a wrong password."""
     parameters, text_lines = _sections(_NEWLINE.split(body))
     if now.tzinfo is None:
         now = now.replace(tzinfo=WARSAW)
     request = _Parameters(target, password.strip(), now)
-    for position, line in enumerate(parameters, start=1):
-        error = request.read(position, line.strip())
+    lines = [line.strip() for line in parameters]
+    if password_expected and not any(
+        request.is_password(line) or line[:3].lower() == "md5" for line in lines
+    ):
+        request.unknown_line = _wrong_password
+    for position, line in enumerate(lines, start=1):
+        error = request.read(position, line)
         if error is not None:
             return error
     if any(request.is_password(line.strip()) for line in text_lines):
@@ -287,6 +305,10 @@ class _Parameters:
             return self._options(position, tokens)
         if _NUMBERS_LINE.fullmatch(line) and _DIGIT.search(line):
             return self._numbers(position, line)
+        return self.unknown_line(position)
+
+    @staticmethod
+    def unknown_line(position: int) -> BodyError:
         return BodyError(
             UNKNOWN_LINE,
             f"Linia {position} sekcji parametrów nie jest ani hasłem, ani numerami, "
@@ -370,6 +392,15 @@ class _Parameters:
                 )
             self.numbers[number] = None
         return None
+
+
+def _wrong_password(position: int) -> BodyError:
+    return BodyError(
+        WRONG_PASSWORD,
+        f"Hasło jest niepoprawne: linia {position} sekcji parametrów nie jest hasłem usługi "
+        "(ani numerami, ani opcjami SMS-a). Wpisz aktualne hasło z konfiguracji Sms2Email "
+        "w osobnej linii nad linią ---.",
+    )
 
 
 def _is_option(token: str) -> bool:

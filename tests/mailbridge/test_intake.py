@@ -217,7 +217,11 @@ def test_a_reply_that_fails_is_retried_later_then_sent(mail_service, settings, m
 def expected_by_the_seed(unsecured, password_mode, md5_mode, material):
     """seed 000 §3.3, §3.7, §3.8 read as rules, to check every combination below."""
     if material == "wrong":
-        return Outcome.REFUSED, parse.UNKNOWN_LINE  # never taken as a password or a number
+        # Never taken as a password or a number; said to be a wrong password when the
+        # service expects one (seed 000 §3.7).
+        if password_mode and not unsecured:
+            return Outcome.REFUSED, parse.WRONG_PASSWORD
+        return Outcome.REFUSED, parse.UNKNOWN_LINE
     if unsecured:
         return Outcome.SENT, ""
     if material == "password" and password_mode:
@@ -295,3 +299,26 @@ def test_claimed_replies_are_skipped_by_another_worker_until_the_lease_ends(mail
     assert replies.send_due() == 0
     InboundMail.objects.filter(pk=row.pk).update(reply_due_at=timezone.now())
     assert replies.send_due() == 1
+
+
+def test_a_wrong_password_is_answered_as_a_wrong_password(mail_service):
+    # seed 000 §3.7: with password mode on, a first line that is neither numbers, md5
+    # nor options is a password, mistyped or old.
+    handle(mail("motylek124\n601123456\n---\nHej"))
+    row = only_row()
+    assert (row.outcome, row.reason) == (Outcome.REFUSED, parse.WRONG_PASSWORD)
+    [reply] = sent_replies()
+    assert "Hasło jest niepoprawne" in reply.body
+    assert "motylek124" not in reply.body  # a guess is never echoed
+
+
+def test_an_unknown_line_beside_the_right_password_is_an_unknown_line(mail_service):
+    handle(mail(f"{PASSWORD}\nprosze wyslac\n601123456\n---\nHej"))
+    assert only_row().reason == parse.UNKNOWN_LINE
+
+
+def test_an_unknown_line_without_password_mode_is_an_unknown_line(mail_service):
+    mail_service.sms2email.accept_password = False
+    mail_service.sms2email.save()
+    handle(mail(f"{md5_line()}\nmotylek124\n601123456\n---\nHej"))
+    assert only_row().reason == parse.UNKNOWN_LINE

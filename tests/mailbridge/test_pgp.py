@@ -192,7 +192,7 @@ def test_the_password_line_inside_the_encryption_passes_password_mode(pgp_requir
     handle(mail(encrypted(keys, "zle-haslo\n601123456\n---\nHej")))
     handle(pgp_mime(encrypted(keys, mime_entity(f"{PASSWORD}\n601123456\n---\nHej"))))
     outcomes = list(InboundMail.objects.order_by("id").values_list("outcome", "reason"))
-    assert outcomes == [(Outcome.REFUSED, "unknown_line"), (Outcome.SENT, "")]
+    assert outcomes == [(Outcome.REFUSED, "wrong_password"), (Outcome.SENT, "")]
 
 
 @pytest.mark.django_db
