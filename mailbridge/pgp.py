@@ -12,6 +12,16 @@ encrypted to the old one is read.
 
 Each call runs its own ``gpg`` (python-gnupg), so the listener's threads need
 no lock; only making the key is serialised, across processes too (flock).
+
+gpg-agent: gpg starts one per keyring for any use of a secret key (decrypting,
+making the key), and it outlives the process that started it. Finding the
+platform key does not start one: the key whose encryption subkey's secret is in
+the keyring (``private-keys-v1.d/<keygrip>.key``, where gpg-agent keeps it) is
+found from the public listing. The processes that decrypt or make the key (the
+SMTP listener, ``receive_mail``, ``seed_demo``, ``sms2email_key``, ``rundemo``)
+call ``stop_agent`` when they end. Another process still using the keyring
+then starts a new agent at its next use; a decryption cut short by the stop is
+tried once more.
 """
 
 import fcntl
@@ -54,8 +64,18 @@ def _gpg_for(path: str) -> gnupg.GPG:
 
 
 def _platform_fingerprint(gpg: gnupg.GPG) -> str | None:
-    # "E" (capital) in the capabilities: the key has a usable encryption subkey.
-    keys = [key for key in gpg.list_keys(secret=True) if "E" in key.get("cap", "")]
+    # "E" (capital) in the capabilities: the key has a usable encryption subkey; its
+    # secret is held when gpg-agent's file for the subkey's keygrip is in the keyring.
+    secrets = Path(gpg.gnupghome) / "private-keys-v1.d"
+    keys = [
+        key
+        for key in gpg.list_keys()
+        if "E" in key.get("cap", "")
+        and any(
+            "e" in (subkey[1] or "") and subkey[3] and (secrets / f"{subkey[3]}.key").exists()
+            for subkey in key.get("subkeys", ())
+        )
+    ]
     if not keys:
         return None
     return max(keys, key=lambda key: int(key.get("date") or 0))["fingerprint"]
@@ -74,6 +94,7 @@ def ensure_key() -> str:
 
 
 def _make_key(gpg: gnupg.GPG) -> str:
+    _started.set()
     identity = {
         "name_real": _NAME,
         "name_email": box_address(),
@@ -136,6 +157,7 @@ def _decrypt_once(data: bytes) -> bytes | None:
     gpg's whole output and cannot stop it early."""
     limit = settings.SMS2EMAIL_MAX_BYTES
     gpg = _gpg()
+    _started.set()
     command = [
         gpg.gpgbinary, "--homedir", gpg.gnupghome, "--batch", "--no-tty", "--status-fd", "2",
         *_OPTIONS, "--max-output", str(2 * limit), "--decrypt",
@@ -181,8 +203,16 @@ def _feed(stdin, data: bytes) -> None:
         pass
 
 
-def stop_agent() -> None:
-    """Stop the keyring's gpg-agent (see the module's docstring); nothing if none runs."""
+_started = threading.Event()  # this process used the secret key: an agent may run
+
+
+def stop_agent(*, if_started: bool = False) -> None:
+    """Stop the keyring's gpg-agent (see the module's docstring); nothing if none runs.
+    ``if_started``: only when this process used the secret key (``receive_mail``
+    stops none for the many mails that are not encrypted)."""
+    if if_started and not _started.is_set():
+        return
+    _started.clear()
     gpg = _gpg()
     try:
         subprocess.run(  # noqa: S603 - a fixed command

@@ -138,6 +138,7 @@ class Listener:
         while self.sessions and loop.time() < deadline:
             await asyncio.sleep(0.05)
         await loop.run_in_executor(None, self.executor.shutdown, True)
+        await loop.run_in_executor(None, pgp.stop_agent)
 
 
 class Running:

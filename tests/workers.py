@@ -126,3 +126,26 @@ def gunicorn(cache_url: str, *options: str, ready_path: str):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def gpg_agents(home: Path) -> list[int]:
+    """The gpg-agent processes serving the keyring ``home``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone while we looked
+            continue
+        if argv and argv[0].endswith(b"gpg-agent") and str(home).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+def no_gpg_agent_left(home: Path) -> bool:
+    # gpgconf --kill returns once the agent was told; it exits a moment later.
+    deadline = time.monotonic() + 5
+    while gpg_agents(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return gpg_agents(home) == []

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tests.workers import free_port
+from tests.workers import free_port, no_gpg_agent_left
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +108,7 @@ def test_make_run_delivers_a_demo_send_on_a_new_database():
             assert by_mail == [("Test", "48601345345", "DELIVERED")]
             process.send_signal(signal.SIGINT)  # Ctrl-C
             assert process.wait(timeout=20) == 0
+            assert no_gpg_agent_left(Path(folder) / "gnupg")
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)

@@ -15,7 +15,7 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from mailbridge import intake, mime
+from mailbridge import intake, mime, pgp
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ class Command(BaseCommand):
             # Kept by the MTA and retried rather than bounced or lost.
             logger.exception("sms2email: a mail could not be handled")
             sys.exit(EX_TEMPFAIL)
+        finally:
+            pgp.stop_agent(if_started=True)  # an encrypted mail started one
 
 
 def _header_recipients(raw: bytes) -> list[str]:

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["create"]:
-            self.stdout.write(pgp.ensure_key())
-        else:
-            self.stdout.write(pgp.public_key(), ending="")
+        try:
+            if options["create"]:
+                self.stdout.write(pgp.ensure_key())
+            else:
+                self.stdout.write(pgp.public_key(), ending="")
+        finally:
+            pgp.stop_agent(if_started=True)  # making the key started one

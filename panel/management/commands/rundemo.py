@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from mailbridge import pgp
+
 
 class Command(BaseCommand):
     help = "Migrate, seed the demo account and run web server, worker and SMTP until Ctrl-C."
@@ -84,6 +86,9 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            # The listener stops the keyring's gpg-agent as it exits; a child that had to
+            # be killed could not.
+            pgp.stop_agent()
 
     def _wait_for(self, host, port, child):
         deadline = time.monotonic() + 60

@@ -60,6 +60,7 @@ class Command(BaseCommand):
         result["gateways"] = gateways.getvalue().strip()
         # The platform PGP key, so that the demo's key.asc and encrypted mail work at once.
         result["pgp_fingerprint"] = pgp.ensure_key()
+        pgp.stop_agent(if_started=True)  # making it started one
 
         if options["json"]:
             self.stdout.write(json.dumps(result))
