@@ -151,3 +151,30 @@ def test_seed_demo_switches_sms2email_on_and_its_credentials_send_a_mail():
     again = seed()  # a fresh password each run; the old one stops working
     assert again["sms2email_password"] != demo["sms2email_password"]
     assert again["ups_subdomain"] == demo["ups_subdomain"]
+
+
+def test_seed_demo_on_a_new_database_warns_of_nothing(tmp_path):
+    # The gateways check warned of the two routes just before the command gave them the
+    # simulator; it runs after the set-up now, and finds nothing missing.
+    import os
+    import subprocess
+    import sys
+
+    from tests.workers import BASE_DIR
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/new.sqlite3",
+        "SMS2EMAIL_GNUPG_HOME": str(tmp_path / "gnupg"),
+    }
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=BASE_DIR, check=True)  # noqa: S603
+    seeded = subprocess.run(  # noqa: S603
+        [*manage, "seed_demo"], env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True
+    )
+    assert "gateways.W001" not in seeded.stderr, seeded.stderr
+    assert "simulator" in seeded.stdout
+    checked = subprocess.run(  # noqa: S603
+        [*manage, "seed_simulator"], env=env, cwd=BASE_DIR, capture_output=True, text=True
+    )
+    assert "W001" not in checked.stderr and "nothing to do" in checked.stdout
