@@ -196,6 +196,12 @@ class Service(models.Model):
             self.sms_hash_digest = secrets.digest_sms_hash(secrets.generate_sms_hash())
         if self.tariff_id is None:
             self.tariff = Tariff.default()
+        if self.state == ServiceState.ACTIVE and self.activated_at is None:
+            # Made active directly (in admin, by seed_demo), not through activate():
+            # it became active now.
+            self.activated_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "activated_at"}
         super().save(*args, **kwargs)
 
     @staticmethod

@@ -101,3 +101,11 @@ def test_activation_records_the_time(make_service):
     assert service.activated_at is not None
     with pytest.raises(StateChangeRefused):
         service.activate()
+
+
+def test_a_service_made_active_directly_records_the_time(make_service):
+    # Staff creating an active service in admin, or seed_demo: not through activate().
+    service = make_service(state=ServiceState.ACTIVE)
+    assert type(service).objects.get(pk=service.pk).activated_at is not None
+    waiting = make_service(state=ServiceState.NOT_ACTIVATED)
+    assert type(waiting).objects.get(pk=waiting.pk).activated_at is None

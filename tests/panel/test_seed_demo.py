@@ -153,6 +153,28 @@ def test_seed_demo_switches_sms2email_on_and_its_credentials_send_a_mail():
     assert again["ups_subdomain"] == demo["ups_subdomain"]
 
 
+def test_the_demo_service_records_when_it_was_activated():
+    from django.test import Client
+    from django.utils import formats, timezone
+
+    demo = seed()
+    service = Service.objects.get(pk=demo["service_id"])
+    assert service.state == ServiceState.ACTIVE and service.activated_at is not None
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(get_user_model().objects.get(username=demo["admin_username"]))
+    page = staff.get(f"/admin/accounts/service/{service.pk}/change/").content.decode()
+    activated = page.split("Activated:", 1)[1][:300]
+    shown = formats.date_format(timezone.localtime(service.activated_at), "DATETIME_FORMAT")
+    assert shown in activated  # not admin's "-" for an empty date
+
+
+def test_a_demo_service_made_active_earlier_without_a_time_gets_one():
+    demo = seed()
+    Service.objects.filter(pk=demo["service_id"]).update(activated_at=None)
+    seed()
+    assert Service.objects.get(pk=demo["service_id"]).activated_at is not None
+
+
 def test_seed_demo_on_a_new_database_warns_of_nothing(tmp_path):
     # The gateways check warned of the two routes just before the command gave them the
     # simulator; it runs after the set-up now, and finds nothing missing.

@@ -102,8 +102,9 @@ class Command(BaseCommand):
                 state=ServiceState.ACTIVE,
                 tariff=Tariff.default(),
             )
-        elif service.state != ServiceState.ACTIVE:
-            Service.objects.filter(pk=service.pk).update(state=ServiceState.ACTIVE)
+        elif service.state != ServiceState.ACTIVE or service.activated_at is None:
+            service.state = ServiceState.ACTIVE
+            service.save(update_fields=["state"])  # and when it was activated
         for address in DEMO_ADDRESSES:
             AllowedAddress.objects.get_or_create(
                 service=service, network=address, defaults={"note": "demo"}
