@@ -4,6 +4,7 @@ Names are the seed's (seed 001 §3–§7), spelling included (``INVALID_DATE_TME
 Four are this platform's extensions, marked as such in the API docs.
 """
 
+from lib import classtable
 from messaging import services
 
 # name → (description, extension?). The description goes out as
@@ -165,7 +166,11 @@ class ApiError(Exception):
 
 
 # Pipeline errors → wire names (SPEC §4). The field at fault comes from the error.
+# Read by class, nearest ancestor first (lib.classtable): a refusal added later
+# and not named here gets its ancestor's name (INVALID_FIELD at worst), never
+# an HTTP 500; tests/messaging/api/test_refusals.py fails until it is named.
 _FROM_PIPELINE: dict[type[services.SendError], str] = {
+    services.SendError: "INVALID_FIELD",
     services.RecipientListEmpty: "RECIPIENT_LIST_IS_EMPTY",
     services.TooManyRecipients: "INVALID_FIELD",
     services.EmptyText: "MISSING_FIELDS",
@@ -179,13 +184,16 @@ _FROM_PIPELINE: dict[type[services.SendError], str] = {
     services.InsufficientFunds: "INSUFFICIENT_FUNDS",
     services.ServiceRefused: "SERVICE_NOT_ACTIVE",
     services.MessageNotFound: "MESSAGE_ID_NOT_FOUND",
+    # A delete (status.php del=1) of a message not yet final: no Telecube call
+    # deletes, but any endpoint it reached answered HTTP 500.
+    services.MessageInFlight: "INVALID_FIELD",
     services.IncomingTooLong: "INVALID_FIELD",
 }
 
 
 def from_pipeline(exc: services.SendError, field_names: dict[str, str] | None = None) -> ApiError:
     """The wire error for a pipeline error; ``field_names`` renames fields (to_list → to_file)."""
-    name = _FROM_PIPELINE[type(exc)]
+    name = classtable.lookup(_FROM_PIPELINE, exc)
     error_from = exc.field
     if field_names and error_from in field_names:
         error_from = field_names[error_from]
