@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SenderId, SenderStatus, Service
 from gateways.models import GatewayPort
+from lib import classtable
 from messaging import numbers, services
 from messaging.models import Source
 
@@ -155,39 +156,73 @@ STATE_ADVICE = {
 }
 
 
-def refusal(exc: services.SendError, estimate: services.Estimate | None) -> tuple[str | None, str]:
-    """(form field, message) for a refusal of ``submit``."""
-    if isinstance(exc, services.RecipientListEmpty):
-        return "recipients", _(
-            "Enter at least one valid Polish mobile number, such as 501 234 567."
-        )
-    if isinstance(exc, services.TooManyRecipients):
-        return "recipients", _("At most %(n)d recipients in one message: split the list.") % {
-            "n": settings.MAX_RECIPIENTS_PER_MESSAGE
-        }
-    if isinstance(exc, services.EmptyText):
-        return "text", _("Type the text of the message.")
-    if isinstance(exc, services.MessageTooLong):
-        parts = estimate.parts if estimate else "?"
-        maximum = estimate.max_parts if estimate else "?"
-        return "text", _(
-            "The text takes %(parts)s parts and this sender sends at most %(max)s: shorten it."
-        ) % {"parts": parts, "max": maximum}
-    if isinstance(exc, services.ContentWarning):
-        return "text", _(
+# What the customer sees for each refusal of ``submit``: the form field at fault
+# (None: above the form) and what to fix, %-formatted with ``_details``. Read
+# by class, nearest ancestor first (lib.classtable), so a refusal added later
+# gets SendError's general sentence, never an error page;
+# tests/panel/test_send_refusals.py fails until it is named here.
+NOT_SENT = _("The message was not sent: %(why)s.")
+CHOOSE_SENDER = _("Choose a sender from the list; new names are added on Sender names.")
+REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
+    services.SendError: (None, NOT_SENT),
+    services.RecipientListEmpty: (
+        "recipients",
+        _("Enter at least one valid Polish mobile number, such as 501 234 567."),
+    ),
+    services.TooManyRecipients: (
+        "recipients",
+        _("At most %(n)d recipients in one message: split the list."),
+    ),
+    services.EmptyText: ("text", _("Type the text of the message.")),
+    services.MessageTooLong: (
+        "text",
+        _("The text takes %(parts)s parts and this sender sends at most %(max)s: shorten it."),
+    ),
+    services.ContentWarning: (
+        "text",
+        _(
             "Operators may block this text (it looks like premium-rate or vulgar content). "
             "Check it; to send it as it is, tick “Send even though operators may block this "
             "text”."
-        )
-    if isinstance(exc, services.SenderNotRegistered | services.SenderNotVerified):
-        return "sender", _("Choose a sender from the list; new names are added on Sender names.")
-    if isinstance(exc, services.ScheduleTooFar):
-        return "send_date", _("Schedule at most 3 months ahead.")
-    if isinstance(exc, services.InsufficientFunds):
-        return None, _(
+        ),
+    ),
+    services.SenderNotRegistered: ("sender", CHOOSE_SENDER),
+    services.SenderNotVerified: ("sender", CHOOSE_SENDER),
+    services.ScheduleTooFar: ("send_date", _("Schedule at most 3 months ahead.")),
+    services.InsufficientFunds: (
+        None,
+        _(
             "This message costs %(needed)s PLN and the service has %(available)s PLN "
             "available: top up or send to fewer recipients."
-        ) % {"needed": f"{exc.needed:.2f}", "available": f"{exc.available:.2f}"}
-    if isinstance(exc, services.ServiceRefused):
-        return None, str(STATE_ADVICE.get(exc.state, _("This service cannot send now.")))
-    return None, _("The message was not sent: %(why)s.") % {"why": exc.detail or exc}
+        ),
+    ),
+    # Worded by the service's state (STATE_ADVICE); this for a state it does not name.
+    services.ServiceRefused: (None, _("This service cannot send now.")),
+    # The form has no report URL or user flag, and a send is never a lookup of a
+    # message or an incoming SMS: the general sentence is the intended answer.
+    services.InvalidNotifyUrl: (None, NOT_SENT),
+    services.InvalidUserFlag: (None, NOT_SENT),
+    services.MessageNotFound: (None, NOT_SENT),
+    services.MessageInFlight: (None, NOT_SENT),
+    services.IncomingTooLong: (None, NOT_SENT),
+}
+
+
+def refusal(exc: services.SendError, estimate: services.Estimate | None) -> tuple[str | None, str]:
+    """(form field, message) for a refusal of ``submit``."""
+    field, text = classtable.lookup(REFUSALS, exc)
+    if isinstance(exc, services.ServiceRefused) and exc.state in STATE_ADVICE:
+        text = STATE_ADVICE[exc.state]
+    return field, str(text) % _details(exc, estimate)
+
+
+def _details(exc: services.SendError, estimate: services.Estimate | None) -> dict:
+    details = {
+        "n": settings.MAX_RECIPIENTS_PER_MESSAGE,
+        "parts": estimate.parts if estimate else "?",
+        "max": estimate.max_parts if estimate else "?",
+        "why": exc.detail or exc,
+    }
+    if isinstance(exc, services.InsufficientFunds):
+        details.update(needed=f"{exc.needed:.2f}", available=f"{exc.available:.2f}")
+    return details
