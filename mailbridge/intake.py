@@ -578,43 +578,59 @@ def _check_md5(settings_row: Sms2EmailSettings, md5, password: str) -> Refusal |
     return None
 
 
-def _send_refusal(exc: Exception) -> Refusal:
+# The pipeline's refusals in the sender's words and Załącznik 1 codes: (reason,
+# detail, code). Read by class, nearest ancestor first (lib.classtable): a
+# refusal added later is an internal error (1001, logged for staff), never an
+# unanswered mail; tests/mailbridge/test_send_refusals.py fails until it is named.
+INTERNAL_ERROR = ("internal", "Błąd wewnętrzny.", 1001)
+SEND_REFUSALS: dict[type[services.SendError], tuple[str, str, int | None]] = {
+    services.SendError: INTERNAL_ERROR,
+    services.InsufficientFunds: (
+        "insufficient_funds",
+        "Brak środków na koncie usługi na wysłanie tych SMS-ów.",
+        201,
+    ),
+    services.RecipientListEmpty: (
+        "invalid_number",
+        "Żaden numer nie jest poprawnym numerem komórkowym.",
+        401,
+    ),
+    services.MessageTooLong: ("too_long", "Wiadomość jest zbyt długa.", 402),
+    services.TooManyRecipients: ("too_many_numbers", "Zbyt wiele numerów w jednym mailu.", None),
+    services.EmptyText: ("empty_text", "Treść SMS-a jest pusta.", None),
+    services.ContentWarning: (
+        "content_warning",
+        "Treść może zostać zablokowana przez operatorów, więc SMS nie został wysłany.",
+        None,
+    ),
+    services.ScheduleTooFar: (
+        "schedule_too_far",
+        "Czas wysyłki może być najwyżej trzy miesiące naprzód.",
+        None,
+    ),
+    # Worded by the service's state in _send_refusal (Załącznik 1: 101–106).
+    services.ServiceRefused: (SERVICE_REFUSED, "Wysłanie SMS nie jest możliwe.", None),
+    # A mail names no sender, report URL or user flag, and a send is never a
+    # lookup of a message or an incoming SMS: one of these is our fault.
+    services.SenderNotRegistered: INTERNAL_ERROR,
+    services.SenderNotVerified: INTERNAL_ERROR,
+    services.InvalidNotifyUrl: INTERNAL_ERROR,
+    services.InvalidUserFlag: INTERNAL_ERROR,
+    services.MessageNotFound: INTERNAL_ERROR,
+    services.MessageInFlight: INTERNAL_ERROR,
+    services.IncomingTooLong: INTERNAL_ERROR,
+}
+
+
+def _send_refusal(exc: services.SendError) -> Refusal:
     """The pipeline's refusal, in the sender's words and Załącznik 1 codes."""
-    if isinstance(exc, services.ServiceRefused):
+    from lib import classtable
+
+    if isinstance(exc, services.ServiceRefused) and exc.state in STATE_TEXT:
         return Refusal(
             SERVICE_REFUSED, f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[exc.state]}.", exc.state
         )
-    table = {
-        services.InsufficientFunds: (
-            "insufficient_funds",
-            "Brak środków na koncie usługi na wysłanie tych SMS-ów.",
-            201,
-        ),
-        services.RecipientListEmpty: (
-            "invalid_number",
-            "Żaden numer nie jest poprawnym numerem komórkowym.",
-            401,
-        ),
-        services.MessageTooLong: ("too_long", "Wiadomość jest zbyt długa.", 402),
-        services.TooManyRecipients: (
-            "too_many_numbers",
-            "Zbyt wiele numerów w jednym mailu.",
-            None,
-        ),
-        services.EmptyText: ("empty_text", "Treść SMS-a jest pusta.", None),
-        services.ContentWarning: (
-            "content_warning",
-            "Treść może zostać zablokowana przez operatorów, więc SMS nie został wysłany.",
-            None,
-        ),
-        services.ScheduleTooFar: (
-            "schedule_too_far",
-            "Czas wysyłki może być najwyżej trzy miesiące naprzód.",
-            None,
-        ),
-    }
-    for kind, (reason, detail, code) in table.items():
-        if isinstance(exc, kind):
-            return Refusal(reason, detail, code)
-    logger.error("sms2email: the pipeline refused a mail: %r", exc)
-    return Refusal("internal", "Błąd wewnętrzny.", 1001)
+    answer = classtable.lookup(SEND_REFUSALS, exc)
+    if answer is INTERNAL_ERROR:
+        logger.error("sms2email: the pipeline refused a mail: %r", exc)
+    return Refusal(*answer)
