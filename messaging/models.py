@@ -43,7 +43,8 @@ class Encoding(models.TextChoices):
 
 
 class Source(models.TextChoices):
-    API = "api", _("HTTP API")
+    API = "api", _("HTTP API")  # the Telecube API, /sms_api/
+    SMSC = "smsc", _("SMSC API")  # send.php, /sys/
     PANEL = "panel", _("panel")
     EMAIL = "email", _("e-mail")
     # A sender number's confirmation code (messaging.services.send_sender_code): charged

@@ -384,7 +384,7 @@ def send(fields, identity, fmt) -> str:
             send_at=wire.send_time(fields.get("time"), timezone.localtime()),
             flash=wire.flag(fields, "flash"),
             remove_special_characters=(fields.get("translit") or "0").strip() not in ("", "0"),
-            source=Source.API,
+            source=Source.SMSC,
         )
     except wire.WireError as exc:
         exc.id = client_id

@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from accounts.models import ServiceKind
 from gateways import dispatch
 from messaging import callbacks, services
-from messaging.models import Callback, CallbackAttempt, IncomingMessage
+from messaging.models import Callback, CallbackAttempt, IncomingMessage, Source
 
 
 def send(service, **fields):
@@ -30,6 +31,25 @@ def test_message_page_shows_statuses_and_callback_attempts(alice_client, service
     page = alice_client.get(f"/services/{service.pk}/messages/{message.pk}/").content.decode()
     assert "48600100123" in page and "DELIVERED" in page and "REJECTED" in page
     assert "https://example.com/dlr" in page and "answered 500, not OK" in page
+
+
+@pytest.mark.parametrize(
+    "source, language, label",
+    [
+        (Source.SMSC, "en", "SMSC API"),
+        (Source.SMSC, "pl", "API SMSC"),
+        (Source.API, "en", "HTTP API"),
+        (Source.PANEL, "pl", "panel"),
+    ],
+)
+def test_message_page_names_what_the_message_came_through(
+    alice_client, service, source, language, label
+):
+    message = send(service, source=source)
+
+    url = f"/services/{service.pk}/messages/{message.pk}/"
+    page = alice_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"({label})" in page
 
 
 def test_message_list_shows_only_this_services_messages(alice_client, service, make_service):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, Route, SenderId, Service, ServiceState
-from messaging.models import ContentRule, Message, Recipient, RuleKind, SendKey
+from messaging.models import ContentRule, Message, Recipient, RuleKind, SendKey, Source
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 
 from .conftest import allowed_sender, decoded
@@ -59,6 +59,18 @@ def test_phones_are_a_comma_or_semicolon_list_in_any_format(smsc, api_service, p
         "48600100125",
     ]
     assert message.text == "Hi"
+
+
+def test_a_send_is_shown_as_sent_through_the_smsc_api(smsc, client, admin_client, api_service):
+    message_id = sent_id(smsc("send", phones=NUMBER, mes="Hi", fmt=1))
+
+    assert Message.objects.get(pk=message_id).source == Source.SMSC
+    client.force_login(api_service.customer.user)
+    page = client.get(f"/services/{api_service.pk}/messages/{message_id}/").content.decode()
+    assert "(SMSC API)" in page
+    listed = admin_client.get("/admin/messaging/message/?source__exact=smsc").content.decode()
+    assert '<td class="field-source">SMSC API</td>' in listed
+    assert f"/admin/messaging/message/{message_id}/change/" in listed
 
 
 def test_a_bad_number_among_good_ones_is_left_out(smsc, api_service):
