@@ -68,6 +68,7 @@ class RecipientAdmin(ReadOnlyAdmin):
         "refunded",
         "gateway",
         "gateway_ref",
+        "deleted_at",
     ]
     list_filter = ["status", "refunded", "gateway"]
     search_fields = ["=id", "=number", "=message__id"]

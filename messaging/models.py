@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import MONEY, Route, Service
 
@@ -82,9 +83,15 @@ class Message(models.Model):
     recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
     price = models.DecimalField(_("price charged (PLN)"), **MONEY)
     created_at = models.DateTimeField(_("accepted"), default=timezone.now)
-    # Deleted by the customer (SMSC status.php del=1): the text is erased and
-    # the message is no longer found; what was charged and refunded stays.
+    # Deleted by the customer once its last recipient was (SMSC status.php del=1,
+    # messaging.services.delete_recipients): the text is erased and the message
+    # is no longer found; what was charged and refunded stays.
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    # Some recipients are deleted (Recipient.deleted_at): getProgress then leaves
+    # them out of its list, without a query for the messages that have none.
+    recipients_deleted = models.BooleanField(
+        _("some recipients deleted"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -134,6 +141,9 @@ class Recipient(models.Model):
     gateway_ref = models.CharField(_("gateway's id"), max_length=64, blank=True, db_default="")
     # Bit n set: part n+1 reported delivered (multi-part reports).
     delivered_parts = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # Deleted by the customer (SMSC status.php del=1 of this id and phone): no
+    # longer shown to the customer anywhere; the row stays for the money trail.
+    deleted_at = models.DateTimeField(pgettext_lazy("recipient", "deleted"), null=True, blank=True)
     # On PostgreSQL, the id (xid8) of the transaction that last changed the
     # status, stamped by a trigger (migration 0004), so getProgress can ask
     # for just what changed since the list it cached (messaging.progress).
@@ -167,6 +177,12 @@ class Recipient(models.Model):
                 fields=["message", "changed_xid"],
                 name="recipient_changed",
                 condition=models.Q(changed_xid__isnull=False),
+            ),
+            # getProgress: the numbers of a message the customer deleted.
+            models.Index(
+                fields=["message"],
+                name="recipient_deleted",
+                condition=models.Q(deleted_at__isnull=False),
             ),
         ]
 

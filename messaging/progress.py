@@ -71,6 +71,11 @@ The pieces, and where each lives:
     PROGRESS_CACHE_SECONDS, PROGRESS_KEEP_RECIPIENTS (README, Configuration).
 14. The tests: tests/messaging/test_progress.py; the benchmark's P5
     (bench/management/commands/bench.py) measures it.
+15. Recipients the customer deleted (SMSC status.php ``del=1``,
+    messaging/services.py ``delete_recipients``) are left out by ``of`` after
+    the list is read or patched; the message's ``recipients_deleted`` flag
+    spares the others the query, and the partial index ``recipient_deleted``
+    finds their numbers.
 """
 
 import logging
@@ -107,6 +112,7 @@ class Progress:
     recipients: StatusList  # in instance order
     success_count: int
     failure_count: int
+    recipient_count: int  # those in ``recipients``: the message's, less any deleted
 
 
 def of(message: Message) -> Progress:
@@ -116,12 +122,31 @@ def of(message: Message) -> Progress:
     else:
         kept = _kept_list(message.pk)
         statuses, counts = kept.statuses, kept.counts
+    count = message.recipient_count
+    if message.recipients_deleted:
+        # Deleted by the customer (messaging.services.delete_recipients): left
+        # out here, after the list is read or patched, so that the kept lists
+        # and their snapshots stay those of every recipient.
+        statuses = _without(statuses, _deleted_numbers(message.pk))
+        counts = _count(statuses)
+        count = len(statuses)
     return Progress(
         message,
         statuses,
         success_count=sum(counts.get(s, 0) for s in SUCCESS_STATUSES),
         failure_count=sum(counts.get(s, 0) for s in FAILURE_STATUSES),
+        recipient_count=count,
     )
+
+
+def _deleted_numbers(message_id: int) -> set[str]:
+    deleted = Recipient.objects.filter(message_id=message_id, deleted_at__isnull=False)
+    return set(deleted.values_list("number", flat=True))  # the recipient_deleted index
+
+
+def _without(statuses: StatusList, numbers: set[str]) -> StatusList:
+    """The list less these numbers (a message's numbers are unique)."""
+    return StatusList.from_pairs(pair for pair in statuses.pairs() if pair[0] not in numbers)
 
 
 def recipient_statuses(message_id: int) -> StatusList:

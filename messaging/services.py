@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts import ledger, pricing, senders
@@ -491,21 +492,71 @@ def cancel(service_id: int, message_id) -> int:
     return len(transitions.cancel_pending(message))
 
 
-def delete_message(service_id: int, message_id) -> None:
-    """Delete a message for its customer (SMSC status.php ``del=1``).
+def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None:
+    """Delete recipients for their customer: each pair is (message id, number as stored),
+    as SMSC's status.php ``del=1`` names one SMS (seed 003, "Deleting a message").
 
-    Its text is erased and it is no longer found (by getProgress, status.php,
-    cancel, the panel). The money trail stays: the message row with its
-    recipient count and price, its recipients' numbers and statuses, and its
-    ledger entries, because charges and refunds must stay explainable. Only a
-    message whose every recipient is final can be deleted.
+    All or none, in one transaction: a pair that is not one of the service's
+    visible recipients (unknown, another customer's, a confirmation code, or
+    already deleted) raises MessageNotFound, one whose status is not final yet
+    MessageInFlight (cancel it first), and nothing is deleted. The messages are
+    locked first, in id order, so that two deletes of one message's recipients
+    at once agree on which of them deleted the last one. However many pairs,
+    the work is a fixed handful of statements.
+
+    What a deleted recipient is, everywhere the customer looks:
+
+    - status.php answers -3 (not found) for it, as for an unknown pair;
+    - getProgress leaves it out of ``recipient_list``, the success and failure
+      counts and ``recipient_count`` (messaging.progress);
+    - the panel's message page leaves it out of its list, its status counts
+      and the CSV export, says how many were deleted, and the sent-messages
+      filters (status, number) do not find the message through it.
+
+    When the last recipient of a message is deleted, the message is deleted
+    too: its text is erased and it is no longer found (getProgress, cancel,
+    status.php, the panel's lists).
+
+    What stays is the money trail, because every charge and refund must stay
+    explainable: the message row with its recipient count, price per recipient
+    and price (what was charged), each recipient row with its status and
+    ``refunded`` flag, the ledger entries, and the usage counts of the day it
+    was sent (an SMS that went out was sent, whatever was deleted since).
+    Staff see all of it in admin.
     """
+    wanted = set(pairs)
+    if not wanted:
+        return
+    message_ids = sorted({message_id for message_id, _number in wanted})
     with transaction.atomic():
-        message = find_message(service_id, message_id)
-        message = Message.objects.select_for_update().get(pk=message.pk)
-        if message.recipients.exclude(status__in=FINAL_STATUSES).exists():
+        locked = list(
+            Message.objects.select_for_update(no_key=True)
+            .filter(CUSTOMER_VISIBLE, service_id=service_id, pk__in=message_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if len(locked) != len(message_ids):
+            raise MessageNotFound("no such message")
+        found = {
+            (message_id, number): (pk, status)
+            for pk, message_id, number, status in Recipient.objects.filter(
+                message_id__in=message_ids,
+                number__in={number for _message_id, number in wanted},
+                deleted_at=None,
+            ).values_list("pk", "message_id", "number", "status")
+            if (message_id, number) in wanted
+        }
+        if len(found) != len(wanted):
+            raise MessageNotFound("no such recipient")
+        if any(status not in FINAL_STATUSES for _pk, status in found.values()):
             raise MessageInFlight("some recipients are not final yet; cancel them first")
-        Message.objects.filter(pk=message.pk).update(deleted_at=timezone.now(), text="")
+        now = timezone.now()
+        Recipient.objects.filter(pk__in=[pk for pk, _status in found.values()]).update(
+            deleted_at=now
+        )
+        Message.objects.filter(pk__in=message_ids).update(recipients_deleted=True)
+        shown = Recipient.objects.filter(message_id=OuterRef("pk"), deleted_at=None)
+        Message.objects.filter(~Exists(shown), pk__in=message_ids).update(deleted_at=now, text="")
 
 
 # -- a client's own send ids ------------------------------------------------------------

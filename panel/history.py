@@ -138,7 +138,9 @@ def messages_of(service, form: MessageFilterForm):
     found = found.filter(form.range_q("created_at"))
     if form.cleaned_data.get("status"):
         found = found.filter(
-            pk__in=Recipient.objects.filter(status=form.cleaned_data["status"]).values("message_id")
+            pk__in=Recipient.objects.filter(
+                status=form.cleaned_data["status"], deleted_at=None
+            ).values("message_id")
         )
     query = (form.cleaned_data.get("q") or "").strip()
     if query:
@@ -146,9 +148,9 @@ def messages_of(service, form: MessageFilterForm):
         match = Q(text__icontains=query)
         if number:
             match |= Q(
-                pk__in=Recipient.objects.filter(number=number, message__service=service).values(
-                    "message_id"
-                )
+                pk__in=Recipient.objects.filter(
+                    number=number, message__service=service, deleted_at=None
+                ).values("message_id")
             )
         found = found.filter(match)
     return found
@@ -165,7 +167,8 @@ def recipients_csv(message: Message):
             if r.delivered_at
             else "",
         ]
-        for r in message.recipients.order_by("id")
+        for r in message.recipients.filter(deleted_at=None)
+        .order_by("id")
         .only("pk", "number", "status", "status_at", "delivered_at")
         .iterator(chunk_size=5000)
     )

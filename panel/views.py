@@ -381,10 +381,13 @@ def message_detail(request, service_id, message_id):
     message = get_object_or_404(
         Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
     )
-    counts = dict(
-        message.recipients.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
-    recipients = Paginator(message.recipients.order_by("id"), 100).get_page(request.GET.get("page"))
+    # Recipients deleted through the SMSC API are not shown (services.delete_recipients).
+    shown = message.recipients.filter(deleted_at=None)
+    counts = dict(shown.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    recipients = Paginator(shown.order_by("id"), 100).get_page(request.GET.get("page"))
+    deleted = 0
+    if message.recipients_deleted:
+        deleted = message.recipients.filter(deleted_at__isnull=False).count()
     report_calls = (
         Callback.objects.filter(message=message).prefetch_related("attempt_log").order_by("id")
     )
@@ -399,6 +402,7 @@ def message_detail(request, service_id, message_id):
         in_flight=any(status not in FINAL_STATUSES for status in counts),
         cancellable=any(status in (Status.PENDING, Status.ON_HOLD) for status in counts),
         recipients=recipients,
+        deleted=deleted,
         report_calls=report_calls[:200],
     )
 

@@ -308,7 +308,7 @@ class ProgressView(SmsApiView):
             {
                 "error": "OK",
                 "message_id": message.pk,
-                "recipient_count": message.recipient_count,
+                "recipient_count": found.recipient_count,
                 "recipient_list": found.recipients,
                 "success_count": found.success_count,
                 "failure_count": found.failure_count,

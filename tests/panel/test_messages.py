@@ -141,3 +141,34 @@ def test_admin_refuses_injection_into_a_one_way_service(admin_client, make_servi
     )
     assert response.status_code == 200  # the form again, with the error
     assert not IncomingMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "language, said",
+    [
+        ("en", "1 recipient deleted through the SMSC API (its price is in the total above)"),
+        ("pl", "1 odbiorca usunięty przez API SMSC (jego cena jest wliczona w sumę powyżej)"),
+    ],
+)
+def test_a_recipient_deleted_through_the_smsc_api_is_not_shown(
+    alice_client, service, simulator, language, said
+):
+    message = send(service)  # 48600100123 delivered, 48600100000 rejected
+    dispatch.dispatch_batch()
+    services.delete_recipients(service.pk, [(message.pk, "48600100000")])
+    url = f"/services/{service.pk}/messages/"
+
+    page = alice_client.get(f"{url}{message.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+    text = page.content.decode()
+    assert "48600100123" in text and "48600100000" not in text
+    assert [n for n, _ in page.context["counts"]] == ["DELIVERED"]
+    assert said in text
+    exported = b"".join(alice_client.get(f"{url}{message.pk}/recipients.csv").streaming_content)
+    assert b"48600100123" in exported and b"48600100000" not in exported
+
+    def found(**query):
+        return [m.pk for m in alice_client.get(url, query).context["page"].object_list]
+
+    assert found(q="48600100123") == [message.pk]
+    assert found(q="48600100000") == []
+    assert found(status="REJECTED") == []

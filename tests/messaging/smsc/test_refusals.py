@@ -2,7 +2,8 @@
 
 send.php reads ``codes.SEND_ERRORS`` by the refusal's class, or its nearest
 ancestor's; senders.php ``send_code=1`` answers any refusal with error 8 (the
-code cannot be delivered). Each walk covers every ``SendError`` subclass found
+code cannot be delivered) and status.php ``del=1`` with error 5 (seed 003 has
+one delete error). Each walk covers every ``SendError`` subclass found
 at run time, so a refusal added later is checked without being listed here.
 """
 
@@ -57,3 +58,15 @@ def test_send_code_answers_each_refusal_with_error_8(kind, smsc, api_service, mo
     answer = smsc("senders", send_code=1, sender=NUMBER)
 
     assert answer == "ERROR = 8 (code cannot be delivered to this number)"
+
+
+@pytest.mark.parametrize("kind", each_refusal())
+def test_del_answers_each_refusal_with_error_5(kind, smsc, api_service, monkeypatch):
+    def refuse(service_id, pairs):
+        raise refusal(kind)
+
+    monkeypatch.setattr(services, "delete_recipients", refuse)
+
+    answer = smsc("status", id="1", phone=NUMBER, **{"del": 1})
+
+    assert answer == "ERROR = 5 (delete error)"
