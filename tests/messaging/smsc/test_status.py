@@ -19,7 +19,7 @@ from accounts.models import AllowedAddress, LedgerEntry, LedgerKind, Service, Se
 from gateways.models import Gateway
 from messaging import services
 from messaging.models import Message, Recipient, Status
-from messaging.smsc import codes
+from messaging.smsc import codes, views
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import NUMBERS, send
 
@@ -566,6 +566,32 @@ def test_del_is_not_counted_as_a_status_request(smsc, message, minute):
     assert smsc("status", id=message.pk, phone=DELIVERED, **{"del": 1}) == "OK"
 
 
+def test_a_mass_del_after_a_mass_status_request_in_the_same_minute_is_answered(
+    smsc, message, minute
+):
+    ids, phones = f"{message.pk},{message.pk}", f"{DELIVERED},{EXPIRED}"
+    assert smsc("status", id=ids, phone=phones, fmt=1).startswith("1,")
+
+    assert smsc("status", id=ids, phone=phones, fmt=1, **{"del": 1}) == "OK"
+
+
+def test_the_second_mass_del_in_a_minute_is_error_9(smsc, message, minute):
+    # seed 003: del takes the status request's parameters and errors, error 9 included.
+    first = smsc("status", id=f"{message.pk},", phone=f"{DELIVERED},", **{"del": 1})
+    second = smsc("status", id=f"{message.pk},", phone=f"{EXPIRED},", **{"del": 1})
+
+    assert (first, second) == ("OK", TOO_MANY)
+    assert smsc("status", id=message.pk, phone=EXPIRED).startswith("Status = 3,")
+    minute.next()
+    assert smsc("status", id=f"{message.pk},", phone=f"{EXPIRED},", **{"del": 1}) == "OK"
+
+
+def test_the_sixth_del_of_one_sms_in_a_minute_is_error_9(smsc, message, minute):
+    answers = [smsc("status", id=message.pk, phone=DELIVERED, **{"del": 1}) for _ in range(6)]
+
+    assert answers == ["OK"] + ["ERROR = 5 (delete error)"] * 4 + [TOO_MANY]
+
+
 # -- error 1 ----------------------------------------------------------------------------------
 
 PARAMETERS = "ERROR = 1 (parameters error)"
@@ -759,7 +785,7 @@ def test_pairs_for_every_number_of_a_message_come_back_in_order(smsc, message):
     ]
 
 
-def test_del_of_several_pairs_deletes_all_or_none(smsc, api_service, simulator):
+def test_del_of_several_pairs_deletes_all_or_none(smsc, api_service, simulator, minute):
     first = services.submit(
         api_service.pk, services.SendRequest(recipients=["48501234567"], text="one")
     ).message
@@ -772,11 +798,30 @@ def test_del_of_several_pairs_deletes_all_or_none(smsc, api_service, simulator):
     )
     assert '"error_code": 5' in refused
     assert Message.objects.filter(deleted_at=None).count() == 2  # the first one stays too
+    minute.next()  # one mass request a minute
     done = smsc(
         "status", **{"del": 1}, id=f"{first.pk},{second.pk}", phone="48501234567,48501234568", fmt=3
     )
     assert "OK" in done
     assert Message.objects.filter(deleted_at=None).count() == 0
+
+
+# -- del=1 of many pairs: one lookup, at most MAX_DELETE_PAIRS -------------------------------
+
+
+def test_del_of_more_pairs_than_the_cap_is_error_1(smsc, message):
+    over = views.MAX_DELETE_PAIRS + 1
+    ids, phones = ",".join([str(message.pk)] * over), ",".join([DELIVERED] * over)
+
+    assert smsc("status", method="post", id=ids, phone=phones, **{"del": 1}) == PARAMETERS
+    assert not Recipient.objects.filter(deleted_at__isnull=False).exists()
+
+
+def test_del_of_as_many_pairs_as_the_cap_is_answered(smsc, message):
+    count = views.MAX_DELETE_PAIRS
+    ids, phones = ",".join([str(message.pk)] * count), ",".join([DELIVERED] * count)
+
+    assert smsc("status", method="post", id=ids, phone=phones, **{"del": 1}) == "OK"
 
 
 def test_del_looks_its_pairs_up_in_one_query_however_many(smsc, api_service, simulator, minute):
