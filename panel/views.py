@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import apiauth, senders
-from accounts.models import SENDER_OPERATORS, Service, ServiceKind, ServiceState, StateChangeRefused
+from accounts import apiauth, orders, senders
+from accounts.models import SENDER_OPERATORS, Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import settings_ops
@@ -74,10 +74,6 @@ def dashboard(request):
     )
 
 
-# Orders waiting for activation a customer may have at once.
-MAX_PENDING_ORDERS = 3
-
-
 @never_cache
 @login_required
 def order_service(request):
@@ -87,21 +83,19 @@ def order_service(request):
         raise Http404
     form = OrderServiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        waiting = customer.services.filter(state=ServiceState.NOT_ACTIVATED).count()
-        if waiting >= MAX_PENDING_ORDERS:
+        data = form.cleaned_data
+        try:
+            service = orders.order_service(customer.pk, data["name"], data["kind"])
+        except orders.TooManyPending as refused:
             form.add_error(
                 None,
                 _(
                     "You have %(n)d services waiting for activation already: we will activate "
                     "them soon."
                 )
-                % {"n": waiting},
+                % {"n": refused.waiting},
             )
         else:
-            service = form.save(commit=False)
-            service.customer = customer
-            service.state = ServiceState.NOT_ACTIVATED
-            service.save()
             messages.success(
                 request,
                 _("Service %(name)s ordered. We will activate it and tell you by e-mail.")
