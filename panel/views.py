@@ -13,7 +13,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import apiauth, orders, senders
@@ -74,7 +73,6 @@ def dashboard(request):
     )
 
 
-@never_cache
 @login_required
 def order_service(request):
     """Zamów usługę: the new service waits (101) until staff activate it in admin."""
@@ -122,7 +120,6 @@ def service_interfaces(request, service_id):
 INTERFACE_FIELDS = {"http-api": "http_api_enabled", "smsc-api": "smsc_api_enabled"}
 
 
-@never_cache
 @login_required
 @require_POST
 def interface_switch(request, service_id, interface, state):
@@ -225,7 +222,6 @@ def _show_secret_once(request, service, title, secret, explanation):
     return response
 
 
-@never_cache
 @login_required
 @require_POST
 def regenerate_api_password(request, service_id):
@@ -240,7 +236,6 @@ def regenerate_api_password(request, service_id):
     )
 
 
-@never_cache
 @login_required
 @require_POST
 def regenerate_sms_hash(request, service_id):
@@ -307,7 +302,6 @@ def callback_url(request, service_id):
     )
 
 
-@never_cache
 @login_required
 @require_POST
 def regenerate_signing_secret(request, service_id):
@@ -401,7 +395,6 @@ def message_detail(request, service_id, message_id):
     )
 
 
-@never_cache
 @login_required
 def send_sms(request, service_id):
     """Wyślij SMS: the form, then ``submit`` (source: panel) and the message's page.
@@ -439,7 +432,6 @@ def send_sms(request, service_id):
     )
 
 
-@never_cache
 @login_required
 @require_POST
 def send_estimate(request, service_id):
@@ -471,7 +463,6 @@ def send_estimate(request, service_id):
     )
 
 
-@never_cache
 @login_required
 @require_POST
 def message_cancel(request, service_id, message_id):
@@ -570,7 +561,6 @@ def _own_sender(request, service_id, sender_id):
         raise Http404 from None
 
 
-@never_cache
 @login_required
 @require_POST
 def sender_send_code(request, service_id, sender_id):
@@ -601,7 +591,6 @@ def sender_send_code(request, service_id, sender_id):
     return redirect("sender_ids", service.pk)
 
 
-@never_cache
 @login_required
 @require_POST
 def sender_confirm(request, service_id, sender_id):
@@ -621,7 +610,6 @@ def sender_confirm(request, service_id, sender_id):
     return redirect("sender_ids", service.pk)
 
 
-@never_cache
 @login_required
 @require_POST
 def sender_delete(request, service_id, sender_id):
@@ -631,7 +619,6 @@ def sender_delete(request, service_id, sender_id):
     return redirect("sender_ids", service.pk)
 
 
-@never_cache
 @login_required
 @require_POST
 def sms2email_on(request, service_id):
@@ -644,7 +631,6 @@ def sms2email_on(request, service_id):
     return redirect("service", service.pk)
 
 
-@never_cache
 @login_required
 @require_POST
 def sms2email_off(request, service_id):
@@ -667,7 +653,6 @@ def get_sms2email(request, service_id):
     return service, settings_row
 
 
-@never_cache
 @login_required
 def sms2email_settings(request, service_id):
     service, settings_row = get_sms2email(request, service_id)
@@ -700,7 +685,6 @@ def sms2email_settings(request, service_id):
     )
 
 
-@never_cache
 @login_required
 @require_POST
 def sms2email_password(request, service_id):
@@ -713,7 +697,6 @@ def sms2email_password(request, service_id):
     return redirect("sms2email_settings", service.pk)
 
 
-@never_cache
 @login_required
 @require_POST
 def sms2email_subdomain(request, service_id):
@@ -729,7 +712,6 @@ def sms2email_subdomain(request, service_id):
     return redirect("sms2email_settings", service.pk)
 
 
-@never_cache
 @login_required
 def sms2email_log(request, service_id):
     service = get_service(request, service_id)
