@@ -8,11 +8,17 @@ processes are all counted, and each failure learns from its own increment
 whether it went past the limit: under any concurrency at most ``limit``
 failures of a window are answered as plain failures. Set a shared cache
 (Redis) when several web processes run, or each counts on its own.
+
+A ``Pace`` hands out turns per key: one at a time, the next not before a time
+the caller sets after each outcome (a progressive delay). Nothing sleeps: a
+caller without a turn is told how long to wait.
 """
 
 import hashlib
+import math
 import re
 import time
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +34,13 @@ _clear_memos = {}
 
 def _now() -> float:
     return time.time()
+
+
+def cache_key(kind: str, prefix: str, key: str) -> str:
+    """``kind:prefix:key``, with a ``key`` of any text hashed into one every backend accepts."""
+    if not _PLAIN_KEY.fullmatch(key):
+        key = "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{kind}:{prefix}:{key}"
 
 
 def count(key: str, timeout: int) -> int:
@@ -60,9 +73,7 @@ class Throttle:
         self._clear = _clear_memos[prefix]
 
     def _key(self, key: str) -> str:
-        if not _PLAIN_KEY.fullmatch(key):
-            key = "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-        return f"failures:{self.prefix}:{key}"
+        return cache_key("failures", self.prefix, key)
 
     @staticmethod
     def _start_key(cache_key: str) -> str:
@@ -82,15 +93,26 @@ class Throttle:
             self._clear.set(cache_key, True)
         return False
 
+    def counts(self, *keys: str) -> list[int]:
+        """The failures counted against each key in its window (read now, never remembered)."""
+        cache_keys = [self._key(k) for k in keys]
+        counts = cache.get_many(cache_keys)
+        return [counts.get(k, 0) for k in cache_keys]
+
     def failure(self, *keys: str) -> bool:
         """Count a failure against each key; True when it went past the limit of any.
 
         A failure past the limit is to be answered as blocked: that, not an
         earlier ``blocked()``, is what holds the limit when failures race.
         """
-        past = False
+        return any(counted > self.limit for counted in self.count_failures(*keys))
+
+    def count_failures(self, *keys: str) -> list[int]:
+        """Count a failure against each key; each key's count with it (0 for an empty key)."""
+        counts = []
         for key in keys:
             if not key:
+                counts.append(0)
                 continue
             cache_key = self._key(key)
             self._clear.delete(cache_key)
@@ -99,8 +121,8 @@ class Throttle:
                 # The window runs from the first failure: a blocked guesser who
                 # keeps trying does not extend it, but is not let in early.
                 cache.set(self._start_key(cache_key), _now(), self.window)
-            past = past or counted > self.limit
-        return past
+            counts.append(counted)
+        return counts
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until every blocked key among ``keys`` is let in again."""
@@ -119,6 +141,38 @@ class Throttle:
         cache_keys = [self._key(k) for k in keys if k]
         cache.delete_many(cache_keys + [self._start_key(k) for k in cache_keys])
         self._clear.delete(*cache_keys)
+
+
+class Pace:
+    """Turns per key: one at a time, each opening when the caller said after the last.
+
+    ``take`` gives the key's open turn to one caller (an atomic add on the
+    turn's own token, so racing callers in any process get it once); the
+    caller ends it with ``next_turn``, which says when the next one opens. A
+    turn never ended (the process died) is given again after ``in_flight``
+    seconds. What is kept expires ``window`` seconds after the last turn.
+    """
+
+    def __init__(self, prefix: str, window: int, in_flight: int = 10):
+        self.prefix = prefix
+        self.window = window
+        self.in_flight = in_flight
+
+    def take(self, key: str) -> int:
+        """0 when the caller has the key's turn; else the seconds until it may ask again."""
+        turn_key = cache_key("pace", self.prefix, key)
+        opens, token = cache.get(turn_key, (0.0, "first"))
+        wait = opens - _now()
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        if cache.add(f"{turn_key}:{token}", 1, self.in_flight):
+            return 0
+        return 1  # another caller has this turn; its outcome opens the next
+
+    def next_turn(self, key: str, after: float) -> None:
+        """End the caller's turn (or push back the open one): the next opens in ``after`` s."""
+        turn_key = cache_key("pace", self.prefix, key)
+        cache.set(turn_key, (_now() + after, uuid.uuid4().hex), self.window)
 
 
 class RateLimit:

@@ -5,7 +5,7 @@ from django.core.cache import cache
 
 from lib import throttle as throttle_module
 from lib.clientaddress import address_group
-from lib.throttle import RateLimit, Throttle
+from lib.throttle import Pace, RateLimit, Throttle
 
 
 @pytest.fixture
@@ -90,3 +90,26 @@ def test_counting_never_leaves_a_counter_without_its_expiry(monkeypatch):
 
     assert throttle_module.count("failures:x", 60) == 1
     assert touched == [("failures:x", 60)]
+
+
+def test_a_pace_gives_one_turn_at_a_time_and_opens_the_next_when_told(clock):
+    pace = Pace("turns", window=60)
+
+    assert pace.take("k") == 0  # the turn is this caller's
+    assert pace.take("k") == 1  # in flight: ask again in a moment
+    assert pace.take("other") == 0
+    pace.next_turn("k", 5)
+    assert pace.take("k") == 5
+    clock[0] += 4.5
+    assert pace.take("k") == 1
+    clock[0] += 0.5
+    assert pace.take("k") == 0
+    assert pace.take("k") == 1
+
+
+def test_failures_are_counted_key_by_key():
+    throttle = Throttle("per-key", limit=5, window=60)
+    throttle.failure("a")
+
+    assert throttle.count_failures("a", "", "b") == [2, 0, 1]
+    assert throttle.counts("a", "b", "c") == [2, 1, 0]
