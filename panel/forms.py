@@ -1,5 +1,6 @@
+import math
+
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator, validate_email
@@ -9,39 +10,49 @@ from django.utils.translation import gettext_lazy as _
 from accounts import ipallow
 from accounts.models import AllowedAddress, SenderId, Service
 from lib.clientaddress import request_address
-from lib.throttle import Throttle
 from mailbridge import senders
 from mailbridge.models import EDITABLE_FIELDS, Sms2EmailSettings
 
-login_throttle = Throttle(
-    "login", limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW
-)
+from . import login
 
 
 class ThrottleLoginMixin:
-    """Refuse sign-in for a while after repeated failures from one address or for one user."""
+    """Sign-in under panel.login's rules: an address that failed too often is refused; a
+    username being guessed is slowed down, never locked, for addresses that failed."""
 
     def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # the empty field says what to fill in
         address = request_address(self.request) if self.request else ""
-        username = (self.data.get("username") or "").strip().lower()
-        keys = (f"ip:{address}", f"user:{username}" if username else "")
-        if login_throttle.blocked(*keys):
-            minutes = max(1, settings.LOGIN_FAILURE_WINDOW // 60)
-            raise forms.ValidationError(
+        try:
+            attempt = login.admit(address, username)
+        except login.Refused as refused:
+            raise self._refusal(refused) from None
+        try:
+            data = super().clean()
+        except forms.ValidationError:
+            login.failed(attempt)
+            raise
+        login.succeeded(attempt)
+        return data
+
+    @staticmethod
+    def _refusal(refused: login.Refused) -> forms.ValidationError:
+        if refused.reason == refused.ADDRESS:
+            return forms.ValidationError(
                 _(
                     "Too many failed sign-in attempts. Wait %(minutes)d minutes and try "
                     "again, or ask us to reset your password."
                 ),
                 code="throttled",
-                params={"minutes": minutes},
+                params={"minutes": max(1, math.ceil(refused.retry_after / 60))},
             )
-        try:
-            data = super().clean()
-        except forms.ValidationError:
-            login_throttle.failure(*keys)
-            raise
-        login_throttle.reset(keys[1])
-        return data
+        return forms.ValidationError(
+            _("Too many failed sign-in attempts for this username. Try again in %(seconds)d s."),
+            code="wait",
+            params={"seconds": refused.retry_after},
+        )
 
 
 class ThrottledLoginForm(ThrottleLoginMixin, AuthenticationForm):

@@ -237,10 +237,14 @@ if env.bool("SECURE_PROXY_SSL", default=False):
     # Behind a TLS proxy that sets X-Forwarded-Proto (list it in TRUSTED_PROXIES too).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# The panel login: repeated failures from one address or for one username are
-# slowed down (see lib.throttle); staff use the same rule in admin.
+# The panel login, and staff in admin (panel.login): an address (IPv6: its /64) that
+# failed LOGIN_FAILURE_LIMIT times is refused until the window (from its first
+# failure) ends. A username is never locked: addresses that failed wait for its next
+# turn, 1, 2, 4 … up to LOGIN_DELAY_MAX seconds after its last failure, while one that
+# has not failed is checked at once; its owner is e-mailed at the limit's failure.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+LOGIN_DELAY_MAX = env.int("LOGIN_DELAY_MAX", default=60)
 
 # The SMS APIs (messaging.api). Failed API logins from one address (an IPv6
 # address counts as its /64) or for one username: past the limit they get
