@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts import apiauth
 from accounts.models import AllowedAddress, Service
+from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 
 
 @pytest.fixture(autouse=True)
@@ -162,3 +163,41 @@ def test_an_outdated_digest_is_replaced_when_its_password_is_given(service):
     assert identity.password_digest == service.api_password_digest  # the cache was cleared
     assert identity.check_password(md5, md5_allowed=True)
     assert identity.check_password(password)
+
+
+# -- the failed-login counter of a username never keeps its own servers out -------------------
+
+GUESSER = "198.51.100.9"  # not on the allowlist
+
+
+def telecube(address, password):
+    fields = {"username": SEED_USERNAME, "password": password}
+    fields |= {"to_list": "888222444", "message": "Hi"}
+    return Client(REMOTE_ADDR=address).post("/sms_api/gateway/", fields).json()["error"]
+
+
+def smsc(address, password):
+    fields = {"login": SEED_USERNAME, "psw": password, "fmt": 1}
+    return Client(REMOTE_ADDR=address).get("/sys/balance.php", fields).content.decode()
+
+
+DOORS = {
+    # door: (ask, what a blocked username is told, what the service's own server gets)
+    "telecube": (telecube, "TOO_MANY_FAILED_LOGINS", "OK"),
+    "smsc": (smsc, "0,-4", "100.00"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("door", DOORS)
+def test_the_right_password_from_the_allowlist_gets_in_while_the_username_is_blocked(
+    api_service, settings, door
+):
+    ask, blocked, admitted = DOORS[door]
+    settings.API_LOGIN_FAILURE_LIMIT = 3
+    for n in range(1, 5):  # from four addresses: only the username's count reaches the limit
+        ask(f"203.0.113.{n}", f"guess-{n}")
+
+    assert ask(GUESSER, SEED_PASSWORD) == blocked  # the username is blocked elsewhere
+    assert ask("127.0.0.1", SEED_PASSWORD) == admitted  # on the service's allowlist
+    assert ask("127.0.0.1", "guess") == blocked  # but not a wrong password from it
