@@ -2,15 +2,17 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import recipients
 from .models import (
     EDITABLE_FIELDS,
     AuthorisedSender,
     InboundMail,
     OutboundMail,
     Outcome,
+    RecipientAddress,
     Sms2EmailSettings,
 )
-from .senders import check_entries, set_authorised
+from .senders import check_entries, set_authorised, split_addresses
 
 
 class Sms2EmailSettingsForm(forms.ModelForm):
@@ -21,6 +23,9 @@ class Sms2EmailSettingsForm(forms.ModelForm):
     def clean_authorised_senders(self):
         text = self.cleaned_data.get("authorised_senders", "")
         return ", ".join(check_entries(self.instance, text))
+
+    def clean_incoming_recipients(self):
+        return ", ".join(recipients.check_addresses(self.cleaned_data["incoming_recipients"]))
 
 
 class AuthorisedSenderInline(admin.TabularInline):
@@ -33,18 +38,30 @@ class AuthorisedSenderInline(admin.TabularInline):
         return False  # edited through "Authorised SMS senders", which checks other services
 
 
+class RecipientAddressInline(admin.TabularInline):
+    model = RecipientAddress
+    extra = 0
+    fields = readonly_fields = ["address", "confirmed_at", "asked_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # edited through "Recipients of incoming SMS", which mails the link
+
+
 @admin.register(Sms2EmailSettings)
 class Sms2EmailSettingsAdmin(admin.ModelAdmin):
     list_display = ["service", "enabled", "accept_unsecured", "accept_password", "accept_md5"]
     list_filter = ["enabled", "require_pgp", "ups_enabled"]
     search_fields = ["service__name", "service__customer__name", "authorised_senders"]
     readonly_fields = ["ups_subdomain"]
-    inlines = [AuthorisedSenderInline]
+    inlines = [AuthorisedSenderInline, RecipientAddressInline]
     form = Sms2EmailSettingsForm
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         set_authorised(obj, obj.authorised_senders)
+        addresses = split_addresses(obj.incoming_recipients)
+        recipients.set_addresses(obj, addresses, recipients.link_for(request))
 
 
 @admin.register(InboundMail)

@@ -74,7 +74,10 @@ class Sms2EmailSettings(models.Model):
     incoming_recipients = models.TextField(
         _("Recipients of incoming SMS"),
         blank=True,
-        help_text=_("Addresses, separated by commas."),
+        help_text=_(
+            "Addresses, separated by commas; at most 10. Each is sent a link to confirm it, "
+            "and gets nothing before it does."
+        ),
     )
     reports_to_recipients = models.BooleanField(
         _("Delivery reports to those recipients"), default=False
@@ -124,6 +127,33 @@ class Sms2EmailSettings(models.Model):
         return box_address()
 
 
+class RecipientAddress(models.Model):
+    """One address of "Odbiorcy SMS-ów przychodz." (seed 000 §3.3), which gets a
+    service's incoming SMS and, when asked, its delivery reports. It is mailed only
+    once it has confirmed, by the link mailed to it (mailbridge.recipients): the
+    platform never mails a customer's text to an address that did not ask for it."""
+
+    settings = models.ForeignKey(
+        Sms2EmailSettings, on_delete=models.CASCADE, related_name="recipient_addresses"
+    )
+    address = models.CharField(_("address"), max_length=254)  # lower case
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # The SHA-256 of the confirmation link's token; the token itself is only mailed.
+    token_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    asked_at = models.DateTimeField(_("confirmation link sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient of incoming SMS")
+        verbose_name_plural = _("recipients of incoming SMS")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["settings", "address"], name="recipient_once")
+        ]
+
+    def __str__(self):
+        return self.address
+
+
 class AuthorisedSender(models.Model):
     """One entry of "Autoryzowani nadawcy SMS", unique across services, so that a
     sender always routes to one service (SPEC §5)."""
@@ -168,6 +198,8 @@ class ReplyState(models.TextChoices):
     PENDING = "pending", _("reply waiting")
     SENT = "sent", _("reply sent")
     FAILED = "failed", _("reply given up")
+    # Over SMS2EMAIL_MAIL_PER_HOUR for its service: kept, shown, never sent.
+    LIMITED = "limited", _("not sent: hourly limit")
 
 
 class InboundMail(models.Model):
@@ -237,11 +269,13 @@ class OutboundKind(models.TextChoices):
     INCOMING_SMS = "incoming_sms", _("incoming SMS")
     REPORT = "report", _("delivery report")
     NOTICE = "notice", _("notice to the customer")
+    CONFIRMATION = "confirmation", _("address confirmation")
 
 
 class OutboundMail(models.Model):
     """A mail the platform sends for a service (seed 000 §4.2, §4.3): written in the
-    transaction of what it tells, then sent by the workers (mailbridge.outbound)."""
+    transaction of what it tells, then sent by the workers (mailbridge.outbound).
+    One address each: no recipient learns another's address."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="outbound_mail")
     kind = models.CharField(_("kind"), max_length=16, choices=OutboundKind.choices)
@@ -274,7 +308,9 @@ class OutboundMail(models.Model):
         indexes = [
             models.Index(
                 fields=["due_at"], condition=models.Q(state="pending"), name="outbound_mail_due"
-            )
+            ),
+            # The hourly limit counts a service's mail of the last hour.
+            models.Index(fields=["service", "created_at"], name="outbound_mail_service_time"),
         ]
 
     def __str__(self):

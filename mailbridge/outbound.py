@@ -1,4 +1,6 @@
-"""Mail the platform sends for a service, beyond replies: incoming SMS (seed 000 §4.3).
+"""Mail the platform sends for a service, beyond replies: incoming SMS (seed 000 §4.3),
+delivery reports (mailbridge.reports), confirmation links (mailbridge.recipients) and
+notices to the customer.
 
 An incoming SMS of a two-way service with Sms2Email on is written as an
 ``OutboundMail`` in the transaction that stores it (messaging.services
@@ -6,10 +8,18 @@ An incoming SMS of a two-way service with Sms2Email on is written as an
 a GSM device, the simulator), so a stored SMS is never left unmailed; the
 workers send it at once and retry it as replies are retried. It comes from the
 phone's address, ``48XXXXXXXXX@SMS2EMAIL_DOMAIN``, so that answering it is an
-easy-mode send back to that phone.
+easy-mode send back to that phone. It goes to the confirmed addresses of
+"Odbiorcy SMS-ów przychodz." (mailbridge.recipients), each its own mail.
+
+Every mail but a notice to the customer is written through ``queue``, which
+counts the service's mail of the last hour: past ``SMS2EMAIL_MAIL_PER_HOUR`` the
+mail is kept as ``LIMITED`` (shown in the customer's Sms2Email log, never sent)
+and logged. Two mails written at once may both pass the count at its edge: the
+limit is a ceiling on abuse, not an exact quota.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -21,8 +31,7 @@ from lib.taskqueue import enqueue
 from messaging.numbers import normalise_msisdn
 
 from . import replies
-from .models import OutboundKind, OutboundMail, ReplyState, Sms2EmailSettings
-from .senders import split_addresses
+from .models import OutboundKind, OutboundMail, RecipientAddress, ReplyState, Sms2EmailSettings
 
 logger = logging.getLogger(__name__)
 
@@ -31,42 +40,84 @@ logger = logging.getLogger(__name__)
 SEND_TASK = "mailbridge.tasks.send_outbound"
 
 
-def recipients_of(settings_row: Sms2EmailSettings) -> list[str]:
-    """Odbiorcy SMS-ów przychodz., as a list."""
-    return split_addresses(settings_row.incoming_recipients)
+def confirmed_recipients(settings_row: Sms2EmailSettings) -> list[str]:
+    """The confirmed addresses of Odbiorcy SMS-ów przychodz.: the ones to mail."""
+    return list(
+        RecipientAddress.objects.filter(settings=settings_row, confirmed_at__isnull=False)
+        .order_by("id")
+        .values_list("address", flat=True)
+    )
 
 
-def on_incoming(incoming) -> OutboundMail | None:
-    """Write the mail of one stored incoming SMS, when its service wants one."""
+# The kinds the hourly limit counts: all but the platform's notices to the customer.
+LIMITED_KINDS = [OutboundKind.INCOMING_SMS, OutboundKind.REPORT, OutboundKind.CONFIRMATION]
+
+
+def queue(service_id: int, kind: str, to: str, subject: str, body: str, **fields) -> OutboundMail:
+    """Write one mail to one address for the workers to send, or, past the service's
+    hourly limit, keep it as LIMITED for the customer to see."""
+    now = timezone.now()
+    sent_lately = (
+        OutboundMail.objects.filter(
+            service_id=service_id, kind__in=LIMITED_KINDS, created_at__gte=now - timedelta(hours=1)
+        )
+        .exclude(state=ReplyState.LIMITED)
+        .count()
+    )
+    limited = sent_lately >= settings.SMS2EMAIL_MAIL_PER_HOUR
+    mail = OutboundMail.objects.create(
+        service_id=service_id,
+        kind=kind,
+        from_address=fields.pop("from_address", settings.DEFAULT_FROM_EMAIL),
+        to=to,
+        subject=subject[:300],
+        body=body,
+        created_at=now,
+        state=ReplyState.LIMITED if limited else ReplyState.PENDING,
+        **fields,
+    )
+    if limited:
+        logger.warning(
+            "sms2email: service %s is over %s mails an hour; %s to %s kept, not sent",
+            service_id,
+            settings.SMS2EMAIL_MAIL_PER_HOUR,
+            kind,
+            to,
+        )
+    else:
+        transaction.on_commit(lambda: enqueue(SEND_TASK))
+    return mail
+
+
+def on_incoming(incoming) -> list[OutboundMail]:
+    """Write the mails of one stored incoming SMS, when its service wants them."""
     settings_row = (
         Sms2EmailSettings.objects.filter(service_id=incoming.service_id, enabled=True)
         .select_related("service")
         .first()
     )
     if settings_row is None or settings_row.service.kind != ServiceKind.TWO_WAY:
-        return None
-    to = recipients_of(settings_row)
-    if not to:
-        return None
+        return []
     number = normalise_msisdn(incoming.from_number) or "".join(
         ch for ch in incoming.from_number if ch.isdigit()
     )
     received = timezone.localtime(incoming.received_at)
-    mail = OutboundMail.objects.create(
-        service_id=incoming.service_id,
-        kind=OutboundKind.INCOMING_SMS,
-        from_address=f"{number or 'sms'}@{settings.SMS2EMAIL_DOMAIN}",
-        to=", ".join(to),
-        subject=f"SMS od {number}",
-        body=(
-            f"SMS od: {number}\n"
-            f"Odebrano: {received:%Y-%m-%d %H:%M:%S} ({received.tzname()}, Europe/Warsaw)\n"
-            f"\n{incoming.text}\n"
-        ),
-        incoming=incoming,
-    )
-    transaction.on_commit(lambda: enqueue(SEND_TASK))
-    return mail
+    return [
+        queue(
+            incoming.service_id,
+            OutboundKind.INCOMING_SMS,
+            address,
+            f"SMS od {number}",
+            (
+                f"SMS od: {number}\n"
+                f"Odebrano: {received:%Y-%m-%d %H:%M:%S} ({received.tzname()}, Europe/Warsaw)\n"
+                f"\n{incoming.text}\n"
+            ),
+            from_address=f"{number or 'sms'}@{settings.SMS2EMAIL_DOMAIN}",
+            incoming=incoming,
+        )
+        for address in confirmed_recipients(settings_row)
+    ]
 
 
 def queue_notice(service_id: int, to: str, subject: str, body: str) -> OutboundMail:

@@ -12,8 +12,11 @@ outcomes by mail.
    The report is an ``OutboundMail`` (sent and retried by mailbridge.outbound);
    its lines are deleted in the same transaction.
 3. A report goes to the sender when "Raporty z wysyłki do nadawcy" is on, and to
-   "Odbiorcy SMS-ów przychodz." when "Raporty z wysyłki do odbiorców" is on;
-   Subject ``Re: <subject>``, ``In-Reply-To`` the request's Message-ID, from box@.
+   the confirmed addresses of "Odbiorcy SMS-ów przychodz." (mailbridge.recipients;
+   the sender needs no confirmation) when "Raporty z wysyłki do odbiorców" is on,
+   each address its own mail, counted against the service's hourly limit
+   (mailbridge.outbound.queue); Subject ``Re: <subject>``, ``In-Reply-To`` the
+   request's Message-ID, from box@.
 
 Each line is machine-readable, for servers that send in md5 mode: the number,
 the status's wire name, its Polish word and the time (Europe/Warsaw), e.g.
@@ -26,12 +29,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from lib.taskqueue import enqueue, kick_after_commit
+from lib.taskqueue import kick_after_commit
 from messaging.models import FINAL_STATUSES, Source, Status
 
-from .models import InboundMail, OutboundKind, OutboundMail, Outcome, ReportLine, box_address
-from .outbound import SEND_TASK as SEND_MAIL_TASK
-from .outbound import recipients_of
+from . import outbound
+from .models import InboundMail, OutboundKind, Outcome, RecipientAddress, ReportLine, box_address
 
 # mailbridge.tasks imports this module, so its task is named; the system check
 # mailbridge.E001 fails if the name stops resolving.
@@ -94,8 +96,6 @@ def write_due(now=None) -> int:
     written = 0
     for inbound_id in list(due):
         written += _write_one(inbound_id, now)
-    if written:
-        transaction.on_commit(lambda: enqueue(SEND_MAIL_TASK))
     return written
 
 
@@ -124,15 +124,16 @@ def _write_one(inbound_id: int, now) -> int:
         if not subject.lower().startswith("re:"):
             subject = f"Re: {subject}".rstrip()
         body = "\n".join(line(row) for row in lines) + "\n"
-        OutboundMail.objects.create(
-            service_id=request.service_id,
-            kind=OutboundKind.REPORT,
-            from_address=box_address(),
-            to=", ".join(to),
-            subject=subject[:300],
-            body=body,
-            in_reply_to="" if request.mail_id.startswith("sha256:") else request.mail_id,
-        )
+        for address in to:
+            outbound.queue(
+                request.service_id,
+                OutboundKind.REPORT,
+                address,
+                subject,
+                body,
+                from_address=box_address(),
+                in_reply_to="" if request.mail_id.startswith("sha256:") else request.mail_id,
+            )
         return 1
 
 
@@ -142,5 +143,11 @@ def _report_recipients(request: InboundMail) -> list[str]:
         return []
     to = [request.sender] if settings_row.reports_to_sender else []
     if settings_row.reports_to_recipients:
-        to += [a for a in recipients_of(settings_row) if a not in to]
+        # The confirmed ones, and the sender if listed: it wrote to us, it needs no link.
+        listed = RecipientAddress.objects.filter(settings=settings_row)
+        to += [
+            row.address
+            for row in listed.order_by("id")
+            if (row.confirmed_at or row.address == request.sender) and row.address not in to
+        ]
     return to

@@ -3,14 +3,14 @@ import math
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ipallow
 from accounts.models import AllowedAddress, SenderId, Service
 from lib.clientaddress import request_address
-from mailbridge import senders
+from mailbridge import recipients, senders
 from mailbridge.models import EDITABLE_FIELDS, Sms2EmailSettings
 
 from . import login
@@ -173,17 +173,12 @@ class Sms2EmailSettingsForm(forms.ModelForm):
         return ", ".join(entries)
 
     def clean_incoming_recipients(self):
-        addresses = senders.split_addresses(self.cleaned_data["incoming_recipients"])
-        for address in addresses:
-            try:
-                validate_email(address)
-            except forms.ValidationError:
-                raise forms.ValidationError(
-                    _("“%(address)s” is not a valid e-mail address."),
-                    code="invalid",
-                    params={"address": address},
-                ) from None
-        return ", ".join(addresses)
+        # Malformed, or more than ten (mailbridge.recipients); the message says which.
+        return ", ".join(recipients.check_addresses(self.cleaned_data["incoming_recipients"]))
+
+    def __init__(self, *args, link_for: recipients.LinkFor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.link_for = link_for
 
     def save(self, commit=True):
         if not commit:
@@ -191,6 +186,8 @@ class Sms2EmailSettingsForm(forms.ModelForm):
         with transaction.atomic():
             settings_row = super().save()
             senders.set_authorised(settings_row, settings_row.authorised_senders)
+            addresses = senders.split_addresses(settings_row.incoming_recipients)
+            recipients.set_addresses(settings_row, addresses, self.link_for)
         return settings_row
 
 

@@ -68,6 +68,9 @@ SMS2EMAIL_REPORT_INTERVAL = env.int("SMS2EMAIL_REPORT_INTERVAL", default=900)
 # Who may send UPS notifications to a service's subdomain (seed 000 §5.1), besides its
 # authorised senders: domains or exact addresses, as those entries are matched.
 UPS_SENDERS = env.list("UPS_SENDERS", default=["ups.com", "upsemail.com", "ups.pl"])
+# Mail the platform sends for one service in an hour (incoming SMS, delivery
+# reports, confirmation links); past it, a mail is logged for the customer, not sent.
+SMS2EMAIL_MAIL_PER_HOUR = env.int("SMS2EMAIL_MAIL_PER_HOUR", default=600)
 # How long the Sms2Email log keeps a mail.
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
 # The keyring holding the platform PGP key, secret part included (mailbridge.pgp).

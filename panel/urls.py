@@ -58,6 +58,11 @@ service_patterns = [
     private("sms2email/off/", views.sms2email_off, name="sms2email_off"),
     private("sms2email/password/", views.sms2email_password, name="sms2email_password"),
     private("sms2email/subdomain/", views.sms2email_subdomain, name="sms2email_subdomain"),
+    private(
+        "sms2email/recipients/<int:address_id>/ask/",
+        views.sms2email_recipient_ask,
+        name="sms2email_recipient_ask",
+    ),
     private("sms2email/log/", views.sms2email_log, name="sms2email_log"),
 ]
 

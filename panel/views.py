@@ -19,7 +19,7 @@ from accounts import apiauth, orders, senders
 from accounts.models import SENDER_OPERATORS, Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
-from mailbridge import settings_ops
+from mailbridge import recipients, settings_ops
 from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks, usage
 from messaging import services as messaging_services
@@ -658,7 +658,9 @@ def sms2email_settings(request, service_id):
     service, settings_row = get_sms2email(request, service_id)
     if settings_row is None:
         return redirect("service", service.pk)
-    form = Sms2EmailSettingsForm(request.POST or None, instance=settings_row)
+    form = Sms2EmailSettingsForm(
+        request.POST or None, instance=settings_row, link_for=recipients.link_for(request)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             form.save()
@@ -682,7 +684,30 @@ def sms2email_settings(request, service_id):
         password=settings_row.password,
         ups_domain=f"{settings_row.ups_subdomain}.{django_settings.SMS2EMAIL_DOMAIN}",
         mail_domain=django_settings.SMS2EMAIL_DOMAIN,
+        recipient_addresses=settings_row.recipient_addresses.all(),
     )
+
+
+@login_required
+@require_POST
+def sms2email_recipient_ask(request, service_id, address_id):
+    """Send an address of Odbiorcy SMS-ów przychodz. that has not confirmed its link again."""
+    service, settings_row = get_sms2email(request, service_id)
+    if settings_row is None:
+        return redirect("service", service.pk)
+    row = get_object_or_404(settings_row.recipient_addresses, pk=address_id)
+    try:
+        recipients.ask_again(row, recipients.link_for(request))
+    except recipients.TooManyAsks:
+        messages.error(
+            request,
+            _("%(address)s was sent its link %(n)d times today: try again tomorrow.")
+            % {"address": row.address, "n": recipients.ASKS_PER_DAY},
+        )
+    else:
+        sent = _("A new confirmation link is on its way to %(address)s.")
+        messages.success(request, sent % {"address": row.address})
+    return redirect("sms2email_settings", service.pk)
 
 
 @login_required
@@ -728,6 +753,7 @@ def sms2email_log(request, service_id):
         "panel/sms2email_log.html",
         page=page,
         sent_page=sent_page,
+        mail_per_hour=django_settings.SMS2EMAIL_MAIL_PER_HOUR,
     )
 
 

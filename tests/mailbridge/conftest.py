@@ -26,6 +26,22 @@ def mail_service(make_service):
     return service
 
 
+def confirm_recipients(service, *addresses):
+    """Odbiorcy SMS-ów przychodz. set to ``addresses``, each one confirmed by its link
+    (tests/mailbridge/test_recipients.py goes through the link itself)."""
+    from django.utils import timezone
+
+    from mailbridge.models import RecipientAddress
+
+    row = service.sms2email
+    row.incoming_recipients = ", ".join(addresses)
+    row.save()
+    RecipientAddress.objects.filter(settings=row).delete()
+    for address in addresses:
+        RecipientAddress.objects.create(settings=row, address=address, confirmed_at=timezone.now())
+    return row
+
+
 def domain():
     return settings.SMS2EMAIL_DOMAIN
 

@@ -24,6 +24,8 @@ def test_staff_edit_a_services_settings_and_its_senders_route(admin_client, mail
         "md5_window": "600",
         "sender_entries-TOTAL_FORMS": "0",
         "sender_entries-INITIAL_FORMS": "0",
+        "recipient_addresses-TOTAL_FORMS": "0",
+        "recipient_addresses-INITIAL_FORMS": "0",
     }
     answer = admin_client.post(url, data)
     assert answer.status_code == 302, answer.content.decode()[:2000]
@@ -47,6 +49,8 @@ def test_staff_cannot_give_a_sender_another_service_claims(
         "md5_window": "300",
         "sender_entries-TOTAL_FORMS": "0",
         "sender_entries-INITIAL_FORMS": "0",
+        "recipient_addresses-TOTAL_FORMS": "0",
+        "recipient_addresses-INITIAL_FORMS": "0",
     }
     answer = admin_client.post(url, data)
     assert answer.status_code == 200

@@ -11,7 +11,7 @@ from mailbridge import intake, outbound
 from mailbridge.models import OutboundMail
 from messaging import services
 from messaging.models import Message
-from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.mailbridge.conftest import PASSWORD, SENDER, confirm_recipients, domain, mail
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,7 @@ POLISH = "Zażółć gęślą jaźń, będę o 15:00"
 
 @pytest.fixture
 def two_way(mail_service):
-    mail_service.sms2email.incoming_recipients = "biuro@firma.pl, szef@firma.pl"
-    mail_service.sms2email.save()
+    confirm_recipients(mail_service, "biuro@firma.pl")
     return mail_service
 
 
@@ -47,10 +46,19 @@ def test_an_incoming_sms_through_the_api_is_mailed_from_the_phones_address(two_w
     assert outbound.send_due() == 1
     [sent] = outbox.outbox
     assert sent.from_email == f"48601123456@{domain()}"
-    assert sent.to == ["biuro@firma.pl", "szef@firma.pl"]
+    assert sent.to == ["biuro@firma.pl"]
     assert POLISH in sent.body
     assert "48601123456" in sent.body
     assert sent.extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_each_recipient_gets_its_own_mail(two_way):
+    # No recipient learns the others' addresses, and none is a Cc of another's mail.
+    confirm_recipients(two_way, "biuro@firma.pl", "szef@firma.pl")
+    receive(two_way)
+    assert outbound.send_due() == 2
+    assert sorted(sent.to for sent in outbox.outbox) == [["biuro@firma.pl"], ["szef@firma.pl"]]
+    assert all(sent.cc == [] and sent.bcc == [] for sent in outbox.outbox)
 
 
 def test_the_mail_gives_the_exact_receive_time_in_warsaw(two_way):
@@ -66,9 +74,9 @@ def test_no_mail_without_sms2email_recipients_or_two_way(two_way, change):
     row = two_way.sms2email
     if change == "off":
         row.enabled = False
-    elif change == "no_recipients":
-        row.incoming_recipients = ""
     row.save()
+    if change == "no_recipients":
+        confirm_recipients(two_way)
     if change == "one_way":
         type(two_way).objects.filter(pk=two_way.pk).update(kind=ServiceKind.ONE_WAY)
     receive(two_way)

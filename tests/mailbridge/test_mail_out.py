@@ -13,7 +13,7 @@ from mailbridge import intake, outbound, reports
 from mailbridge.models import OutboundMail
 from messaging import services
 from messaging.models import Message, Status
-from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.mailbridge.conftest import PASSWORD, SENDER, confirm_recipients, domain, mail
 from tests.workers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -59,15 +59,19 @@ def mailed(numbers, subject="Wizyta"):
 def test_a_report_after_final_states_is_threaded_and_addressed_per_the_settings(
     sink, mail_service, simulator
 ):
-    row = mail_service.sms2email
-    row.reports_to_recipients, row.incoming_recipients = True, "biuro@firma.pl"
+    row = confirm_recipients(mail_service, "biuro@firma.pl")
+    row.reports_to_recipients = True
     row.save()
     request = mailed(["601123456", "601123000"])  # the simulator: 000 is REJECTED
     dispatch.dispatch_batch()
     deliver_mail()
-    [(mail_from, rcpt_tos, report)] = sink.received
+    # One mail each: the sender's and the recipient's.
+    assert sorted(rcpt_tos for _from, rcpt_tos, _mail in sink.received) == [
+        ["biuro@firma.pl"],
+        [SENDER],
+    ]
+    mail_from, _rcpt_tos, report = sink.received[0]
     assert mail_from == f"box@{domain()}"
-    assert sorted(rcpt_tos) == ["biuro@firma.pl", SENDER]
     assert report["Subject"] == "Re: Wizyta"
     assert report["In-Reply-To"] == request.mail_id == report["References"]
     assert report["Auto-Submitted"] == "auto-replied"
@@ -105,8 +109,7 @@ def test_at_most_one_report_per_interval(sink, mail_service, settings):
 def test_an_incoming_sms_is_mailed_from_the_phone_and_the_answer_reaches_it(
     sink, mail_service, simulator
 ):
-    mail_service.sms2email.incoming_recipients = "biuro@firma.pl"
-    mail_service.sms2email.save()
+    confirm_recipients(mail_service, "biuro@firma.pl")
     text = "Czy będzie Pan o 15:00? Zażółć gęślą jaźń"
     services.store_incoming(mail_service.pk, "48601123456", "48500100200", text, None)
     deliver_mail()
@@ -130,8 +133,7 @@ def test_an_incoming_sms_is_mailed_from_the_phone_and_the_answer_reaches_it(
 def test_with_the_smtp_server_down_the_mail_is_retried_and_delivered_once(
     sink, mail_service, settings
 ):
-    mail_service.sms2email.incoming_recipients = "biuro@firma.pl"
-    mail_service.sms2email.save()
+    confirm_recipients(mail_service, "biuro@firma.pl")
     services.store_incoming(mail_service.pk, "48601123456", "48500100200", "Halo", None)
     real_port = settings.EMAIL_PORT
     settings.EMAIL_PORT = free_port()  # nothing listens there

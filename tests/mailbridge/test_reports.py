@@ -11,7 +11,7 @@ from mailbridge.models import InboundMail, OutboundMail, ReportLine
 from messaging import services, transitions
 from messaging.models import Status
 from messaging.transitions import Report
-from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.mailbridge.conftest import PASSWORD, SENDER, confirm_recipients, domain, mail
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +81,9 @@ def test_at_most_one_report_per_interval_and_none_when_nothing_changed(mail_serv
 
 
 def test_reports_go_to_the_recipients_when_asked_and_not_to_the_sender(mail_service):
-    row = mail_service.sms2email
+    row = confirm_recipients(mail_service, "biuro@firma.pl")
     row.reports_to_sender = False
     row.reports_to_recipients = True
-    row.incoming_recipients = "biuro@firma.pl"
     row.save()
     request = mailed(numbers=("601123456",))
     report(request, "48601123456", Status.DELIVERED)

@@ -8,13 +8,20 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AllowedAddress, SenderId
+from mailbridge.models import RecipientAddress, Sms2EmailSettings
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import send
 
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may open: they hold no customer's data.
-PUBLIC = {"login", "api_docs", "set_language", "mailbridge:public_key"}
+PUBLIC = {
+    "login",
+    "api_docs",
+    "set_language",
+    "mailbridge:public_key",
+    "mailbridge:confirm_address",
+}
 # The SMS APIs authenticate each call themselves; their answers are not pages.
 API_PREFIXES = ("sms_api/", "sys/")
 
@@ -71,6 +78,10 @@ def objects(service, simulator):
         "sender_id": SenderId.objects.create(service=service, name="48600100123").pk,
         "interface": "http-api",
         "state": "on",
+        "address_id": RecipientAddress.objects.create(
+            settings=Sms2EmailSettings.objects.create(service=service, enabled=True),
+            address="anna@firma.pl",
+        ).pk,
     }
 
 
@@ -101,7 +112,9 @@ def test_a_csv_export_is_never_stored(alice_client, objects, name):
     assert_no_store(response)
 
 
-@pytest.mark.parametrize("path", ["/login/", "/docs/api/", "/sms2email/key.asc"])
+@pytest.mark.parametrize(
+    "path", ["/login/", "/docs/api/", "/sms2email/key.asc", "/sms2email/confirm/no-such-link/"]
+)
 def test_public_pages(client, path):
     response = client.get(path)
 
@@ -111,6 +124,10 @@ def test_public_pages(client, path):
 
 def test_the_login_page_is_never_stored(client):
     assert_no_store(client.get("/login/"))
+
+
+def test_a_confirmation_link_page_is_never_stored(client):
+    assert_no_store(client.get("/sms2email/confirm/no-such-link/"))
 
 
 def test_admin_pages(admin_client, client, service):

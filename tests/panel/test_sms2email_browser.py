@@ -52,3 +52,38 @@ def test_switch_on_and_configure_sms2email(polish_page, live_server, service):
     settings_row.refresh_from_db()
     assert settings_row.accept_unsecured
     assert senders.settings_for("kasia@biuro.pl") == settings_row
+
+
+def test_a_recipient_address_is_confirmed_through_its_link(polish_page, live_server, service):
+    from django.core import mail as outbox
+
+    from mailbridge import outbound, settings_ops
+
+    settings_ops.switch_on(service)
+    page = polish_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-alice")
+    page.click("button[type=submit] >> text=Zaloguj się")
+    page.goto(f"{live_server.url}/services/{service.pk}/sms2email/")
+    page.get_by_label("Odbiorcy SMS-ów przychodz.", exact=True).fill("anna@firma.pl")
+    page.click("button >> text=Zapisz")
+    waiting = page.locator("#recipient-addresses li")
+    expect(waiting).to_contain_text("anna@firma.pl")
+    expect(waiting).to_contain_text("czeka na potwierdzenie")
+
+    outbound.send_due()
+    [sent] = outbox.outbox
+    assert sent.to == ["anna@firma.pl"]
+    link = re.search(r"https?://\S+/sms2email/confirm/\S+/", sent.body)[0]
+    assert link.startswith(live_server.url)  # the site the customer used
+
+    visitor = page.context.browser.new_page(locale="pl-PL")  # the address's owner
+    visitor.goto(link)
+    visitor.click("#confirm-form button")
+    expect(visitor.locator("#confirm-state")).to_have_attribute("data-state", "confirmed")
+    expect(visitor.locator("#confirm-state")).to_contain_text("anna@firma.pl")
+    visitor.close()
+
+    page.reload()
+    expect(waiting).to_contain_text("potwierdzony")

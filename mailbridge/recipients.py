@@ -1,0 +1,171 @@
+"""Odbiorcy SMS-ów przychodz. (seed 000 §3.3): who gets a service's incoming SMS, and
+its delivery reports when "Raporty z wysyłki do odbiorców" is on.
+
+The customer types the addresses; the platform mails each new one a link, and
+mails it nothing else until the link is followed (``confirm``). Without that,
+the list made the platform a free mail relay: any text sent to the service's
+number (or to ``incoming/<sms_hash>/``) went to any address the customer chose.
+So:
+
+- at most ``MAX_ADDRESSES`` addresses;
+- an address gets the link when it is added, and again when the customer asks,
+  at most ``ASKS_PER_DAY`` times a day (a removed and re-added address counts
+  on), and the link works for ``LINK_DAYS`` days;
+- the link opens a page with a button (mail scanners open links; only a person
+  presses the button);
+- each confirmed address is mailed on its own (mailbridge.outbound), never in a
+  shared ``To:``, and every mail counts against the service's hourly limit.
+
+The sender of a mailed request gets its reports without confirming
+(mailbridge.reports): that address wrote to us.
+"""
+
+import contextlib
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lib import throttle
+
+from . import outbound
+from .models import OutboundKind, RecipientAddress, Sms2EmailSettings
+from .senders import split_addresses
+
+MAX_ADDRESSES = 10
+ASKS_PER_DAY = 3
+LINK_DAYS = 7
+
+# The confirmation page's address for a token: made by the caller, who knows the site.
+LinkFor = Callable[[str], str]
+
+
+class TooManyAsks(Exception):
+    """The address was sent its link ``ASKS_PER_DAY`` times today already."""
+
+
+def link_for(request) -> LinkFor:
+    """Links to the confirmation page on the site ``request`` reached."""
+    return lambda token: request.build_absolute_uri(
+        reverse("mailbridge:confirm_address", args=[token])
+    )
+
+
+def check_addresses(text: str) -> list[str]:
+    """The addresses of ``text`` (commas or semicolons), normalised; ValidationError
+    names one that is not an address, or says there are too many (forms call this)."""
+    addresses = split_addresses(text)
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(address)s” is not a valid e-mail address.") % {"address": address},
+                code="invalid",
+            ) from None
+    if len(addresses) > MAX_ADDRESSES:
+        raise ValidationError(
+            _("At most %(limit)d addresses; you gave %(count)d.")
+            % {"limit": MAX_ADDRESSES, "count": len(addresses)},
+            code="too_many",
+        )
+    return addresses
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def set_addresses(settings_row: Sms2EmailSettings, addresses: list[str], link_for: LinkFor):
+    """Keep ``addresses`` (normalised, at most MAX_ADDRESSES) as the list: the ones
+    removed are forgotten, confirmed or not; each new one is sent its link."""
+    if len(addresses) > MAX_ADDRESSES:
+        raise ValueError(f"at most {MAX_ADDRESSES} addresses")
+    with transaction.atomic():
+        kept = RecipientAddress.objects.filter(settings=settings_row)
+        kept.exclude(address__in=addresses).delete()
+        known = set(kept.values_list("address", flat=True))
+        for address in addresses:
+            if address not in known:
+                row = RecipientAddress.objects.create(settings=settings_row, address=address)
+                # Asked too often today (removed and added again): listed, waiting, and the
+                # customer may ask again tomorrow.
+                with contextlib.suppress(TooManyAsks):
+                    _ask(row, link_for)
+        settings_row.incoming_recipients = ", ".join(addresses)
+        Sms2EmailSettings.objects.filter(pk=settings_row.pk).update(
+            incoming_recipients=settings_row.incoming_recipients
+        )
+
+
+def ask_again(row: RecipientAddress, link_for: LinkFor) -> None:
+    """Send an unconfirmed address its link again (a new one: the old one stops working)."""
+    if row.confirmed_at is None:
+        _ask(row, link_for)
+
+
+def _ask(row: RecipientAddress, link_for: LinkFor) -> None:
+    key = throttle.cache_key("count", "sms2email-ask", f"{row.settings_id}:{row.address}")
+    if throttle.count(key, 24 * 3600) > ASKS_PER_DAY:
+        raise TooManyAsks(row.address)
+    token = secrets.token_urlsafe(32)
+    row.token_digest = _digest(token)
+    row.asked_at = timezone.now()
+    row.save(update_fields=["token_digest", "asked_at"])
+    service_id = row.settings.service_id
+    outbound.queue(
+        service_id,
+        OutboundKind.CONFIRMATION,
+        row.address,
+        f"Potwierdź adres: SMS-y przychodzące usługi nr {service_id}",
+        _confirmation_text(row.address, service_id, link_for(token)),
+    )
+
+
+def _confirmation_text(address: str, service_id: int, link: str) -> str:
+    # Only the platform's words and the service's number: nothing a customer typed.
+    return (
+        f"Klient naszej platformy SMS dodał adres {address} do odbiorców SMS-ów "
+        f"przychodzących (i raportów doręczenia) swojej usługi nr {service_id}.\n\n"
+        f"Jeśli chcesz je dostawać, otwórz ten link i potwierdź adres:\n{link}\n\n"
+        "Jeśli nie, nic nie rób: bez potwierdzenia nie wyślemy na ten adres nic więcej. "
+        f"Link działa przez {LINK_DAYS} dni.\n\n"
+        "-- \n"
+        f"A customer of our SMS platform added {address} to the recipients of incoming "
+        f"SMS (and delivery reports) of their service no. {service_id}. To get them, open "
+        "the link above and confirm the address. If not, do nothing: without a "
+        f"confirmation nothing more is sent here. The link works for {LINK_DAYS} days.\n"
+    )
+
+
+def waiting(token: str) -> RecipientAddress | None:
+    """The address a link is for, if the link still works (confirmed ones included)."""
+    if not token:
+        return None
+    row = (
+        RecipientAddress.objects.select_related("settings")
+        .filter(token_digest=_digest(token))
+        .first()
+    )
+    if row is None:
+        return None
+    if row.confirmed_at is None and row.asked_at < timezone.now() - timedelta(days=LINK_DAYS):
+        return None
+    return row
+
+
+def confirm(token: str) -> RecipientAddress | None:
+    """Confirm the address of a link; None when the link is unknown or expired."""
+    with transaction.atomic():
+        row = waiting(token)
+        if row is not None and row.confirmed_at is None:
+            row.confirmed_at = timezone.now()
+            row.save(update_fields=["confirmed_at"])
+    return row
