@@ -68,6 +68,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Sum
 from django.utils import timezone
 
+from lib import classtable
 from messaging import services
 from messaging.models import Source
 
@@ -624,8 +625,6 @@ SEND_REFUSALS: dict[type[services.SendError], tuple[str, str, int | None]] = {
 
 def _send_refusal(exc: services.SendError) -> Refusal:
     """The pipeline's refusal, in the sender's words and Załącznik 1 codes."""
-    from lib import classtable
-
     if isinstance(exc, services.ServiceRefused) and exc.state in STATE_TEXT:
         return Refusal(
             SERVICE_REFUSED, f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[exc.state]}.", exc.state
