@@ -188,6 +188,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"noreply@{SMS2EMAIL_DOMAIN}")
+# Seconds an SMTP connection may take: a hung mail server must not hold a worker, nor
+# the one sign-in request that tells an account's owner of failed sign-ins.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
