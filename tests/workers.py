@@ -17,15 +17,39 @@ from django.db import connection
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 
+def process_database_url() -> str:
+    """The test database as a DATABASE_URL, for the processes a test starts (PostgreSQL:
+    SQLite's test database lives in the test's own process)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_smtpd(port: int, processes: int = 1, **env) -> subprocess.Popen:
+    """``manage.py smtpd`` in its own process group on the test database; ``env`` sets
+    settings through the environment (``SMS2EMAIL_GNUPG_HOME=…``)."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": process_database_url(),
+        "LOG_LEVEL": "WARNING",
+        **{k: str(v) for k, v in env.items()},
+    }
+    command = ["smtpd", "--port", str(port), "--processes", str(processes)]
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, str(BASE_DIR / "manage.py"), *command],
+        env=environment,
+        cwd=BASE_DIR,
+        start_new_session=True,
+    )
+
+
 def start_qcluster(**env) -> subprocess.Popen:
     """``manage.py qcluster`` in its own process group, on the test database, without Redis.
 
     ``env`` sets settings through the environment (``Q_WORKERS=1``, ...).
     """
-    db = connection.settings_dict
     environment = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": process_database_url(),
         "CALLBACK_ALLOW_PRIVATE": "1",
         "Q_WORKERS": "2",
         "LOG_LEVEL": "WARNING",
@@ -93,11 +117,10 @@ def gunicorn(cache_url: str, *options: str, ready_path: str):
     """``gunicorn panel.wsgi`` with 2 workers on the test database and a shared cache at
     ``cache_url`` (the task broker stays the ORM's); yields its port once ``ready_path``
     answers. ``options`` are more gunicorn options (worker class, access log)."""
-    db = connection.settings_dict
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": process_database_url(),
         "CACHE_URL": cache_url,
         "LOG_LEVEL": "WARNING",
     }

@@ -42,6 +42,21 @@ def confirm_recipients(service, *addresses):
     return row
 
 
+@pytest.fixture
+def listener():
+    """A real SMTP listener (mailbridge.smtp) on a free loopback port, in this process."""
+    from mailbridge.smtp import Running
+
+    with Running() as running:
+        yield running
+
+
+def smtp(listener):
+    import smtplib
+
+    return smtplib.SMTP("127.0.0.1", listener.port, timeout=10)
+
+
 def domain():
     return settings.SMS2EMAIL_DOMAIN
 

@@ -6,7 +6,6 @@ would be refused and answered: the answer is what must never happen.
 """
 
 import io
-import smtplib
 import sys
 
 import pytest
@@ -15,9 +14,8 @@ from django.core.management import call_command
 
 from mailbridge import replies
 from mailbridge.models import InboundMail, Outcome, ReplyState
-from mailbridge.smtp import Running
 from messaging.models import Message
-from tests.mailbridge.conftest import SENDER, domain, mail
+from tests.mailbridge.conftest import SENDER, domain, mail, smtp
 
 BODY = "zle-haslo\n601123456\n---\nJestem na urlopie do poniedziałku"
 
@@ -60,18 +58,12 @@ def receive(monkeypatch, raw: bytes, *args: str) -> None:
     call_command("receive_mail", *args)
 
 
-@pytest.fixture
-def listener():
-    with Running() as running:
-        yield running
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("name", "envelope", "headers"), DROPPED, ids=[d[0] for d in DROPPED])
 def test_over_smtp_an_auto_reply_or_bounce_is_dropped_unanswered(
     listener, mail_service, name, envelope, headers
 ):
-    with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as client:
+    with smtp(listener) as client:
         # smtplib sends MAIL FROM:<> for "", which aiosmtpd hands on as "<>".
         client.sendmail(envelope, [f"box@{domain()}"], raw_mail(headers))
     row = InboundMail.objects.get()
@@ -105,7 +97,7 @@ def test_a_null_return_path_written_by_the_mta_is_a_bounce(monkeypatch, mail_ser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("name", "headers"), SILENT, ids=[s[0] for s in SILENT])
 def test_other_automatic_mail_is_handled_but_never_answered(listener, mail_service, name, headers):
-    with smtplib.SMTP("127.0.0.1", listener.port, timeout=10) as client:
+    with smtp(listener) as client:
         client.sendmail(SENDER, [f"box@{domain()}"], raw_mail(headers))
     row = InboundMail.objects.get()
     assert (row.outcome, row.reply_state) == (Outcome.REFUSED, ReplyState.NONE)

@@ -21,17 +21,23 @@ from django.db import connection
 from mailbridge import pgp
 from mailbridge.models import InboundMail, Outcome
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
-from tests.workers import BASE_DIR, free_port, gpg_agents, kill, no_gpg_agent_left, wait_for_port
+from tests.workers import (
+    BASE_DIR,
+    free_port,
+    gpg_agents,
+    kill,
+    no_gpg_agent_left,
+    process_database_url,
+    start_smtpd,
+    wait_for_port,
+)
 
 REQUEST = f"{PASSWORD}\n601123456\n---\nZaszyfrowany\nEND"
 
 
 def environment(home: Path) -> dict:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        url = "sqlite:///unused.sqlite3"  # these commands reach no database
-    else:
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    # On SQLite these tests start only commands that reach no database.
+    url = "sqlite:///unused.sqlite3" if connection.vendor == "sqlite" else process_database_url()
     return {
         **os.environ,
         "DATABASE_URL": url,
@@ -98,25 +104,12 @@ def test_receive_mail_decrypts_then_leaves_no_agent(tmp_path, mail_service):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("processes", ["1", "2"])
+@pytest.mark.parametrize("processes", [1, 2])
 def test_the_smtp_listener_leaves_no_agent_when_stopped(tmp_path, mail_service, processes):
     home = tmp_path / "gnupg"
     raw = encrypted_request(home, tmp_path / "client")
     port = free_port()
-    listener = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            str(BASE_DIR / "manage.py"),
-            "smtpd",
-            "--port",
-            str(port),
-            "--processes",
-            processes,
-        ],
-        env=environment(home),
-        cwd=BASE_DIR,
-        start_new_session=True,
-    )
+    listener = start_smtpd(port, processes, SMS2EMAIL_GNUPG_HOME=home)
     try:
         wait_for_port(port, timeout=60)
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:

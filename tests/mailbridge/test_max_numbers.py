@@ -2,16 +2,13 @@
 address of ours it was sent to, in one delivery or several, and the listener takes
 no more recipients than that."""
 
-import smtplib
-
 import pytest
 from django.core import mail as outbox
 
 from mailbridge import intake, replies
 from mailbridge.models import InboundMail, Outcome
-from mailbridge.smtp import Running
 from messaging.models import Message
-from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail, smtp
 
 
 def sent_replies():
@@ -27,16 +24,6 @@ def limited(mail_service):
         return mail_service
 
     return limit
-
-
-@pytest.fixture
-def listener():
-    with Running() as running:
-        yield running
-
-
-def smtp(listener):
-    return smtplib.SMTP("127.0.0.1", listener.port, timeout=10)
 
 
 @pytest.mark.django_db

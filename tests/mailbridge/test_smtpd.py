@@ -8,22 +8,11 @@ import pytest
 from django.utils import timezone
 
 from mailbridge.models import InboundMail, Outcome
-from mailbridge.smtp import Running
 from messaging import services
 from messaging.models import Message
-from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail, smtp
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def listener():
-    with Running() as running:
-        yield running
-
-
-def smtp(listener):
-    return smtplib.SMTP("127.0.0.1", listener.port, timeout=10)
 
 
 def test_a_mail_over_smtp_becomes_a_message_with_its_numbers_text_flash_and_time(

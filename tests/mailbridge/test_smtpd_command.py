@@ -1,18 +1,14 @@
 """``manage.py smtpd`` as a process: it serves, and SIGTERM lets sessions in flight finish."""
 
-import os
 import signal
 import smtplib
-import subprocess
-import sys
 import time
 
 import pytest
-from django.db import connection
 
 from mailbridge.models import InboundMail, Outcome
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
-from tests.workers import BASE_DIR, free_port, kill, wait_for_port
+from tests.workers import free_port, kill, start_smtpd, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -20,27 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
 def smtpd(request, tmp_path):
     port = free_port()
-    db = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "SMS2EMAIL_GNUPG_HOME": str(tmp_path / "gnupg"),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            str(BASE_DIR / "manage.py"),
-            "smtpd",
-            "--port",
-            str(port),
-            "--processes",
-            str(request.param),
-        ],
-        env=environment,
-        cwd=BASE_DIR,
-        start_new_session=True,
-    )
+    process = start_smtpd(port, request.param, SMS2EMAIL_GNUPG_HOME=tmp_path / "gnupg")
     try:
         wait_for_port(port, timeout=60)
         yield process, port
