@@ -3,6 +3,9 @@
 An entry is an exact address or a whole domain (the part after ``@``). An
 exact address beats its domain. Entries are unique across services (the
 panel refuses one another service claims), so a sender routes to one service.
+A whole public mail domain (``FREE_MAIL_DOMAINS``: gmail.com, wp.pl…) is
+refused as an entry: it would let millions of strangers send, and be answered,
+in the service's name; its addresses may be listed one by one.
 """
 
 import re
@@ -16,6 +19,16 @@ from .models import AuthorisedSender, Sms2EmailSettings
 _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 _ADDRESS = re.compile(rf"^[a-z0-9!#$%&'*+/=?^_`{{|}}~.-]{{1,64}}@{_DOMAIN}$")
 _DOMAIN_ONLY = re.compile(rf"^{_DOMAIN}$")
+# fmt: off
+FREE_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "yahoo.pl", "icloud.com", "me.com", "aol.com", "proton.me",
+    "protonmail.com", "gmx.com", "gmx.net", "gmx.de", "mail.com", "yandex.ru", "mail.ru",
+    "wp.pl", "o2.pl", "tlen.pl", "go2.pl", "onet.pl", "onet.eu", "op.pl", "vp.pl",
+    "poczta.onet.pl", "interia.pl", "interia.eu", "poczta.fm", "gazeta.pl", "int.pl",
+    "autograf.pl", "buziaczek.pl", "spoko.pl",
+})
+# fmt: on
 
 
 def normalise_address(address: str) -> str:
@@ -55,6 +68,14 @@ def parse_entries(text: str) -> list[str]:
             raise ValidationError(
                 _("“%(entry)s” is neither an e-mail address nor a domain such as firma.pl.")
                 % {"entry": raw.strip()}
+            )
+        if entry in FREE_MAIL_DOMAINS:
+            raise ValidationError(
+                _(
+                    "%(entry)s is a public mail service: anyone with an address there could "
+                    "send in your name. List your addresses there one by one instead."
+                )
+                % {"entry": entry}
             )
         if entry not in entries:
             entries.append(entry)

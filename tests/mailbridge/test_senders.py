@@ -41,3 +41,14 @@ def test_an_exact_address_beats_its_domain_and_removed_entries_stop_routing(make
     assert settings_for("ktos@firma.pl") == company
     set_authorised(company, "")
     assert settings_for("ktos@firma.pl") is None
+
+
+@pytest.mark.parametrize("entry", ["gmail.com", "wp.pl", "@onet.pl", "GMAIL.COM"])
+def test_a_public_mail_domain_is_refused_as_a_whole(entry):
+    from django.core.exceptions import ValidationError
+
+    from mailbridge.senders import parse_entries
+
+    with pytest.raises(ValidationError, match="public mail service"):
+        parse_entries(entry)
+    assert parse_entries("jan.kowalski@gmail.com") == ["jan.kowalski@gmail.com"]
