@@ -1,6 +1,5 @@
 import os
 import shutil
-import subprocess
 from decimal import Decimal
 
 import pytest
@@ -81,8 +80,9 @@ def _gnupg_home(tmp_path_factory):
         os.environ.pop("SMS2EMAIL_GNUPG_HOME", None)
     else:
         os.environ["SMS2EMAIL_GNUPG_HOME"] = previous
-    command = ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"]
-    subprocess.run(command, check=False)  # noqa: S603, S607
+    from tests.workers import stop_gpg_agent
+
+    stop_gpg_agent(home)
 
 
 @pytest.fixture(autouse=True)

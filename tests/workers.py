@@ -166,6 +166,15 @@ def gpg_agents(home: Path) -> list[int]:
     return found
 
 
+def stop_gpg_agent(home: Path) -> None:
+    """Stop the gpg-agent of the keyring ``home`` a test used, if one runs."""
+    subprocess.run(  # noqa: S603
+        ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"],  # noqa: S607
+        capture_output=True,
+        check=False,
+    )
+
+
 def no_gpg_agent_left(home: Path) -> bool:
     # gpgconf --kill returns once the agent was told; it exits a moment later.
     deadline = time.monotonic() + 5

@@ -23,7 +23,8 @@ from mailbridge.senders import set_authorised
 from mailbridge.smtp import Running
 from messaging.models import Message
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
-from tests.mailbridge.test_pgp import _keyring, _stop_agent, pgp_mime
+from tests.mailbridge.test_pgp import _keyring, pgp_mime
+from tests.workers import stop_gpg_agent
 
 UNCLOSED_TAGS = "<a " * 8000  # 24 KB: 5 s in html.parser
 PUNYCODE = (("a" + "ą") * 100_000).encode("punycode")  # 200 KB: 13 s to decode
@@ -48,7 +49,7 @@ def mail_client(tmp_path_factory):
     client = _keyring(home)
     assert client.import_keys(pgp.public_key()).fingerprints
     yield client
-    _stop_agent(home)
+    stop_gpg_agent(home)
 
 
 def encrypted_entity(client, entity: bytes) -> bytes:

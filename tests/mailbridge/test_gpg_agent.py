@@ -29,6 +29,7 @@ from tests.workers import (
     no_gpg_agent_left,
     process_database_url,
     start_smtpd,
+    stop_gpg_agent,
     wait_for_port,
 )
 
@@ -65,7 +66,7 @@ def encrypted_request(home: Path, client_home: Path) -> bytes:
     client = gnupg.GPG(gnupghome=str(client_home))
     [fingerprint] = client.import_keys(public).fingerprints
     armour = str(client.encrypt(REQUEST.encode(), fingerprint, always_trust=True))
-    subprocess.run(["gpgconf", "--homedir", str(client_home), "--kill", "gpg-agent"], check=False)  # noqa: S603, S607
+    stop_gpg_agent(client_home)
     return mail(armour)
 
 

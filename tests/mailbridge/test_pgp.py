@@ -7,7 +7,6 @@ holds a stranger's key to encrypt to by mistake.
 
 import email.policy
 import smtplib
-import subprocess
 from email.message import EmailMessage
 from email.utils import make_msgid
 from io import StringIO
@@ -23,14 +22,9 @@ from mailbridge.models import InboundMail, Outcome
 from mailbridge.smtp import Running
 from messaging.models import Message
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
+from tests.workers import stop_gpg_agent
 
 POLISH = "Zażółć gęślą jaźń"
-
-
-def _stop_agent(home) -> None:
-    # gpg starts an agent per keyring; it would outlive the test's directory.
-    command = ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"]
-    subprocess.run(command, check=False)  # noqa: S603, S607
 
 
 def _keyring(path) -> gnupg.GPG:
@@ -69,7 +63,7 @@ def keys(tmp_path_factory):
     customer = _make_key(client, "Jan Kowalski", SENDER)
     stranger = _make_key(client, "Obcy", "obcy@example.com")
     yield ours, client, customer, stranger
-    _stop_agent(home)
+    stop_gpg_agent(home)
 
 
 def encrypted(keys, text: str | bytes, *, to=None, sign=False) -> str:
@@ -275,7 +269,7 @@ def test_sms2email_key_create_makes_one_key_and_prints_it(tmp_path, settings):
         call_command("sms2email_key", "--create", stdout=second)
         call_command("sms2email_key", stdout=public)
     finally:
-        _stop_agent(home)
+        stop_gpg_agent(home)
     fingerprint = first.getvalue().strip()
     assert len(fingerprint) == 40 and second.getvalue().strip() == fingerprint
     assert home.stat().st_mode & 0o777 == 0o700
@@ -300,7 +294,7 @@ def test_key_asc_is_the_public_key_for_anyone(keys, tmp_path):
         [key] = fresh.list_keys()
         assert f"box@{domain()}" in key["uids"][0]
     finally:
-        _stop_agent(tmp_path)
+        stop_gpg_agent(tmp_path)
 
 
 def test_key_asc_takes_only_get(keys):
@@ -312,7 +306,7 @@ def test_key_asc_makes_the_key_on_first_request(tmp_path, settings):
     try:
         response = Client().get("/sms2email/key.asc")
     finally:
-        _stop_agent(tmp_path / "gnupg")
+        stop_gpg_agent(tmp_path / "gnupg")
     assert response.status_code == 200
     assert b"BEGIN PGP PUBLIC KEY BLOCK" in response.content
 

@@ -8,7 +8,7 @@ import pytest
 
 from mailbridge.models import InboundMail, Outcome
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail
-from tests.workers import free_port, kill, start_smtpd, wait_for_port
+from tests.workers import free_port, kill, start_smtpd, stop_gpg_agent, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -16,13 +16,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
 def smtpd(request, tmp_path):
     port = free_port()
-    process = start_smtpd(port, request.param, SMS2EMAIL_GNUPG_HOME=tmp_path / "gnupg")
+    home = tmp_path / "gnupg"
+    process = start_smtpd(port, request.param, SMS2EMAIL_GNUPG_HOME=home)
     try:
         wait_for_port(port, timeout=60)
         yield process, port
     finally:
         if process.poll() is None:
-            kill(process)
+            kill(process)  # no chance to stop its gpg-agent: stopped here
+        stop_gpg_agent(home)
 
 
 def test_sigterm_lets_the_session_in_flight_finish_then_exits(smtpd, mail_service):
