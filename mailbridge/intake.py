@@ -72,7 +72,7 @@ from lib import classtable
 from messaging import services
 from messaging.models import Source
 
-from . import mime, parse, pgp, replies, ups
+from . import mime, outbound, parse, pgp, replies, ups
 from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
 from .senders import listed, normalise_address, settings_for
 
@@ -104,6 +104,7 @@ PGP_REQUIRED = "pgp_required"
 PGP_NOT_OURS = "pgp_not_ours"
 PGP_NESTED = "pgp_nested"
 PGP_TOO_LARGE = "pgp_too_large"
+PGP_TOO_MANY_KEYS = "pgp_too_many_keys"
 NO_SECURITY = "no_security"
 PASSWORD_MISSING = "password_missing"  # noqa: S105 - a reason name, not a password
 MD5_INVALID = "md5_invalid"
@@ -138,10 +139,9 @@ def handle(
     Raises TryLater when the database cannot be reached, having changed nothing.
     """
     try:
-        message = mime.read_message(raw)
-        headers = _Headers(message)
+        mail = _Mail(raw)
         if envelope_sender is None:
-            envelope_sender = headers.return_path()
+            envelope_sender = mail.headers.return_path()
         else:  # aiosmtpd gives a bounce's null reverse path as "<>"
             envelope_sender = normalise_address(envelope_sender)
         logged = []
@@ -149,14 +149,44 @@ def handle(
             target = parse.parse_address(recipient, settings.SMS2EMAIL_DOMAIN)
             if target is None:
                 continue
-            row = _handle_one(
-                raw, message, headers, envelope_sender, normalise_address(recipient), target
-            )
+            row = _handle_one(mail, envelope_sender, normalise_address(recipient), target)
             if row is not None:
                 logged.append(row)
         return logged
     except (OperationalError, InterfaceError) as exc:
         raise TryLater(str(exc)) from exc
+
+
+class _Mail:
+    """One delivery of a mail, read once for all its addresses of ours: a mail to ten
+    addresses is parsed and decrypted once, not ten times."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.message = mime.read_message(raw)
+        self.headers = _Headers(self.message)
+        # The md5 lines this delivery recorded: they serve its other addresses, while a
+        # later delivery with one is a replay (_check_md5).
+        self.md5_recorded: set[str] = set()
+        self._plain = self._body = None
+
+    def plain(self):
+        """The body as it came: MailText, Encrypted or BodyError (mime.body_of)."""
+        if self._plain is None:
+            self._plain = mime.body_of(self.message)
+        return self._plain
+
+    def body(self) -> tuple["mime.MailText | Refusal", bool]:
+        """(the text to parse, or why there is none; whether it came encrypted)."""
+        if self._body is None:
+            body = self.plain()
+            if isinstance(body, parse.BodyError):
+                self._body = (Refusal(body.reason, body.detail, body.code), False)
+            elif isinstance(body, mime.Encrypted):
+                self._body = (_decrypted_body(body), True)
+            else:
+                self._body = (body, False)
+        return self._body
 
 
 class _Headers:
@@ -270,15 +300,15 @@ def _automatic(headers: _Headers, envelope_sender: str | None) -> tuple[bool, bo
     return drop, silent
 
 
-def _log_row(raw, headers, sender, envelope, recipient, chosen) -> InboundMail:
+def _log_row(mail: _Mail, sender, envelope, recipient, chosen) -> InboundMail:
     """The mail's log row, not saved yet (``_logged_once`` saves it last)."""
     return InboundMail(
         service=chosen.service if chosen else None,
         sender=sender[:254],
         envelope_sender=envelope[:254],
         recipient=recipient[:254],
-        subject=headers.subject()[:300],
-        mail_id=_message_id(headers, raw),
+        subject=mail.headers.subject()[:300],
+        mail_id=_message_id(mail.headers, mail.raw),
     )
 
 
@@ -287,19 +317,20 @@ def _message_id(headers: _Headers, raw: bytes) -> str:
     return value or "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> InboundMail | None:
+def _handle_one(mail: _Mail, envelope_sender, recipient, target) -> InboundMail | None:
+    headers = mail.headers
     sender = headers.sender()
     envelope = envelope_sender or ""
     if sender is None:
         # No From: to trust or to answer: logged with the header as it came, dropped.
         return _logged_once(
-            _log_row(raw, headers, headers.get("From"), envelope, recipient, None),
+            _log_row(mail, headers.get("From"), envelope, recipient, None),
             lambda row: _close(
                 row, Outcome.DROPPED, Refusal(BAD_FROM, "nieczytelny nagłówek From")
             ),
         )
     if isinstance(target, parse.Ups):
-        return _handle_ups(raw, message, headers, sender, envelope, recipient, target)
+        return _handle_ups(mail, sender, envelope, recipient, target)
     from_settings = settings_for(sender)
     different = envelope and envelope != sender
     envelope_settings = settings_for(envelope) if different else from_settings
@@ -309,7 +340,7 @@ def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> In
         and from_settings.pk == envelope_settings.pk
     )
     chosen = from_settings if same else None
-    row = _log_row(raw, headers, sender, envelope, recipient, chosen)
+    row = _log_row(mail, sender, envelope, recipient, chosen)
     drop, silent = _automatic(headers, envelope_sender)
 
     def decide(row):
@@ -319,18 +350,18 @@ def _handle_one(raw, message, headers, envelope_sender, recipient, target) -> In
             _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
             logger.info("sms2email: mail from unknown sender %r dropped", sender)
         else:
-            _decide(row, message, chosen, target, answer=not silent)
+            _decide(row, mail, chosen, target, answer=not silent)
 
     return _logged_once(row, decide)
 
 
-def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> InboundMail | None:
+def _handle_ups(mail: _Mail, sender, envelope, recipient, target) -> InboundMail | None:
     chosen = (
         Sms2EmailSettings.objects.select_related("service")
         .filter(ups_subdomain=target.subdomain)
         .first()
     )
-    row = _log_row(raw, headers, sender, envelope, recipient, chosen)
+    row = _log_row(mail, sender, envelope, recipient, chosen)
 
     def decide(row):
         if chosen is None:
@@ -341,7 +372,7 @@ def _handle_ups(raw, message, headers, sender, envelope, recipient, target) -> I
             refusal = Refusal(UPS_SENDER, "Nadawca nie jest systemem powiadomień UPS.")
             _close(row, Outcome.REFUSED, refusal)
         else:
-            _decide(row, message, chosen, target, answer=False)
+            _decide(row, mail, chosen, target, answer=False)
 
     return _logged_once(row, decide)
 
@@ -376,24 +407,40 @@ def _close(row: InboundMail, outcome: str, refusal: Refusal | None = None, *, an
     row.outcome = outcome
     if refusal is not None:
         row.reason, row.detail, row.code = refusal.reason, refusal.detail[:500], refusal.code
-    if answer and outcome == Outcome.REFUSED and not _answered(row):
-        row.reply_state = ReplyState.PENDING
-        row.reply_due_at = timezone.now()
-        replies.send_after_commit()
+    if answer and outcome == Outcome.REFUSED:
+        _answer(row)
 
 
-def _answered(row: InboundMail) -> bool:
-    """Whether the mail was answered already, for another of its recipient addresses:
-    one mail, one reply, however many addresses of ours it was sent to."""
-    return (
+def _answer(row: InboundMail) -> None:
+    """Queue the reply: one per mail, however many addresses of ours it went to, and
+    within the service's hourly limit of mail (mailbridge.outbound), which counts
+    replies too: a forged From: of an authorised address must not make the platform
+    mail whatever Subject it likes to that address without end."""
+    _lock_mail_of(row.service_id)  # two deliveries of one mail answer one after the other
+    answered = (
         InboundMail.objects.filter(sender=row.sender, mail_id=row.mail_id)
         .exclude(reply_state=ReplyState.NONE)
         .exists()
     )
+    if answered:
+        return
+    now = timezone.now()
+    if outbound.over_hourly_limit(row.service_id, now):
+        row.reply_state = ReplyState.LIMITED
+        logger.warning("sms2email: service %s is over its hourly mail; reply kept", row.service_id)
+        return
+    row.reply_state = ReplyState.PENDING
+    row.reply_due_at = now
+    replies.send_after_commit()
 
 
-def _decide(row, message, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
-    refusal = _refusal(row, message, settings_row, target)
+def _lock_mail_of(service_id: int) -> None:
+    """Hold the service's Sms2Email settings row until the transaction ends."""
+    list(Sms2EmailSettings.objects.select_for_update().filter(service_id=service_id).values("pk"))
+
+
+def _decide(row, mail: _Mail, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
+    refusal = _refusal(row, mail, settings_row, target)
     if isinstance(refusal, Refusal):
         _close(row, Outcome.REFUSED, refusal, answer=answer)
         return
@@ -401,7 +448,7 @@ def _decide(row, message, settings_row: Sms2EmailSettings, target, *, answer: bo
     _close(row, Outcome.SENT)
 
 
-def _refusal(row, message, settings_row, target):
+def _refusal(row, mail: _Mail, settings_row, target):
     """A Refusal, or the Message the mail became."""
     service = settings_row.service
     if not settings_row.enabled:
@@ -411,16 +458,11 @@ def _refusal(row, message, settings_row, target):
         detail = f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[state]}."
         return Refusal(SERVICE_REFUSED, detail, state)
     if isinstance(target, parse.Ups):
-        return _ups_message(message, settings_row, target)
-    body = mime.body_of(message)
-    if isinstance(body, parse.BodyError):
-        return Refusal(body.reason, body.detail, body.code)
-    encrypted = isinstance(body, mime.Encrypted)
-    if encrypted:
-        body = _decrypted_body(body)
-        if isinstance(body, Refusal):
-            return body
-    elif settings_row.require_pgp:
+        return _ups_message(mail, settings_row, target)
+    body, encrypted = mail.body()
+    if isinstance(body, Refusal):
+        return body
+    if not encrypted and settings_row.require_pgp:
         return Refusal(
             PGP_REQUIRED, "Usługa przyjmuje tylko wiadomości zaszyfrowane kluczem PGP platformy."
         )
@@ -438,7 +480,7 @@ def _refusal(row, message, settings_row, target):
             detail = "Jeden z numerów w sekcji parametrów nie jest poprawnym numerem komórkowym."
             return Refusal(parsed.reason, detail, parsed.code)
         return Refusal(parsed.reason, parsed.detail, parsed.code)
-    security = _security(settings_row, parsed, password)
+    security = _security(settings_row, parsed, password, mail)
     if security is not None:
         return security
     too_many = _too_many_numbers(row, settings_row, len(parsed.numbers))
@@ -464,8 +506,7 @@ def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted:
     mailu": those its other recipient addresses already sent to count (five easy-mode
     addresses are five numbers), in this delivery or an earlier one (a client sends
     the recipients a server answered 452 in a later transaction, same Message-ID)."""
-    # Two deliveries of one mail at once count one after the other.
-    list(Sms2EmailSettings.objects.select_for_update().filter(pk=settings_row.pk).values("pk"))
+    _lock_mail_of(settings_row.service_id)  # two deliveries of one mail count in turn
     taken = (
         InboundMail.objects.filter(
             sender=row.sender, mail_id=row.mail_id, outcome=Outcome.SENT
@@ -489,11 +530,11 @@ def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted:
     return Refusal(TOO_MANY_NUMBERS, detail)
 
 
-def _ups_message(message: EmailMessage, settings_row: Sms2EmailSettings, target: parse.Ups):
+def _ups_message(mail: _Mail, settings_row: Sms2EmailSettings, target: parse.Ups):
     """The Message a UPS notification became, or the Refusal (never answered)."""
     if not settings_row.ups_enabled:
         return Refusal(UPS_OFF, "Obsługa e-maili z UPS jest w tej usłudze wyłączona.")
-    body = mime.body_of(message)
+    body = mail.plain()  # UPS never encrypts: nothing is decrypted
     if isinstance(body, parse.BodyError):
         return Refusal(body.reason, body.detail, body.code)
     shipment = ups.parse_notification(body.text) if isinstance(body, mime.MailText) else None
@@ -521,6 +562,12 @@ def _decrypted_body(encrypted: mime.Encrypted) -> mime.MailText | Refusal:
             f"Odszyfrowana treść wiadomości ma ponad {exc.args[0] // 1024} KB: zaszyfruj "
             "samą treść SMS-a (bez załączników) i wyślij ją ponownie.",
         )
+    except pgp.TooManyKeys as exc:
+        return Refusal(
+            PGP_TOO_MANY_KEYS,
+            f"Wiadomość zaszyfrowano dla ponad {exc.args[0]} odbiorców naraz: zaszyfruj ją "
+            "kluczem Sms2Email (i ewentualnie swoim) i wyślij ponownie.",
+        )
     if plaintext is None:
         return Refusal(
             PGP_NOT_OURS,
@@ -539,7 +586,7 @@ def _decrypted_body(encrypted: mime.Encrypted) -> mime.MailText | Refusal:
     return body
 
 
-def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal | None:
+def _security(settings_row: Sms2EmailSettings, parsed, password: str, mail: _Mail):
     """None when the mail passes the service's security modes (seed 000 §3.5–3.8)."""
     if settings_row.accept_unsecured:
         return None
@@ -548,7 +595,7 @@ def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal
     if parsed.md5 is not None:
         if not settings_row.accept_md5:
             return Refusal(MD5_OFF, "Zabezpieczenie md5 jest w tej usłudze wyłączone.")
-        return _check_md5(settings_row, parsed.md5, password)
+        return _check_md5(settings_row, parsed.md5, password, mail)
     if not (settings_row.accept_password or settings_row.accept_md5):
         return Refusal(
             NO_SECURITY,
@@ -558,7 +605,7 @@ def _security(settings_row: Sms2EmailSettings, parsed, password: str) -> Refusal
     return Refusal(PASSWORD_MISSING, "Brak poprawnego hasła w sekcji parametrów.")
 
 
-def _check_md5(settings_row: Sms2EmailSettings, md5, password: str) -> Refusal | None:
+def _check_md5(settings_row: Sms2EmailSettings, md5, password: str, mail: _Mail):
     if md5.digest != parse.md5_digest(password, md5.timestamp):
         return Refusal(MD5_INVALID, "Skrót md5 nie zgadza się z hasłem i znacznikiem czasu.")
     now = timezone.now()
@@ -568,6 +615,8 @@ def _check_md5(settings_row: Sms2EmailSettings, md5, password: str) -> Refusal |
             MD5_OUTSIDE_WINDOW,
             f"Znacznik czasu md5 różni się od czasu przyjęcia o więcej niż {window} s.",
         )
+    if md5.digest in mail.md5_recorded:
+        return None  # another address of this same delivery recorded it
     expires = datetime.fromtimestamp(md5.timestamp, UTC) + timedelta(seconds=window)
     try:
         with transaction.atomic():
@@ -576,6 +625,7 @@ def _check_md5(settings_row: Sms2EmailSettings, md5, password: str) -> Refusal |
             )
     except IntegrityError:
         return Refusal(MD5_REUSED, "Ta linia md5 została już użyta; każdy mail wymaga nowej.")
+    mail.md5_recorded.add(md5.digest)
     return None
 
 

@@ -29,8 +29,8 @@ password check, for anyone who can forge an authorised ``From:``.
   ``MAX_MIME_HEADER_CHARS`` characters or ``MAX_MIME_PARAMETERS`` parameters is
   not parsed: the email package splits parameters in quadratic time (100 KB of
   ``;``: 11 s). Nor is a mail of more than ``MAX_MULTIPARTS`` multiparts (the
-  parser recurses into each) or ``MAX_PARTS`` parts. Such a mail is read for its headers only and
-  refused as ``UNREADABLE``.
+  parser recurses into each) or ``MAX_PARTS`` parts. Such a mail is read for its
+  headers only and refused as ``UNREADABLE``.
 
 Reasons (``BodyError.reason``), beside those of ``mailbridge.parse``:
 
@@ -71,7 +71,7 @@ MAX_TEXT_BYTES = 128 * 1024
 MAX_MIME_HEADER_CHARS = 4000
 MAX_MIME_PARAMETERS = 64
 MAX_MULTIPARTS = 50
-MAX_PARTS = 500
+MAX_PARTS = 2000
 
 _UNDECLARED_CHARSETS = ("utf-8", "windows-1250", "iso-8859-2")
 _ARMOUR_BEGIN = "-----BEGIN PGP MESSAGE-----"
@@ -81,7 +81,7 @@ _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 _ECHO_LIMIT = 40
 # A Content-Type or Content-Disposition field, with its folded continuation lines.
 _MIME_HEADER = re.compile(
-    rb"^content-(?:type|disposition)[ \t]*:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*",
+    rb"^content-(?:type|disposition)[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -96,11 +96,14 @@ _ADDR_SPEC = (
     r"@(?:[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++|\[[^\[\]\\\r\n]*+\])"  # domain
 )
 _WORD = rf"(?:[^\s\"<>()@,;:\\\[\]]++|{_QUOTED})"
-_COMMENT = r"\((?:[^()\\]|\\.)*+\)"
+_COMMENT = r"\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*+\))*+\)"  # one level of nesting
 _MAILBOX = re.compile(
-    rf"\s*+(?:(?P<bare>{_ADDR_SPEC})|(?:{_WORD}(?:\s++{_WORD})*+\s*+)?<(?P<angle>{_ADDR_SPEC})>)"
-    rf"\s*+(?:{_COMMENT}\s*+)?"
+    rf"\s*+(?:(?P<bare>{_ADDR_SPEC})"
+    rf"|(?:(?:{_WORD}|{_COMMENT})\s*+)*+<\s*+(?P<angle>{_ADDR_SPEC})\s*+>)"
+    rf"\s*+(?:{_COMMENT}\s*+)*+"
 )
+# "jan@firma.pl <jan@firma.pl>": not RFC 5322, but what hand-written scripts send.
+_SAME_TWICE = re.compile(rf"\s*+(?P<bare>{_ADDR_SPEC})\s*+<\s*+(?P<angle>{_ADDR_SPEC})\s*+>\s*+")
 MAX_ADDRESS_HEADER_CHARS = 2000
 
 
@@ -111,7 +114,12 @@ def mailbox(values: list[str]) -> str | None:
     if len(values) != 1 or len(values[0]) > MAX_ADDRESS_HEADER_CHARS:
         return None
     found = _MAILBOX.fullmatch(values[0])
-    return (found["bare"] or found["angle"]) if found else None
+    if found:
+        return found["bare"] or found["angle"]
+    twice = _SAME_TWICE.fullmatch(values[0])
+    if twice and twice["bare"].lower() == twice["angle"].lower():
+        return twice["angle"]
+    return None
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,8 @@ def _oversized_mime_header(raw: bytes) -> bool:
     has more multiparts than ``MAX_MULTIPARTS`` (each is a level of recursion
     and a regular expression compiled by the parser) or more than ``MAX_PARTS``
     parts."""
+    # The parser ends a line at CR LF, LF or a bare CR: so does this count.
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if raw.count(b"\n--") > MAX_PARTS:  # every part starts at a line "--boundary"
         return True
     multiparts = 0

@@ -12,10 +12,12 @@ easy-mode send back to that phone. It goes to the confirmed addresses of
 "Odbiorcy SMS-ów przychodz." (mailbridge.recipients), each its own mail.
 
 Every mail but a notice to the customer is written through ``queue``, which
-counts the service's mail of the last hour: past ``SMS2EMAIL_MAIL_PER_HOUR`` the
-mail is kept as ``LIMITED`` (shown in the customer's Sms2Email log, never sent)
-and logged. Two mails written at once may both pass the count at its edge: the
-limit is a ceiling on abuse, not an exact quota.
+counts the service's mail of the last hour (``over_hourly_limit``: these mails
+and the replies to refused requests, mailbridge.intake): past
+``SMS2EMAIL_MAIL_PER_HOUR`` the mail is kept as ``LIMITED`` (shown in the
+customer's Sms2Email log, never sent) and logged. Two mails written at once may
+both pass the count at its edge: the limit is a ceiling on abuse, not an exact
+quota.
 """
 
 import logging
@@ -27,11 +29,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ServiceKind
+from lib import sealed
 from lib.taskqueue import enqueue
 from messaging.numbers import normalise_msisdn
 
 from . import replies
-from .models import OutboundKind, OutboundMail, RecipientAddress, ReplyState, Sms2EmailSettings
+from .models import (
+    InboundMail,
+    OutboundKind,
+    OutboundMail,
+    RecipientAddress,
+    ReplyState,
+    Sms2EmailSettings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +61,38 @@ def confirmed_recipients(settings_row: Sms2EmailSettings) -> list[str]:
 
 # The kinds the hourly limit counts: all but the platform's notices to the customer.
 LIMITED_KINDS = [OutboundKind.INCOMING_SMS, OutboundKind.REPORT, OutboundKind.CONFIRMATION]
+# Kept encrypted (lib.sealed): a confirmation link confirms its address for whoever
+# reads it, in admin, the database or a backup.
+SEALED_KINDS = {OutboundKind.CONFIRMATION}
+
+
+def over_hourly_limit(service_id: int, now) -> bool:
+    """Whether the service's mail of the last hour (mails of LIMITED_KINDS and replies)
+    reached SMS2EMAIL_MAIL_PER_HOUR."""
+    since = now - timedelta(hours=1)
+    mails = (
+        OutboundMail.objects.filter(
+            service_id=service_id, kind__in=LIMITED_KINDS, created_at__gte=since
+        )
+        .exclude(state=ReplyState.LIMITED)
+        .count()
+    )
+    if mails >= settings.SMS2EMAIL_MAIL_PER_HOUR:
+        return True
+    answered = [ReplyState.PENDING, ReplyState.SENT, ReplyState.FAILED]
+    replies_sent = InboundMail.objects.filter(
+        service_id=service_id, received_at__gte=since, reply_state__in=answered
+    ).count()
+    return mails + replies_sent >= settings.SMS2EMAIL_MAIL_PER_HOUR
 
 
 def queue(service_id: int, kind: str, to: str, subject: str, body: str, **fields) -> OutboundMail:
     """Write one mail to one address for the workers to send, or, past the service's
     hourly limit, keep it as LIMITED for the customer to see."""
     now = timezone.now()
-    sent_lately = (
-        OutboundMail.objects.filter(
-            service_id=service_id, kind__in=LIMITED_KINDS, created_at__gte=now - timedelta(hours=1)
-        )
-        .exclude(state=ReplyState.LIMITED)
-        .count()
-    )
-    limited = sent_lately >= settings.SMS2EMAIL_MAIL_PER_HOUR
+    limited = over_hourly_limit(service_id, now)
+    if kind in SEALED_KINDS:
+        body = sealed.seal(body)
     mail = OutboundMail.objects.create(
         service_id=service_id,
         kind=kind,
@@ -148,7 +176,7 @@ def message_for(row: OutboundMail) -> EmailMessage:
         headers["In-Reply-To"] = headers["References"] = row.in_reply_to
     return EmailMessage(
         subject=row.subject,
-        body=row.body,
+        body=sealed.unseal(row.body) if row.kind in SEALED_KINDS else row.body,
         from_email=row.from_address,
         to=[a.strip() for a in row.to.split(",") if a.strip()],
         headers=headers,

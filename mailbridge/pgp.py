@@ -24,9 +24,12 @@ then starts a new agent at its next use; a decryption cut short by the stop is
 tried once more.
 """
 
+import base64
+import binascii
 import fcntl
 import functools
 import logging
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -133,7 +136,14 @@ class TooLarge(Exception):
     """The message decrypts (and decompresses) to more than ``SMS2EMAIL_MAX_BYTES``."""
 
 
-DECRYPT_TIMEOUT = 30.0
+class TooManyKeys(Exception):
+    """The message opens with more than ``MAX_SESSION_KEYS`` session-key packets."""
+
+
+DECRYPT_TIMEOUT = 10.0
+# A message encrypted to us and a few others is fine; gpg tries each session-key
+# packet against our key, so a thousand of them (88 KB) cost it ten seconds.
+MAX_SESSION_KEYS = 8
 
 
 def decrypt(data: bytes) -> bytes | None:
@@ -143,18 +153,22 @@ def decrypt(data: bytes) -> bytes | None:
     TooLarge: its plaintext is over ``SMS2EMAIL_MAX_BYTES``. A compressed message
     can unpack to far more than the mail's size (600 KB to 500 MB: a second of
     gpg), so gpg is stopped as soon as it has written more than that.
+    TooManyKeys: more than ``MAX_SESSION_KEYS`` recipients' session keys, refused
+    before gpg sees it; gpg is stopped after ``DECRYPT_TIMEOUT`` seconds in any case.
     """
-    plaintext = _decrypt_once(data)
-    if plaintext is None:
-        # A stop_agent of another process may have cut this one short; a failure for
-        # any other reason fails again, at the cost of one more gpg.
-        plaintext = _decrypt_once(data)
+    if session_keys(binary_prefix(data)) > MAX_SESSION_KEYS:
+        raise TooManyKeys(MAX_SESSION_KEYS)
+    plaintext, agent_trouble = _decrypt_once(data)
+    if plaintext is None and agent_trouble:
+        # Another process's stop_agent cut this one short: the next gpg starts an agent.
+        plaintext, _ = _decrypt_once(data)
     return plaintext
 
 
-def _decrypt_once(data: bytes) -> bytes | None:
+def _decrypt_once(data: bytes) -> tuple[bytes | None, bool]:
     """One ``gpg --decrypt``, run here rather than through python-gnupg, which reads
-    gpg's whole output and cannot stop it early."""
+    gpg's whole output and cannot stop it early: (the plaintext or None, whether
+    gpg failed to reach its agent)."""
     limit = settings.SMS2EMAIL_MAX_BYTES
     gpg = _gpg()
     _started.set()
@@ -187,12 +201,69 @@ def _decrypt_once(data: bytes) -> bytes | None:
     if len(plaintext) > limit:
         logger.info("sms2email: a decrypted PGP message is over %s bytes", limit)
         raise TooLarge(limit)
+    said = b"".join(status)
     # DECRYPTION_OKAY, not gpg's exit status: that is 2 for a good message signed by a
     # key we do not have.
-    if b"[GNUPG:] DECRYPTION_OKAY" not in b"".join(status):
+    if b"[GNUPG:] DECRYPTION_OKAY" not in said:
         logger.info("sms2email: a PGP message could not be decrypted (gpg %s)", process.returncode)
-        return None
-    return plaintext
+        timed_out = process.returncode == -signal.SIGKILL
+        return None, not timed_out and b"agent" in said.lower()
+    return plaintext, False
+
+
+def binary_prefix(data: bytes, size: int = 8192) -> bytes:
+    """The first bytes of the OpenPGP packets in ``data``: ASCII armour decoded (its
+    first ``size`` bytes' worth), or binary as it is."""
+    start = data.find(b"-----BEGIN PGP MESSAGE-----")
+    if start < 0:
+        return data[:size]
+    text = data[start : start + 2 * size].replace(b"\r", b"")
+    _header, _blank, rest = text.partition(b"\n\n")  # armour headers end at a blank line
+    lines = []
+    for line in rest.split(b"\n"):
+        if line.startswith((b"=", b"-----")):  # the checksum, or the end line
+            break
+        lines.append(line.strip())
+    encoded = b"".join(lines)
+    try:
+        return base64.b64decode(encoded[: len(encoded) // 4 * 4])
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def session_keys(packets: bytes) -> int:
+    """How many session-key packets (public-key or symmetric, RFC 4880 §5.1, §5.3) open
+    ``packets``, up to the first packet of another kind (a marker packet is skipped)."""
+    count = position = 0
+    while position < len(packets):
+        first = packets[position]
+        if not first & 0x80:
+            break  # not a packet header
+        if first & 0x40:  # new format: tag in 6 bits, then a length of 1, 2 or 5 octets
+            tag = first & 0x3F
+            octet = packets[position + 1] if position + 1 < len(packets) else 255
+            if octet < 192:
+                length, header = octet, 2
+            elif octet < 224:
+                second = packets[position + 2] if position + 2 < len(packets) else 0
+                length, header = ((octet - 192) << 8) + second + 192, 3
+            elif octet == 255:
+                length, header = int.from_bytes(packets[position + 2 : position + 6], "big"), 6
+            else:
+                break  # a partial length: a data packet
+        else:  # old format: tag in 4 bits, then a length of 1, 2 or 4 octets
+            tag, kind = (first >> 2) & 0x0F, first & 0x03
+            if kind == 3:
+                break  # an indeterminate length: a data packet
+            size = 1 << kind
+            length = int.from_bytes(packets[position + 1 : position + 1 + size], "big")
+            header = 1 + size
+        if tag in (1, 3):
+            count += 1
+        elif tag != 10:
+            break
+        position += header + length
+    return count
 
 
 def _feed(stdin, data: bytes) -> None:

@@ -9,8 +9,10 @@ So:
 
 - at most ``MAX_ADDRESSES`` addresses;
 - an address gets the link when it is added, and again when the customer asks,
-  at most ``ASKS_PER_DAY`` times a day (a removed and re-added address counts
-  on), and the link works for ``LINK_DAYS`` days;
+  at most ``ASKS_PER_DAY`` times a day whichever services ask (a removed and
+  re-added address counts on), a service sends at most ``LINKS_PER_DAY`` links a
+  day, and a link works for ``LINK_DAYS`` days (the counts are kept in the
+  cache: share it between web processes, as for the login limits);
 - the link opens a page with a button (mail scanners open links; only a person
   presses the button);
 - each confirmed address is mailed on its own (mailbridge.outbound), never in a
@@ -41,14 +43,17 @@ from .senders import split_addresses
 
 MAX_ADDRESSES = 10
 ASKS_PER_DAY = 3
+LINKS_PER_DAY = 30
 LINK_DAYS = 7
+DAY = 24 * 3600
 
 # The confirmation page's address for a token: made by the caller, who knows the site.
 LinkFor = Callable[[str], str]
 
 
 class TooManyAsks(Exception):
-    """The address was sent its link ``ASKS_PER_DAY`` times today already."""
+    """The address was sent a link ``ASKS_PER_DAY`` times today already, or the service
+    sent ``LINKS_PER_DAY`` links."""
 
 
 def link_for(request) -> LinkFor:
@@ -112,8 +117,11 @@ def ask_again(row: RecipientAddress, link_for: LinkFor) -> None:
 
 
 def _ask(row: RecipientAddress, link_for: LinkFor) -> None:
-    key = throttle.cache_key("count", "sms2email-ask", f"{row.settings_id}:{row.address}")
-    if throttle.count(key, 24 * 3600) > ASKS_PER_DAY:
+    address_key = throttle.cache_key("count", "sms2email-ask", row.address)
+    service_key = throttle.cache_key("count", "sms2email-links", str(row.settings_id))
+    if throttle.count(address_key, DAY) > ASKS_PER_DAY:
+        raise TooManyAsks(row.address)
+    if throttle.count(service_key, DAY) > LINKS_PER_DAY:
         raise TooManyAsks(row.address)
     token = secrets.token_urlsafe(32)
     row.token_digest = _digest(token)

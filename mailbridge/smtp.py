@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.smtp import SMTP
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 
 from . import intake, parse, pgp
 from .senders import normalise_address, settings_for
@@ -41,7 +41,8 @@ def recipient_limit(mail_from: str) -> int:
     close_old_connections()
     try:
         found = settings_for(normalise_address(mail_from))
-    except DatabaseError:  # DATA will answer 451 if the database stays away
+    except Exception:  # the database is away: DATA answers 451 (retry), never a 5xx here
+        logger.warning("sms2email: the RCPT limit of %r could not be read", mail_from)
         return UNKNOWN_RECIPIENTS
     return min(found.max_numbers, MAX_RECIPIENTS) if found else UNKNOWN_RECIPIENTS
 
@@ -55,8 +56,9 @@ def _handle_in_thread(raw: bytes, mail_from: str, recipients: list[str]) -> None
 
 
 class Handler:
-    def __init__(self, executor: ThreadPoolExecutor):
-        self.executor = executor
+    def __init__(self, executor: ThreadPoolExecutor, lookups: ThreadPoolExecutor):
+        self.executor = executor  # handling mail (DATA)
+        self.lookups = lookups  # the RCPT limit: never queued behind mail being handled
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if parse.parse_address(address, settings.SMS2EMAIL_DOMAIN) is None:
@@ -65,7 +67,7 @@ class Handler:
         if limit is None:
             loop = asyncio.get_running_loop()
             limit = await loop.run_in_executor(
-                self.executor, recipient_limit, envelope.mail_from or ""
+                self.lookups, recipient_limit, envelope.mail_from or ""
             )
             envelope.sms2email_limit = limit
         if len(envelope.rcpt_tos) >= limit:
@@ -99,7 +101,8 @@ class Listener:
         self.reuse_port = reuse_port
         self.host, self.port = host, port
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd")
-        self.handler = Handler(self.executor)
+        self.lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="smtpd-rcpt")
+        self.handler = Handler(self.executor, self.lookups)
         self.sessions: set = set()
         self.ready = threading.Event()
 
@@ -138,6 +141,7 @@ class Listener:
         while self.sessions and loop.time() < deadline:
             await asyncio.sleep(0.05)
         await loop.run_in_executor(None, self.executor.shutdown, True)
+        await loop.run_in_executor(None, self.lookups.shutdown, True)
         await loop.run_in_executor(None, pgp.stop_agent)
 
 

@@ -699,11 +699,12 @@ def sms2email_recipient_ask(request, service_id, address_id):
     try:
         recipients.ask_again(row, recipients.link_for(request))
     except recipients.TooManyAsks:
-        messages.error(
-            request,
-            _("%(address)s was sent its link %(n)d times today: try again tomorrow.")
-            % {"address": row.address, "n": recipients.ASKS_PER_DAY},
+        too_many = _(
+            "%(address)s was sent a link %(n)d times today, or this service sent "
+            "%(links)d links today: try again tomorrow."
         )
+        limits = {"n": recipients.ASKS_PER_DAY, "links": recipients.LINKS_PER_DAY}
+        messages.error(request, too_many % {"address": row.address, **limits})
     else:
         sent = _("A new confirmation link is on its way to %(address)s.")
         messages.success(request, sent % {"address": row.address})

@@ -62,6 +62,53 @@ def encrypted_entity(client, entity: bytes) -> bytes:
     return pgp_mime(str(result))
 
 
+def bare_cr_parameters() -> bytes:
+    """A Content-Type folded on bare CRs, which the parser takes for line ends: its
+    lines stay under SMTP's limit, and a scan for long headers line by line at LF
+    sees none. 100 KB of it took 12 s to parse."""
+    folded = b"".join((b"\r " if n % 2 else b"\r\n ") + b";" * 450 for n in range(200))
+    head = (
+        f"From: Jan Kowalski <{SENDER}>\r\nTo: box@{domain()}\r\nSubject: x\r\n"
+        f"Message-ID: {make_msgid(domain='firma.pl')}\r\nMIME-Version: 1.0\r\n"
+    ).encode()
+    return head + b'Content-Type: text/plain; charset=utf-8; a="' + folded + b'"\r\n\r\nHej\r\n'
+
+
+def bare_cr_parts() -> bytes:
+    """200,000 parts on bare CRs: seen as one line by a count of LF-ended lines (SMTP
+    refuses a line that long; a pipe from an MTA may not)."""
+    return (
+        f"From: {SENDER}\r\nMessage-ID: {make_msgid(domain='firma.pl')}\r\n".encode()
+        + b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + b"\r--b\r\r" * 100_000
+    )
+
+
+def encrypted_to_many(client, keys: int = 1000) -> bytes:
+    """A PGP/MIME mail whose message opens with ``keys`` session-key packets: gpg tries
+    each one (1,000: 10 s), and they are cheap to make, so this one is copied."""
+    mail = encrypted_entity(client, b"Content-Type: text/plain\r\n\r\nHej")
+    armour = mail[mail.index(b"-----BEGIN PGP MESSAGE-----") :]
+    armour = armour[: armour.index(b"-----END PGP MESSAGE-----") + 25]
+    packets = pgp.binary_prefix(armour, size=1 << 20)
+    first = _first_packet(packets)
+    flood = first * keys + packets
+    encoded = base64.encodebytes(flood).replace(b"\n", b"\r\n")
+    body = b"-----BEGIN PGP MESSAGE-----\r\n\r\n" + encoded + b"-----END PGP MESSAGE-----\r\n"
+    return mail.replace(armour, body)
+
+
+def _first_packet(packets: bytes) -> bytes:
+    first = packets[0]
+    if first & 0x40:  # new format, a one- or two-octet length
+        octet = packets[1]
+        length, header = (octet, 2) if octet < 192 else (((octet - 192) << 8) + packets[2] + 192, 3)
+    else:
+        size = 1 << (first & 0x03)
+        length, header = int.from_bytes(packets[1 : 1 + size], "big"), 1 + size
+    return packets[: header + length]
+
+
 def shapes(client) -> dict[str, bytes]:
     html_entity = b"Content-Type: text/html; charset=utf-8\r\n\r\n" + UNCLOSED_TAGS.encode()
     return {
@@ -73,6 +120,8 @@ def shapes(client) -> dict[str, bytes]:
         "pgp bomb": encrypted_entity(client, b"\0" * 50_000_000),
         "punycode part": shaped("text/plain; charset=punycode", PUNYCODE),
         "parameters": shaped('text/plain; charset=utf-8; a="' + ";" * 100_000 + '"', b"Hej"),
+        "parameters folded on bare CRs": bare_cr_parameters(),
+        "a flood of session keys": encrypted_to_many(client),
         "nested multiparts": (
             f"From: {SENDER}\r\nMessage-ID: {make_msgid(domain='firma.pl')}\r\n".encode()
             + b"Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
@@ -142,12 +191,59 @@ def test_a_pgp_bomb_is_refused_as_too_large_not_as_someone_elses(mail_service, m
 def test_a_long_mail_is_read_up_to_the_cut_with_the_same_outcome(mail_service):
     # A request at the top of 300 KB of quoted thread: the cut is far below it.
     quoted = "\n".join(f"> linia {i} starej korespondencji" for i in range(10_000))
-    intake.handle(
-        mail(f"{PASSWORD}\n601123456\n---\nZamówienie gotowe\n\n{quoted}"),
-        envelope_sender=SENDER,
-        recipients=[f"box@{domain()}"],
-    )
+    raw = mail(f"{PASSWORD}\n601123456\n---\nZamówienie gotowe\n\n{quoted}")
+    read = mime.body_of(mime.read_message(raw))
+    assert len(read.text.encode()) <= mime.MAX_TEXT_BYTES < len(quoted)
+    intake.handle(raw, envelope_sender=SENDER, recipients=[f"box@{domain()}"])
     assert Message.objects.get().text == "Zamówienie gotowe"
+
+
+def test_a_cut_inside_a_character_leaves_the_character_out():
+    text = ("ą" * mime.MAX_TEXT_BYTES).encode()  # two bytes each: the cut splits none
+    odd = b"x" + text  # now it splits one
+    assert mime.body_of(mime.read_message(shaped("text/plain; charset=utf-8", odd))).text == (
+        "x" + "ą" * (mime.MAX_TEXT_BYTES // 2 - 1)
+    )
+
+
+@pytest.mark.parametrize("shape", [bare_cr_parameters, bare_cr_parts])
+def test_bare_carriage_returns_are_line_ends_to_the_limits_too(shape):
+    assert mime.body_of(mime.read_message(shape())).reason == mime.UNREADABLE
+
+
+def test_a_plain_mail_with_many_lines_starting_with_dashes_is_read():
+    body = ("-- odpowiedź\n" * 600 + "Hej").encode()
+    assert mime.body_of(mime.read_message(shaped("text/plain; charset=utf-8", body))).text.endswith(
+        "Hej"
+    )
+
+
+@pytest.mark.django_db
+def test_a_flood_of_session_keys_is_refused_before_gpg_tries_them(mail_service, mail_client):
+    intake.handle(
+        encrypted_to_many(mail_client), envelope_sender=SENDER, recipients=[f"box@{domain()}"]
+    )
+    row = InboundMail.objects.get()
+    assert (row.outcome, row.reason) == (Outcome.REFUSED, intake.PGP_TOO_MANY_KEYS)
+
+
+def test_a_message_to_a_few_keys_is_decrypted(mail_client):
+    raw = encrypted_to_many(mail_client, keys=3)  # ours, three times over: four in all
+    armour = raw[raw.index(b"-----BEGIN PGP MESSAGE-----") :]
+    assert pgp.session_keys(pgp.binary_prefix(armour)) == 4
+    assert pgp.decrypt(armour) is not None
+
+
+@pytest.mark.django_db
+def test_a_mail_to_many_addresses_is_decrypted_once(mail_service, mail_client, monkeypatch):
+    runs = []
+    real = pgp._decrypt_once
+    monkeypatch.setattr(pgp, "_decrypt_once", lambda data: runs.append(1) or real(data))
+    to = [f"48601{n:06d}@{domain()}" for n in range(5)]
+    entity = f"Content-Type: text/plain; charset=utf-8\r\n\r\n{PASSWORD}\n---\nHej".encode()
+    intake.handle(encrypted_entity(mail_client, entity), envelope_sender=SENDER, recipients=to)
+    assert InboundMail.objects.count() == 5
+    assert len(runs) == 1
 
 
 @pytest.mark.django_db

@@ -61,6 +61,10 @@ def test_two_from_headers_are_dropped(mail_service):
         f"=?utf-8?q?Jan_Ko=C5=82odziej?= <{SENDER}>",
         f"{SENDER} (Jan Kowalski)",
         f"Jan K. Kowalski <{SENDER.upper()}>",
+        f"Jan (Firma) <{SENDER}>",
+        f"Jan (Firma (IT)) <{SENDER}>",
+        f"< {SENDER} >",
+        f"{SENDER} <{SENDER}>",  # not RFC 5322, but what hand-written scripts send
     ],
 )
 def test_the_usual_from_spellings_are_read(mail_service, from_header):

@@ -322,3 +322,26 @@ def test_an_unknown_line_without_password_mode_is_an_unknown_line(mail_service):
     mail_service.sms2email.save()
     handle(mail(f"{md5_line()}\nmotylek124\n601123456\n---\nHej"))
     assert only_row().reason == parse.UNKNOWN_LINE
+
+
+def test_an_md5_line_serves_every_address_of_its_delivery_but_not_a_later_one(mail_service):
+    mail_service.sms2email.accept_password = False
+    mail_service.sms2email.save()
+    to = [f"601123456@{domain()}", f"601123457@{domain()}", f"601123458@{domain()}"]
+    raw = mail(f"{md5_line()}\n---\nAlarm", to=", ".join(to))
+    intake.handle(raw, envelope_sender=SENDER, recipients=to[:2])
+    assert list(InboundMail.objects.values_list("outcome", flat=True)) == [Outcome.SENT] * 2
+    # The same mail delivered again to another address: a replay of the md5 line.
+    intake.handle(raw, envelope_sender=SENDER, recipients=to[2:])
+    assert InboundMail.objects.get(recipient=to[2]).reason == "md5_reused"
+
+
+def test_replies_count_against_the_hourly_limit_of_mail(mail_service, settings):
+    # A forged From: of an authorised address must not make the platform mail that
+    # address whatever Subject it likes, without end.
+    settings.SMS2EMAIL_MAIL_PER_HOUR = 2
+    for n in range(4):
+        handle(mail("zle-haslo\n601123456\n---\nHej", subject=f"KUP TANIO {n}"))
+    states = list(InboundMail.objects.order_by("id").values_list("reply_state", flat=True))
+    assert states == [ReplyState.PENDING] * 2 + [ReplyState.LIMITED] * 2
+    assert len(sent_replies()) == 2

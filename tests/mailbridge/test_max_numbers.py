@@ -86,3 +86,58 @@ def test_a_sender_no_service_authorises_gets_a_few_recipients_only(listener, mai
         refused = client.sendmail("obcy@example.com", to, mail("x", sender="obcy@example.com"))
     assert len(refused) == 40
     assert InboundMail.objects.filter(outcome=Outcome.DROPPED).count() == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_mail_at_once_count_in_turn(limited, monkeypatch):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from messaging import services
+
+    limited(1)
+    real_submit = services.submit
+
+    def slow_submit(*args, **kwargs):
+        time.sleep(0.3)  # without the lock, both have counted before either commits
+        return real_submit(*args, **kwargs)
+
+    monkeypatch.setattr(services, "submit", slow_submit)
+    to = [f"601123456@{domain()}", f"601123457@{domain()}"]
+    raw = mail(f"{PASSWORD}\n---\nHej", to=", ".join(to))
+    start = threading.Barrier(2)
+
+    def deliver(address):
+        start.wait()
+        try:
+            intake.handle(raw, envelope_sender=SENDER, recipients=[address])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(address,)) for address in to]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert Message.objects.count() == 1
+    assert InboundMail.objects.filter(reason="too_many_numbers").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_at_rcpt_is_never_a_permanent_refusal(listener, limited, monkeypatch):
+    from django.db import InterfaceError
+
+    from mailbridge import smtp as smtp_door
+
+    def broken(address):
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(smtp_door, "settings_for", broken)
+    with smtp(listener) as client:
+        client.ehlo()
+        client.mail(SENDER)
+        code, _text = client.rcpt(f"box@{domain()}")
+    assert code == 250  # the mail is judged at DATA, which answers 451 if the database is away

@@ -140,7 +140,7 @@ def test_an_address_is_sent_its_link_three_times_a_day_at_most(owner, mail_servi
     owner.post(url)
     owner.post(url)  # the third
     answer = owner.post(url, follow=True)
-    assert "sent its link 3 times today" in answer.content.decode()
+    assert "was sent a link 3 times today" in answer.content.decode()
     # Removing and adding it again does not start the count again.
     save_recipients(owner, mail_service, "")
     save_recipients(owner, mail_service, "anna@firma.pl")
@@ -206,3 +206,34 @@ def test_mail_an_hour_old_no_longer_counts(mail_service, settings):
     OutboundMail.objects.update(created_at=timezone.now() - timedelta(minutes=61))
     services.store_incoming(mail_service.pk, "48601123456", "48500100200", "Dwa", None)
     assert OutboundMail.objects.filter(state=ReplyState.LIMITED).count() == 0
+
+
+def test_the_link_is_kept_encrypted_until_it_is_sent(owner, mail_service):
+    save_recipients(owner, mail_service, "anna@firma.pl")
+    stored = OutboundMail.objects.get(kind=OutboundKind.CONFIRMATION).body
+    link = links()["anna@firma.pl"]
+    assert "/sms2email/confirm/" not in stored and link.split("/")[-2] not in stored
+
+
+def test_a_service_sends_a_limited_number_of_links_a_day(owner, mail_service, monkeypatch):
+    from mailbridge import recipients
+
+    monkeypatch.setattr(recipients, "LINKS_PER_DAY", 2)
+    save_recipients(owner, mail_service, "a@firma.pl, b@firma.pl, c@firma.pl")
+    assert set(links()) == {"a@firma.pl", "b@firma.pl"}
+    # Replacing the list does not start the count again.
+    save_recipients(owner, mail_service, "d@firma.pl")
+    assert "d@firma.pl" not in links()
+
+
+def test_an_address_gets_three_links_a_day_whichever_services_ask(
+    owner, mail_service, make_service
+):
+    from mailbridge import recipients, settings_ops
+
+    save_recipients(owner, mail_service, "anna@firma.pl")
+    for _ in range(3):
+        other = settings_ops.switch_on(make_service())
+        recipients.set_addresses(other, ["anna@firma.pl"], lambda token: f"https://x/{token}/")
+    outbound.send_due()
+    assert [sent.to for sent in outbox.outbox] == [["anna@firma.pl"]] * 3
