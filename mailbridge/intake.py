@@ -68,7 +68,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Sum
 from django.utils import timezone
 
-from lib import classtable
+from lib import classtable, xactlock
 from messaging import services
 from messaging.models import Source
 
@@ -416,7 +416,7 @@ def _answer(row: InboundMail) -> None:
     within the service's hourly limit of mail (mailbridge.outbound), which counts
     replies too: a forged From: of an authorised address must not make the platform
     mail whatever Subject it likes to that address without end."""
-    _lock_mail_of(row.service_id)  # two deliveries of one mail answer one after the other
+    _lock_mail(row)  # two deliveries of one mail answer one after the other
     answered = (
         InboundMail.objects.filter(sender=row.sender, mail_id=row.mail_id)
         .exclude(reply_state=ReplyState.NONE)
@@ -434,9 +434,10 @@ def _answer(row: InboundMail) -> None:
     replies.send_after_commit()
 
 
-def _lock_mail_of(service_id: int) -> None:
-    """Hold the service's Sms2Email settings row until the transaction ends."""
-    list(Sms2EmailSettings.objects.select_for_update().filter(service_id=service_id).values("pk"))
+def _lock_mail(row: InboundMail) -> None:
+    """Hold a lock on the mail (its sender and Message-ID) until the transaction ends:
+    its other deliveries wait, other mail does not."""
+    xactlock.hold(f"sms2email-mail:{row.sender}\x1f{row.mail_id}")
 
 
 def _decide(row, mail: _Mail, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
@@ -506,7 +507,7 @@ def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted:
     mailu": those its other recipient addresses already sent to count (five easy-mode
     addresses are five numbers), in this delivery or an earlier one (a client sends
     the recipients a server answered 452 in a later transaction, same Message-ID)."""
-    _lock_mail_of(settings_row.service_id)  # two deliveries of one mail count in turn
+    _lock_mail(row)  # two deliveries of one mail count in turn
     taken = (
         InboundMail.objects.filter(
             sender=row.sender, mail_id=row.mail_id, outcome=Outcome.SENT

@@ -63,13 +63,13 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if parse.parse_address(address, settings.SMS2EMAIL_DOMAIN) is None:
             return "550 5.7.1 Relaying denied: not an address of this service"
-        limit = getattr(envelope, "sms2email_limit", None)
-        if limit is None:
+        # Read once per sender and connection: a connection sends mail after mail.
+        limits = session.__dict__.setdefault("sms2email_limits", {})
+        mail_from = envelope.mail_from or ""
+        if mail_from not in limits:
             loop = asyncio.get_running_loop()
-            limit = await loop.run_in_executor(
-                self.lookups, recipient_limit, envelope.mail_from or ""
-            )
-            envelope.sms2email_limit = limit
+            limits[mail_from] = await loop.run_in_executor(self.lookups, recipient_limit, mail_from)
+        limit = limits[mail_from]
         if len(envelope.rcpt_tos) >= limit:
             return "452 4.5.3 Too many recipients: send the rest in another mail"
         envelope.rcpt_tos.append(address)

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from accounts import pricing
 from accounts.models import Service
+from lib import xactlock
 
 from .models import REFUNDED_STATUSES, Callback, Message, Recipient, Status
 
@@ -445,10 +446,4 @@ def _ids_unless_contiguous(cursor, message_id: int, low, high, count: int) -> ar
 def lock_send_key(service_id: int, key: str) -> None:
     """Hold a transaction lock on (service, key) until commit, so two sends with one key
     run one after the other. ORM twin: none needed, SQLite runs one writer at a time."""
-    if not in_use():
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"send-key:{service_id}:{key}"],
-        )
+    xactlock.hold(f"send-key:{service_id}:{key}")
