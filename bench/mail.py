@@ -5,7 +5,7 @@ mail), is authenticated, parsed and handed to the send pipeline, which charges
 and stores its message; the figure counts mails answered 250 in the time, and
 the database is checked afterwards for as many messages. The PGP run encrypts
 the same mails to the platform key, next to floors measured in the same run:
-python-gnupg decrypting those mails in a loop (the goal's floor), and with as
+mailbridge.pgp decrypting those mails in a loop (the goal's floor), and with as
 many threads as smtpd has connections (a stricter one).
 """
 
@@ -132,6 +132,10 @@ def run(command, count: int, rounds: int) -> None:
             _pgp(command, listener, home, count, rounds)
         finally:
             listener.stop()
+            with _gnupg_home(home):
+                from mailbridge import pgp
+
+                pgp.stop_agent()  # this process decrypted too (the floor)
 
 
 def _free_port() -> int:
@@ -184,7 +188,7 @@ def _pgp(command, listener, home, count, rounds):
         ratios, strict = [], []
         for round_ in range(1, rounds + 1):
             with _gnupg_home(home):
-                # The goal's floor: python-gnupg decrypting the mails in a loop. And a
+                # The goal's floor: mailbridge.pgp decrypting the mails in a loop. And a
                 # stricter one beside it: decrypting them as concurrently as smtpd does.
                 loop = count / _decrypt_all(pgp, armours, concurrency=1)
                 concurrent = count / _decrypt_all(pgp, armours, concurrency=CONNECTIONS)

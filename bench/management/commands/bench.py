@@ -9,7 +9,7 @@ P3  N queued recipients through the simulator (delay 0) to final states with a
     qcluster of 2 workers; and accept-to-gateway latency with an idle worker
 CB  delivery-report callbacks POSTed a second to a receiver on loopback
 P4  mails a second through manage.py smtpd to stored messages (8 connections),
-    plain and PGP-encrypted, against python-gnupg decrypting the same mails
+    plain and PGP-encrypted, against mailbridge.pgp decrypting the same mails
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
