@@ -495,11 +495,9 @@ def _refusal(row, mail: _Mail, settings_row, target):
         source=Source.EMAIL,
     )
     try:
-        message = services.submit(service.pk, request).message
+        return services.submit(service.pk, request).message
     except services.SendError as exc:
         return _send_refusal(exc)
-    row.numbers = message.recipient_count
-    return message
 
 
 def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted: int):
@@ -507,28 +505,29 @@ def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted:
     mailu": those its other recipient addresses already sent to count (five easy-mode
     addresses are five numbers), in this delivery or an earlier one (a client sends
     the recipients a server answered 452 in a later transaction, same Message-ID)."""
+    limit = settings_row.max_numbers
+    if wanted > limit:  # too many whatever the mail's other addresses sent
+        return Refusal(
+            TOO_MANY_NUMBERS,
+            f"Mail zawiera {wanted} numerów, a ustawienie „Maks. ilość numerów w mailu” "
+            f"pozwala na {limit}.",
+        )
     _lock_mail(row)  # two deliveries of one mail count in turn
+    # What the mail's other addresses sent: their messages' recipients.
     taken = (
         InboundMail.objects.filter(
             sender=row.sender, mail_id=row.mail_id, outcome=Outcome.SENT
-        ).aggregate(total=Sum("numbers"))["total"]
+        ).aggregate(total=Sum("message__recipient_count"))["total"]
         or 0
     )
-    limit = settings_row.max_numbers
     if taken + wanted <= limit:
         return None
-    if taken:
-        detail = (
-            f"Ten mail wysłał już SMS-y na {taken} numerów (na inne adresy tej samej "
-            f"wiadomości), a ustawienie „Maks. ilość numerów w mailu” pozwala na {limit}: "
-            f"pozostałych {wanted} numerów nie wysłano."
-        )
-    else:
-        detail = (
-            f"Mail zawiera {wanted} numerów, a ustawienie „Maks. ilość numerów w mailu” "
-            f"pozwala na {limit}."
-        )
-    return Refusal(TOO_MANY_NUMBERS, detail)
+    return Refusal(
+        TOO_MANY_NUMBERS,
+        f"Ten mail wysłał już SMS-y na {taken} numerów (na inne adresy tej samej "
+        f"wiadomości), a ustawienie „Maks. ilość numerów w mailu” pozwala na {limit}: "
+        f"pozostałych {wanted} numerów nie wysłano.",
+    )
 
 
 def _ups_message(mail: _Mail, settings_row: Sms2EmailSettings, target: parse.Ups):

@@ -240,9 +240,6 @@ class InboundMail(models.Model):
     reply_error = models.CharField(_("last SMTP error"), max_length=500, blank=True)
     # When this request's last delivery report was written (mailbridge.reports).
     last_report_at = models.DateTimeField(null=True, blank=True)
-    # The numbers the mail sent to through this address: "Maks. ilość numerów w
-    # mailu" counts them over all of a mail's addresses (mailbridge.intake).
-    numbers = models.PositiveIntegerField(_("numbers"), default=0)
 
     class Meta:
         verbose_name = _("received mail")

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_activation_time_of_active_services'),
-        ('mailbridge', '0007_mail_numbers'),
+        ('mailbridge', '0006_notice_mail'),
         ('messaging', '0011_recipient_deletion'),
     ]
 
