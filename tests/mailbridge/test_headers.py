@@ -85,3 +85,19 @@ def test_a_line_break_in_the_subject_is_folded_and_the_reply_goes_out(mail_servi
     [reply] = sent_replies()
     assert reply.subject == "Re: Zamówienie Bcc: ofiara@example.com"
     assert reply.bcc == [] and only_row().reply_state == ReplyState.SENT
+
+
+def test_the_report_to_such_a_mail_goes_out_too(mail_service):
+    from mailbridge import outbound, reports
+    from messaging import transitions
+    from messaging.models import Status
+
+    raw = mail(f"{PASSWORD}\n601123456\n---\nHej", subject="x")
+    raw = raw.replace(b"Subject: x", b"Subject: =?utf-8?q?Wizyta=0D=0ABcc:_ofiara@example.com?=")
+    [request] = handle(raw)
+    [recipient] = request.message.recipients.all()
+    transitions.apply_reports([transitions.Report(recipient.pk, Status.DELIVERED)])
+    reports.write_due()
+    assert outbound.send_due() == 1
+    [report] = outbox.outbox
+    assert report.subject == "Re: Wizyta Bcc: ofiara@example.com" and report.bcc == []
