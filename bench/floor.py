@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from panel.urls import urlpatterns as product_urlpatterns
+from smspanel.urls import urlpatterns as product_urlpatterns
 
 PRICE = "0.0700"
 PRICE_DECIMAL = Decimal(PRICE)

@@ -67,7 +67,7 @@ The pieces, and where each lives:
     a daemon thread (``_share``), at most every SHARE_INTERVAL, so the client
     never waits for megabytes to travel; ``_from_shared_cache`` reads it. A
     cache that is down costs a whole read, never an error.
-13. The settings: panel/settings.py, PROGRESS_CACHE_MIN_RECIPIENTS,
+13. The settings: smspanel/settings.py, PROGRESS_CACHE_MIN_RECIPIENTS,
     PROGRESS_CACHE_SECONDS, PROGRESS_KEEP_RECIPIENTS (README, Configuration).
 14. The tests: tests/messaging/test_progress.py; the benchmark's P5
     (bench/management/commands/bench.py) measures it.

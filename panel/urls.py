@@ -1,12 +1,12 @@
-from django.contrib import admin
+"""The customer's pages. The root URLconf (smspanel.urls) mounts them at the site's
+root beside the APIs, the mail bridge's links and admin."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
 from . import views
-from .forms import ThrottledAdminLoginForm, ThrottledLoginForm
-
-admin.site.login_form = ThrottledAdminLoginForm
+from .forms import ThrottledLoginForm
 
 
 def private(route, view, **kwargs):
@@ -83,9 +83,4 @@ urlpatterns = [
     private("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
-    path("sms_api/", include("messaging.api.urls")),
-    path("sys/", include("messaging.smsc.urls")),
-    path("sms2email/", include("mailbridge.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
 ]

@@ -79,7 +79,7 @@ def test_readme_postgresql_path_delivers_a_demo_send(fresh_database):
                     sys.executable,
                     "-m",
                     "gunicorn",
-                    "panel.wsgi",
+                    "smspanel.wsgi",
                     "-w",
                     "2",
                     "-b",

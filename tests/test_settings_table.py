@@ -1,4 +1,4 @@
-"""The README's environment table names exactly the variables ``panel/settings.py`` reads."""
+"""The README's environment table names exactly the variables ``smspanel/settings.py`` reads."""
 
 import ast
 import re
@@ -68,8 +68,8 @@ def test_the_parser_sees_each_way_of_reading_the_environment():
 
 
 def test_the_readme_table_lists_exactly_the_variables_settings_read():
-    read = variables_read((ROOT / "panel" / "settings.py").read_text())
+    read = variables_read((ROOT / "smspanel" / "settings.py").read_text())
     documented = variables_documented((ROOT / "README.md").read_text())
-    assert read, "no environment variables found in panel/settings.py"
+    assert read, "no environment variables found in smspanel/settings.py"
     assert sorted(read - documented) == [], "read by settings, missing from the README table"
     assert sorted(documented - read) == [], "in the README table, not read by settings"

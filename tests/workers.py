@@ -114,7 +114,7 @@ def empty_redis(db: int) -> str:
 
 @contextlib.contextmanager
 def gunicorn(cache_url: str, *options: str, ready_path: str):
-    """``gunicorn panel.wsgi`` with 2 workers on the test database and a shared cache at
+    """``gunicorn smspanel.wsgi`` with 2 workers on the test database and a shared cache at
     ``cache_url`` (the task broker stays the ORM's); yields its port once ``ready_path``
     answers. ``options`` are more gunicorn options (worker class, access log)."""
     port = free_port()
@@ -127,7 +127,7 @@ def gunicorn(cache_url: str, *options: str, ready_path: str):
     environment.pop("REDIS_URL", None)
     process = subprocess.Popen(  # noqa: S603
         [
-            *(sys.executable, "-m", "gunicorn", "panel.wsgi"),
+            *(sys.executable, "-m", "gunicorn", "smspanel.wsgi"),
             *("-w", "2", "-b", f"127.0.0.1:{port}", *options),
         ],
         env=environment,

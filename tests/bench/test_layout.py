@@ -28,7 +28,7 @@ def test_product_settings_do_not_install_the_benchmark():
 
 
 def test_the_bench_command_exists_only_under_the_bench_settings():
-    product = manage("help", "bench", DJANGO_SETTINGS_MODULE="panel.settings")
+    product = manage("help", "bench", DJANGO_SETTINGS_MODULE="smspanel.settings")
     assert product.returncode != 0
     assert "Unknown command: 'bench'" in product.stderr
     bench = manage("help", "bench", DJANGO_SETTINGS_MODULE="bench.settings")

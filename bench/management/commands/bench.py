@@ -90,7 +90,7 @@ class Server:
         self.process = subprocess.Popen(  # noqa: S603
             [
                 gunicorn,
-                "panel.wsgi",
+                "smspanel.wsgi",
                 "--workers",
                 str(workers),
                 "--bind",

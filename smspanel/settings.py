@@ -113,7 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "panel.urls"
+ROOT_URLCONF = "smspanel.urls"
 
 TEMPLATES = [
     {
@@ -131,8 +131,8 @@ TEMPLATES = [
     },
 ]
 
-WSGI_APPLICATION = "panel.wsgi.application"
-ASGI_APPLICATION = "panel.asgi.application"
+WSGI_APPLICATION = "smspanel.wsgi.application"
+ASGI_APPLICATION = "smspanel.asgi.application"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),

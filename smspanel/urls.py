@@ -1,0 +1,19 @@
+"""The root URLconf: the customer's pages, the two API doors (Telecube's ``sms_api/``,
+SMSC's ``sys/``), the mail bridge's links, the language switch and admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from panel.forms import ThrottledAdminLoginForm
+
+# Admin's login counts failures like the panel's (panel.login).
+admin.site.login_form = ThrottledAdminLoginForm
+
+urlpatterns = [
+    path("", include("panel.urls")),
+    path("sms_api/", include("messaging.api.urls")),
+    path("sys/", include("messaging.smsc.urls")),
+    path("sms2email/", include("mailbridge.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
