@@ -73,8 +73,11 @@ UPS_SENDERS = env.list("UPS_SENDERS", default=["ups.com", "upsemail.com", "ups.p
 SMS2EMAIL_MAIL_PER_HOUR = env.int("SMS2EMAIL_MAIL_PER_HOUR", default=600)
 # How long the Sms2Email log keeps a mail.
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
-# The keyring holding the platform PGP key, secret part included (mailbridge.pgp).
-SMS2EMAIL_GNUPG_HOME = Path(env.str("SMS2EMAIL_GNUPG_HOME", default=str(BASE_DIR / "gnupg")))
+# The keyring holding the platform PGP key, secret part included (mailbridge.pgp);
+# by default under var/, the git-ignored folder for what a running instance writes.
+SMS2EMAIL_GNUPG_HOME = Path(
+    env.str("SMS2EMAIL_GNUPG_HOME", default=str(BASE_DIR / "var" / "gnupg"))
+)
 # Secrets the platform must read back (the Sms2Email password, for md5 mode) are
 # encrypted with a key derived from this (SECRET_KEY when empty; lib.sealed).
 SEALING_KEY = env.str("SEALING_KEY", default="")

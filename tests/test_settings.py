@@ -35,3 +35,27 @@ def test_a_real_secret_key_and_https_settings_pass_check_deploy():
     # HSTS subdomains/preload (W005, W021) are each site's own decision.
     for code in ["W004", "W008", "W009", "W012", "W016"]:
         assert f"security.{code}" not in output, output
+
+
+def test_the_keyring_defaults_to_a_git_ignored_folder_under_var():
+    environment = {k: v for k, v in os.environ.items() if k != "SMS2EMAIL_GNUPG_HOME"}
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "from smspanel import settings; print(settings.SMS2EMAIL_GNUPG_HOME)",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    home = Path(result.stdout.strip())
+    assert home == ROOT / "var" / "gnupg"
+    ignored = subprocess.run(  # noqa: S603
+        ["git", "check-ignore", "-q", str(home / "pubring.kbx")],  # noqa: S607
+        cwd=ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 0, "var/ must be git-ignored: the keyring holds the secret key"
