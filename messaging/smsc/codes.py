@@ -19,6 +19,7 @@ gateway driver for SMSC upstreams reads these back as the same statuses
 | (not found)   | -3     |     | Message not found            |
 """
 
+from accounts.models import ServiceState
 from lib import classtable
 from messaging import services
 from messaging.models import Status
@@ -95,10 +96,9 @@ SEND_ERRORS: dict[type[services.SendError], tuple[int, str]] = {
     services.MessageInFlight: PARAMETERS,
     services.IncomingTooLong: PARAMETERS,
 }
-IN_DEBT_STATE = 102
 
 
 def send_error(exc: services.SendError) -> tuple[int, str]:
-    if isinstance(exc, services.ServiceRefused) and exc.state == IN_DEBT_STATE:
+    if isinstance(exc, services.ServiceRefused) and exc.state == ServiceState.IN_DEBT:
         return NO_MONEY
     return classtable.lookup(SEND_ERRORS, exc)
