@@ -68,6 +68,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import ServiceState
 from lib import classtable, xactlock
 from messaging import services
 from messaging.models import Source
@@ -119,12 +120,16 @@ NOT_A_NOTIFICATION = "not_a_ups_notification"
 
 # Załącznik 1 texts for the service states.
 STATE_TEXT = {
-    101: "usługa nie została jeszcze aktywowana",
-    102: "konto usługi jest w stanie debetu: brak środków na koncie lub usługa jest zadłużona",
-    103: "usługa jest zawieszona lub oczekuje na deaktywację",
-    104: "usługa jest zdeaktywowana",
-    105: "usługa jest zablokowana przez użytkownika",
-    106: "usługa jest zablokowana przez administratora; skontaktuj się z twórcami serwisu",
+    ServiceState.NOT_ACTIVATED: "usługa nie została jeszcze aktywowana",
+    ServiceState.IN_DEBT: (
+        "konto usługi jest w stanie debetu: brak środków na koncie lub usługa jest zadłużona"
+    ),
+    ServiceState.SUSPENDED: "usługa jest zawieszona lub oczekuje na deaktywację",
+    ServiceState.DEACTIVATED: "usługa jest zdeaktywowana",
+    ServiceState.BLOCKED_BY_CUSTOMER: "usługa jest zablokowana przez użytkownika",
+    ServiceState.BLOCKED_BY_STAFF: (
+        "usługa jest zablokowana przez administratora; skontaktuj się z twórcami serwisu"
+    ),
 }
 
 

@@ -8,6 +8,7 @@ found at run time, so a refusal added later is checked without being listed here
 import pytest
 from django.core import mail as outbox
 
+from accounts.models import ServiceState
 from lib import classtable
 from mailbridge import intake, replies
 from mailbridge.models import InboundMail, Outcome
@@ -48,6 +49,10 @@ def test_a_service_refused_answers_its_state_code():
 
     assert (answer.reason, answer.code) == (intake.SERVICE_REFUSED, 104)
     assert "zdeaktywowana" in answer.detail
+
+
+def test_each_state_that_refuses_a_send_has_its_annex_1_text():
+    assert set(intake.STATE_TEXT) == set(ServiceState) - {ServiceState.ACTIVE}
 
 
 def test_a_refusal_a_mail_cannot_cause_is_an_internal_error_1001(caplog):
