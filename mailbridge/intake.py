@@ -461,8 +461,7 @@ def _refusal(row, mail: _Mail, settings_row, target):
         return Refusal(SMS2EMAIL_OFF, "Interfejs Sms2Email tej usługi jest wyłączony.")
     state = service.sending_refusal()
     if state is not None:
-        detail = f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[state]}."
-        return Refusal(SERVICE_REFUSED, detail, state)
+        return _state_refusal(state)
     if isinstance(target, parse.Ups):
         return _ups_message(mail, settings_row, target)
     body, encrypted = mail.body()
@@ -681,10 +680,13 @@ SEND_REFUSALS: dict[type[services.SendError], tuple[str, str, int | None]] = {
 def _send_refusal(exc: services.SendError) -> Refusal:
     """The pipeline's refusal, in the sender's words and Załącznik 1 codes."""
     if isinstance(exc, services.ServiceRefused) and exc.state in STATE_TEXT:
-        return Refusal(
-            SERVICE_REFUSED, f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[exc.state]}.", exc.state
-        )
+        return _state_refusal(exc.state)
     answer = classtable.lookup(SEND_REFUSALS, exc)
     if answer is INTERNAL_ERROR:
         logger.error("sms2email: the pipeline refused a mail: %r", exc)
     return Refusal(*answer)
+
+
+def _state_refusal(state: int) -> Refusal:
+    """A service that may not send, in its state's Załącznik 1 text and code."""
+    return Refusal(SERVICE_REFUSED, f"Wysłanie SMS nie jest możliwe: {STATE_TEXT[state]}.", state)

@@ -55,6 +55,17 @@ def test_each_state_that_refuses_a_send_has_its_annex_1_text():
     assert set(intake.STATE_TEXT) == set(ServiceState) - {ServiceState.ACTIVE}
 
 
+def test_a_state_refusal_carries_the_state_as_its_code():
+    answer = intake._state_refusal(ServiceState.IN_DEBT)
+
+    assert answer == intake.Refusal(
+        intake.SERVICE_REFUSED,
+        "Wysłanie SMS nie jest możliwe: konto usługi jest w stanie debetu: brak środków na "
+        "koncie lub usługa jest zadłużona.",
+        102,
+    )
+
+
 def test_a_refusal_a_mail_cannot_cause_is_an_internal_error_1001(caplog):
     answer = intake._send_refusal(services.MessageInFlight("not final"))
 
