@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import SenderId, SenderStatus, Service
+from accounts.models import SenderId, SenderStatus, Service, ServiceState
 from gateways.models import GatewayPort
 from lib import classtable
 from messaging import numbers, services
@@ -147,12 +147,16 @@ class SendForm(forms.Form):
 
 
 STATE_ADVICE = {
-    101: _("This service is not activated yet: we will e-mail you when it is."),
-    102: _("This service is in debt: top up its balance to send again."),
-    103: _("This service is suspended: contact us."),
-    104: _("This service is deactivated: contact us."),
-    105: _("You blocked this service: unblock it on the Interfaces tab to send."),
-    106: _("This service is blocked by our staff: contact us."),
+    ServiceState.NOT_ACTIVATED: _(
+        "This service is not activated yet: we will e-mail you when it is."
+    ),
+    ServiceState.IN_DEBT: _("This service is in debt: top up its balance to send again."),
+    ServiceState.SUSPENDED: _("This service is suspended: contact us."),
+    ServiceState.DEACTIVATED: _("This service is deactivated: contact us."),
+    ServiceState.BLOCKED_BY_CUSTOMER: _(
+        "You blocked this service: unblock it on the Interfaces tab to send."
+    ),
+    ServiceState.BLOCKED_BY_STAFF: _("This service is blocked by our staff: contact us."),
 }
 
 

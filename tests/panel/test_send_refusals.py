@@ -7,6 +7,7 @@ time, so a refusal added later is checked without being listed here.
 
 import pytest
 
+from accounts.models import ServiceState
 from lib import classtable
 from messaging import services
 from messaging.models import Message
@@ -39,6 +40,10 @@ def test_each_refusal_is_shown_on_the_form(kind, alice_client, service, monkeypa
     assert field == "__all__" or field in form.fields
     assert shown[0] and "%(" not in shown[0]
     assert not Message.objects.exists()
+
+
+def test_each_state_that_refuses_a_send_has_its_advice():
+    assert set(sending.STATE_ADVICE) == set(ServiceState) - {ServiceState.ACTIVE}
 
 
 def test_a_service_in_debt_is_told_to_top_up():
