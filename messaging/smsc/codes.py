@@ -24,6 +24,8 @@ from lib import classtable
 from messaging import services
 from messaging.models import Status
 
+from . import wire
+
 NOT_FOUND = -3
 
 STATUS_CODES: dict[str, tuple[int, int]] = {
@@ -49,7 +51,7 @@ STATUS_NAMES = {
 }
 
 # Error answers: the code and the short description SMSC's server prints.
-PARAMETERS = (1, "parameters error")
+PARAMETERS = wire.PARAMETERS  # wire.py answers a field it cannot read with it too
 AUTHORISE = (2, "authorise error")
 IP_BLOCKED = (4, "IP blocked")
 TOO_MANY = (9, "duplicate request, wait a minute")

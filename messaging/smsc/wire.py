@@ -38,13 +38,18 @@ class WireError(Exception):
         self.id = id  # send.php: the client's id, repeated in the answer
 
 
+# Error 1: SMSC's answer to a field it cannot read, here and in the endpoints
+# (messaging.smsc.codes lists it with the other answers).
+PARAMETERS = (1, "parameters error")
+
+
 def charset_name(value: str | None) -> str:
     """The answer's charset as the client names it; unknown names are an error 1."""
     name = (value or "").strip().lower() or DEFAULT_CHARSET
     aliases = {"utf8": "utf-8", "cp1251": "windows-1251", "koi8r": "koi8-r", "koi8_r": "koi8-r"}
     name = aliases.get(name, name)
     if name not in CHARSETS:
-        raise WireError(1, "parameters error")
+        raise WireError(*PARAMETERS)
     return name
 
 
@@ -85,7 +90,7 @@ def fmt_of(fields: Mapping[str, str]) -> int:
     value = (fields.get("fmt") or "0").strip()
     if value in ("0", "1", "2", "3"):
         return int(value)
-    raise WireError(1, "parameters error")
+    raise WireError(*PARAMETERS)
 
 
 def flag(fields: Mapping[str, str], name: str) -> bool:
@@ -98,7 +103,7 @@ def choice(fields: Mapping[str, str], name: str, allowed: Sequence[int], default
         return default
     if value.isascii() and value.isdigit() and int(value) in allowed:
         return int(value)
-    raise WireError(1, "parameters error")
+    raise WireError(*PARAMETERS)
 
 
 def split_list(value: str) -> list[str]:
@@ -488,7 +493,7 @@ def send_time(value: str | None, now: datetime) -> datetime | None:
     if value.startswith("+") and value[1:].isascii() and value[1:].isdigit():
         minutes = int(value[1:])
         if minutes > 60 * 24 * 366:
-            raise WireError(1, "parameters error")
+            raise WireError(*PARAMETERS)
         # Real minutes: an aware datetime's own arithmetic is wall-clock, off by the
         # DST shift when the interval crosses one.
         return (now.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(now.tzinfo)
@@ -501,24 +506,24 @@ def send_time(value: str | None, now: datetime) -> datetime | None:
     ):
         seconds = int(value[1:])
         if seconds > 253_402_128_000:
-            raise WireError(1, "parameters error")
+            raise WireError(*PARAMETERS)
         return datetime.fromtimestamp(seconds, tz=now.tzinfo)
     hours = value.split("-")
     if len(hours) == 2 and all(h.isascii() and h.isdigit() and len(h) <= 2 for h in hours):
         start, end = int(hours[0]), int(hours[1])
         if not (0 <= start < end <= 24):
-            raise WireError(1, "parameters error")
+            raise WireError(*PARAMETERS)
         if start <= now.hour < end:
             return None
         day = now if now.hour < start else now + timedelta(days=1)
         return day.replace(hour=start, minute=0, second=0, microsecond=0)
     if not _TIME_SHAPE.fullmatch(value):
         # strptime alone takes one-digit fields ("31129923" would be a date).
-        raise WireError(1, "parameters error")
+        raise WireError(*PARAMETERS)
     for pattern in _TIME_FORMATS:
         try:
             parsed = datetime.strptime(value, pattern)
         except ValueError:
             continue
         return parsed.replace(tzinfo=now.tzinfo)
-    raise WireError(1, "parameters error")
+    raise WireError(*PARAMETERS)
