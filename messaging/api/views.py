@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from accounts import apiauth
 from lib.clientaddress import request_address
 from lib.throttle import RateLimit
+from lib.unixtime import LATEST_UNIX_TIME
 from messaging import content, services
 from messaging.models import Status
 from messaging.statuslist import StatusList
@@ -44,9 +45,6 @@ CREDENTIAL_FIELDS = {"username", "password", "Username", "Password"}
 ACCEPTED_CHARSETS = {"utf-8", "iso8859-2", "cp1250", "ascii", "iso8859-1"}
 # A Unix time on the wire: ASCII digits, an optional sign and a decimal fraction.
 UNIX_TIME = re.compile(r"(?P<sign>[+-]?)(?P<whole>\d*)(?:\.(?P<fraction>\d*))?", re.ASCII)
-# The latest time a send may name before it is clamped (9999-12-30 UTC: a day
-# short of what a datetime holds, so any time zone can show it).
-LATEST_UNIX_TIME = 253_402_128_000
 
 incoming_rate = RateLimit("incoming")
 

@@ -19,6 +19,8 @@ from decimal import Decimal
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
+from lib.unixtime import LATEST_UNIX_TIME
+
 # -- requests ---------------------------------------------------------------------------
 
 CHARSETS = {"windows-1251": "cp1251", "utf-8": "utf-8", "koi8-r": "koi8_r"}
@@ -505,7 +507,7 @@ def send_time(value: str | None, now: datetime) -> datetime | None:
         and (len(value) != 10)
     ):
         seconds = int(value[1:])
-        if seconds > 253_402_128_000:
+        if seconds > LATEST_UNIX_TIME:
             raise WireError(*PARAMETERS)
         return datetime.fromtimestamp(seconds, tz=now.tzinfo)
     hours = value.split("-")
