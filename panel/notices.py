@@ -2,13 +2,15 @@
 
 Written to the platform's mail outbox (``mailbridge.outbound.queue_notice``) in the
 transaction of the change, so a notice goes out once the change is kept, with
-the outbox's retries. Polish, as the panel's customers read it first.
+the outbox's retries. Worded in ``templates/emails/`` (lib.emails): Polish first, as
+the panel's customers read it, then English.
 """
 
 from django.dispatch import receiver
 
 from accounts.models import SenderStatus
 from accounts.signals import senders_moderated, service_activated
+from lib.emails import render_email
 from mailbridge import outbound
 
 
@@ -21,13 +23,7 @@ def tell_service_activated(sender, service, **kwargs):
     to = _address(service)
     if not to:
         return
-    outbound.queue_notice(
-        service.pk,
-        to,
-        f"Usługa {service.name} jest aktywna",
-        f"Usługa {service.name} (#{service.pk}) została aktywowana i może wysyłać SMS.\n"
-        f"\nService {service.name} (#{service.pk}) is now active and can send SMS.\n",
-    )
+    outbound.queue_notice(service.pk, to, *render_email("service_activated", {"service": service}))
 
 
 WORDS = {

@@ -1,0 +1,93 @@
+"""The platform's mail to people (templates/emails/, lib.emails): each reads in Polish
+and in English, a string left without its Polish would show, and a mail to someone whose
+language is not known carries both, Polish first."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.template import loader
+from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+from django.utils import translation
+
+from lib.emails import render_email
+
+EMAILS = Path(__file__).resolve().parent.parent / "templates" / "emails"
+
+# A name a customer typed, with what an HTML template would escape: mail is plain text.
+SERVICE = SimpleNamespace(name='Sklep & "Ala" <b>', pk=7)
+
+# name: (context, {language: (a phrase of the subject, a phrase of the body)}, the mail
+# as a recipient whose language is not known gets it)
+CASES = {
+    "service_activated": (
+        {"service": SERVICE},
+        {
+            "pl": ("Usługa Sklep", "została aktywowana i może wysyłać SMS"),
+            "en": ("Service Sklep", "is now active and can send SMS"),
+        },
+        (
+            'Usługa Sklep & "Ala" <b> jest aktywna / Service Sklep & "Ala" <b> is active',
+            'Usługa Sklep & "Ala" <b> (#7) została aktywowana i może wysyłać SMS.\n'
+            "\n"
+            'Service Sklep & "Ala" <b> (#7) is now active and can send SMS.\n',
+        ),
+    ),
+}
+
+
+def test_every_mail_is_tested_here():
+    names = {path.name.removesuffix(".txt") for path in EMAILS.glob("*.txt")}
+    assert names == set(CASES) | {f"{name}_subject" for name in CASES}
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_a_mail_reads_in_each_language(name, language):
+    context, words, _both = CASES[name]
+    other = "en" if language == "pl" else "pl"
+    subject, body = render_email(name, context, language)
+    assert words[language][0] in subject and words[language][1] in body
+    assert words[other][0] not in subject and words[other][1] not in body
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_mail_to_someone_whose_language_is_unknown_has_both(name):
+    context, _words, both = CASES[name]
+    assert render_email(name, context) == both
+
+
+def _literal(expression) -> str | None:
+    return expression and expression.resolve({})
+
+
+def _messages(template_name: str):
+    """The (context, singular, plural) of each string the template marks for translation."""
+    nodelist = loader.get_template(template_name).template.nodelist
+    for node in nodelist.get_nodes_by_type(TranslateNode):
+        yield _literal(node.message_context), node.filter_expression.var.literal, None
+    for node in nodelist.get_nodes_by_type(BlockTranslateNode):
+        context = _literal(node.message_context)
+        plural = node.plural and node.render_token_list(node.plural)[0]
+        yield context, node.render_token_list(node.singular)[0], plural
+
+
+@pytest.mark.parametrize("path", sorted(EMAILS.glob("*.txt")), ids=lambda path: path.name)
+def test_every_string_of_a_mail_has_its_polish(path):
+    messages = list(_messages(f"emails/{path.name}"))
+    assert messages, "a mail's words are marked for translation"
+    with translation.override("pl"):
+        for context, singular, plural in messages:
+            if plural:
+                for n in (1, 2, 5):
+                    english = singular if n == 1 else plural
+                    polish = (
+                        translation.npgettext(context, singular, plural, n)
+                        if context
+                        else translation.ngettext(singular, plural, n)
+                    )
+                    assert polish != english
+            elif context:
+                assert translation.pgettext(context, singular) != singular
+            else:
+                assert translation.gettext(singular) != singular
