@@ -26,10 +26,9 @@ def tell_service_activated(sender, service, **kwargs):
     outbound.queue_notice(service.pk, to, *render_email("service_activated", {"service": service}))
 
 
-WORDS = {
-    SenderStatus.ALLOWED: ("dopuszczona do użytku", "allowed"),
-    SenderStatus.DISABLED: ("wyłączona", "disabled"),
-}
+# The outcomes a customer is told of (the template words each); a sender name put back
+# to pending moderation is not one.
+TOLD = {SenderStatus.ALLOWED, SenderStatus.DISABLED}
 
 
 @receiver(senders_moderated)
@@ -42,14 +41,8 @@ def tell_senders_moderated(sender, senders, **kwargs):
         to = _address(service)
         if not to:
             continue
-        polish = "\n".join(f"- {s.name}: {WORDS[s.status][0]}" for s in group if s.status in WORDS)
-        english = "\n".join(f"- {s.name}: {WORDS[s.status][1]}" for s in group if s.status in WORDS)
-        if not polish:
+        told = [s for s in group if s.status in TOLD]
+        if not told:
             continue
-        outbound.queue_notice(
-            service.pk,
-            to,
-            f"Nazwy nadawcy usługi {service.name}",
-            f"Moderacja nazw nadawcy usługi {service.name} (#{service.pk}):\n{polish}\n"
-            f"\nSender names of service {service.name}:\n{english}\n",
-        )
+        context = {"service": service, "senders": told, "allowed": SenderStatus.ALLOWED}
+        outbound.queue_notice(service.pk, to, *render_email("senders_moderated", context))

@@ -10,12 +10,17 @@ from django.template import loader
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.utils import translation
 
+from accounts.models import SenderStatus
 from lib.emails import render_email
 
 EMAILS = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
 # A name a customer typed, with what an HTML template would escape: mail is plain text.
 SERVICE = SimpleNamespace(name='Sklep & "Ala" <b>', pk=7)
+MODERATED = [
+    SimpleNamespace(name="Shop", status=SenderStatus.ALLOWED),
+    SimpleNamespace(name="Ala&Co", status=SenderStatus.DISABLED),
+]
 
 # name: (context, {language: (a phrase of the subject, a phrase of the body)}, the mail
 # as a recipient whose language is not known gets it)
@@ -31,6 +36,23 @@ CASES = {
             'Usługa Sklep & "Ala" <b> (#7) została aktywowana i może wysyłać SMS.\n'
             "\n"
             'Service Sklep & "Ala" <b> (#7) is now active and can send SMS.\n',
+        ),
+    ),
+    "senders_moderated": (
+        {"service": SERVICE, "senders": MODERATED, "allowed": SenderStatus.ALLOWED},
+        {
+            "pl": ("Nazwy nadawcy usługi", "- Shop: dopuszczona do użytku\n- Ala&Co: wyłączona"),
+            "en": ("Sender names of service", "- Shop: allowed\n- Ala&Co: disabled"),
+        },
+        (
+            'Nazwy nadawcy usługi Sklep & "Ala" <b> / Sender names of service Sklep & "Ala" <b>',
+            'Moderacja nazw nadawcy usługi Sklep & "Ala" <b> (#7):\n'
+            "- Shop: dopuszczona do użytku\n"
+            "- Ala&Co: wyłączona\n"
+            "\n"
+            'Sender names of service Sklep & "Ala" <b> (#7):\n'
+            "- Shop: allowed\n"
+            "- Ala&Co: disabled\n",
         ),
     ),
 }
@@ -68,7 +90,7 @@ def _messages(template_name: str):
         yield _literal(node.message_context), node.filter_expression.var.literal, None
     for node in nodelist.get_nodes_by_type(BlockTranslateNode):
         context = _literal(node.message_context)
-        plural = node.plural and node.render_token_list(node.plural)[0]
+        plural = node.render_token_list(node.plural)[0] if node.plural else None
         yield context, node.render_token_list(node.singular)[0], plural
 
 
