@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 
 from lib.clientaddress import address_group
+from lib.emails import render_email
 from lib.throttle import Pace, Throttle, cache_key
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,8 @@ def _remember_address(attempt: Attempt, window: int) -> list[str]:
 
 def tell_owner(username: str, failures: int, addresses: list[str]) -> None:
     """E-mail the account behind ``username`` (if any, active, with an address) about the
-    failures; Polish first, as the panel's users read it."""
+    failures (templates/emails/failed_sign_ins*.txt); Polish first, as the panel's users
+    read it."""
     user_model = get_user_model()
     email_field = user_model.get_email_field_name()
     owners = (
@@ -145,28 +147,9 @@ def tell_owner(username: str, failures: int, addresses: list[str]) -> None:
         .values_list(user_model.USERNAME_FIELD, email_field)
     )
     minutes = max(1, settings.LOGIN_FAILURE_WINDOW // 60)
-    listed = "\n".join(f"  {a}" for a in addresses) or "  -"
     for name, email in owners:
-        body = (
-            f"W ciągu ostatnich {minutes} minut było {failures} nieudanych prób logowania "
-            f"do panelu SMS na konto {name}, z adresów:\n{listed}\n\n"
-            "Jeśli to nie Ty, ktoś próbuje odgadnąć Twoje hasło. Kolejne próby są "
-            "spowalniane, a Ty nadal możesz się zalogować. Zmień hasło na długie, "
-            "używane tylko tutaj (Zmień hasło w panelu), i napisz do nas, jeśli coś Cię "
-            "niepokoi. Jeśli to Ty, nic nie musisz robić.\n\n"
-            f"In the last {minutes} minutes there were {failures} failed attempts to sign in "
-            f"to the SMS panel as {name}, from:\n{listed}\n\n"
-            "If this was not you, someone is guessing your password. Further attempts are "
-            "slowed down, and you can still sign in. Change your password to a long one used "
-            "nowhere else (Change password in the panel), and write to us if anything worries "
-            "you. If it was you, there is nothing to do.\n"
-        )
+        context = {"minutes": minutes, "failures": failures, "name": name, "addresses": addresses}
         try:
-            send_mail(
-                "Nieudane logowania do panelu SMS / Failed sign-ins to the SMS panel",
-                body,
-                None,
-                [email],
-            )
-        except Exception:  # the sign-in answer must not depend on the mail server
+            send_mail(*render_email("failed_sign_ins", context), None, [email])
+        except Exception:  # the sign-in answer must not depend on the mail
             logger.exception("could not tell %s about failed sign-ins", name)

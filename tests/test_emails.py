@@ -55,6 +55,35 @@ CASES = {
             "- Ala&Co: disabled\n",
         ),
     ),
+    "failed_sign_ins": (
+        {"minutes": 15, "failures": 10, "name": "alice", "addresses": ["198.51.100.1", "::/64"]},
+        {
+            "pl": ("Nieudane logowania", "było 10 nieudanych prób logowania"),
+            "en": ("Failed sign-ins", "there were 10 failed attempts to sign in"),
+        },
+        (
+            "Nieudane logowania do panelu SMS / Failed sign-ins to the SMS panel",
+            "W ciągu ostatnich 15 minut było 10 nieudanych prób logowania do panelu SMS na "
+            "konto alice, z adresów:\n"
+            "  198.51.100.1\n"
+            "  ::/64\n"
+            "\n"
+            "Jeśli to nie Ty, ktoś próbuje odgadnąć Twoje hasło. Kolejne próby są "
+            "spowalniane, a Ty nadal możesz się zalogować. Zmień hasło na długie, używane "
+            "tylko tutaj (Zmień hasło w panelu), i napisz do nas, jeśli coś Cię niepokoi. "
+            "Jeśli to Ty, nic nie musisz robić.\n"
+            "\n"
+            "In the last 15 minutes there were 10 failed attempts to sign in to the SMS "
+            "panel as alice, from:\n"
+            "  198.51.100.1\n"
+            "  ::/64\n"
+            "\n"
+            "If this was not you, someone is guessing your password. Further attempts are "
+            "slowed down, and you can still sign in. Change your password to a long one "
+            "used nowhere else (Change password in the panel), and write to us if anything "
+            "worries you. If it was you, there is nothing to do.\n",
+        ),
+    ),
 }
 
 
@@ -77,6 +106,26 @@ def test_a_mail_reads_in_each_language(name, language):
 def test_a_mail_to_someone_whose_language_is_unknown_has_both(name):
     context, _words, both = CASES[name]
     assert render_email(name, context) == both
+
+
+@pytest.mark.parametrize(
+    ("failures", "polish", "english"),
+    [
+        (1, "była 1 nieudana próba", "there was 1 failed attempt to"),
+        (3, "były 3 nieudane próby", "there were 3 failed attempts"),
+        (22, "były 22 nieudane próby", "there were 22 failed attempts"),
+        (12, "było 12 nieudanych prób", "there were 12 failed attempts"),
+    ],
+)
+def test_a_count_takes_its_plural_form(failures, polish, english):
+    context = {"minutes": 15, "failures": failures, "name": "alice", "addresses": []}
+    assert polish in render_email("failed_sign_ins", context, "pl")[1]
+    assert english in render_email("failed_sign_ins", context, "en")[1]
+
+
+def test_no_address_is_a_dash():
+    context = {"minutes": 15, "failures": 10, "name": "alice", "addresses": []}
+    assert "from:\n  -\n\nIf this" in render_email("failed_sign_ins", context, "en")[1]
 
 
 def _literal(expression) -> str | None:
