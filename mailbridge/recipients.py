@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lib import throttle
+from lib.emails import render_email
 
 from . import outbound
 from .models import OutboundKind, RecipientAddress, Sms2EmailSettings
@@ -128,29 +129,16 @@ def _ask(row: RecipientAddress, link_for: LinkFor) -> None:
     row.asked_at = timezone.now()
     row.save(update_fields=["token_digest", "asked_at"])
     service_id = row.settings.service_id
-    outbound.queue(
-        service_id,
-        OutboundKind.CONFIRMATION,
-        row.address,
-        f"Potwierdź adres: SMS-y przychodzące usługi nr {service_id}",
-        _confirmation_text(row.address, service_id, link_for(token)),
-    )
-
-
-def _confirmation_text(address: str, service_id: int, link: str) -> str:
-    # Only the platform's words and the service's number: nothing a customer typed.
-    return (
-        f"Klient naszej platformy SMS dodał adres {address} do odbiorców SMS-ów "
-        f"przychodzących (i raportów doręczenia) swojej usługi nr {service_id}.\n\n"
-        f"Jeśli chcesz je dostawać, otwórz ten link i potwierdź adres:\n{link}\n\n"
-        "Jeśli nie, nic nie rób: bez potwierdzenia nie wyślemy na ten adres nic więcej. "
-        f"Link działa przez {LINK_DAYS} dni.\n\n"
-        "-- \n"
-        f"A customer of our SMS platform added {address} to the recipients of incoming "
-        f"SMS (and delivery reports) of their service no. {service_id}. To get them, open "
-        "the link above and confirm the address. If not, do nothing: without a "
-        f"confirmation nothing more is sent here. The link works for {LINK_DAYS} days.\n"
-    )
+    # Only the platform's words and the service's number: nothing a customer typed
+    # (templates/emails/confirm_address*.txt).
+    context = {
+        "address": row.address,
+        "service_id": service_id,
+        "link": link_for(token),
+        "days": LINK_DAYS,
+    }
+    subject, body = render_email("confirm_address", context)
+    outbound.queue(service_id, OutboundKind.CONFIRMATION, row.address, subject, body)
 
 
 def waiting(token: str) -> RecipientAddress | None:

@@ -22,6 +22,8 @@ MODERATED = [
     SimpleNamespace(name="Ala&Co", status=SenderStatus.DISABLED),
 ]
 
+LINK = "https://panel.example/sms2email/confirm/t0k3n/?a=1&b=2"
+
 # name: (context, {language: (a phrase of the subject, a phrase of the body)}, the mail
 # as a recipient whose language is not known gets it)
 CASES = {
@@ -84,6 +86,34 @@ CASES = {
             "worries you. If it was you, there is nothing to do.\n",
         ),
     ),
+    "confirm_address": (
+        {"address": "anna@firma.pl", "service_id": 7, "link": LINK, "days": 7},
+        {
+            "pl": ("Potwierdź adres", "otwórz ten link i potwierdź adres:\n" + LINK),
+            "en": ("Confirm the address", "open this link and confirm the address:\n" + LINK),
+        },
+        (
+            "Potwierdź adres: SMS-y przychodzące usługi nr 7 / "
+            "Confirm the address: incoming SMS of service no. 7",
+            "Klient naszej platformy SMS dodał adres anna@firma.pl do odbiorców SMS-ów "
+            "przychodzących (i raportów doręczenia) swojej usługi nr 7.\n"
+            "\n"
+            "Jeśli chcesz je dostawać, otwórz ten link i potwierdź adres:\n"
+            f"{LINK}\n"
+            "\n"
+            "Jeśli nie, nic nie rób: bez potwierdzenia nie wyślemy na ten adres nic więcej. "
+            "Link działa przez 7 dni.\n"
+            "\n"
+            "A customer of our SMS platform added anna@firma.pl to the recipients of incoming "
+            "SMS (and delivery reports) of their service no. 7.\n"
+            "\n"
+            "If you want them, open this link and confirm the address:\n"
+            f"{LINK}\n"
+            "\n"
+            "If not, do nothing: without a confirmation nothing more is sent to this address. "
+            "The link works for 7 days.\n",
+        ),
+    ),
 }
 
 
@@ -121,6 +151,14 @@ def test_a_count_takes_its_plural_form(failures, polish, english):
     context = {"minutes": 15, "failures": failures, "name": "alice", "addresses": []}
     assert polish in render_email("failed_sign_ins", context, "pl")[1]
     assert english in render_email("failed_sign_ins", context, "en")[1]
+
+
+@pytest.mark.parametrize(("days", "polish"), [(1, "1 dzień."), (3, "3 dni."), (7, "7 dni.")])
+def test_the_days_a_link_works_take_their_plural_form(days, polish):
+    context = {"address": "anna@firma.pl", "service_id": 7, "link": LINK, "days": days}
+    assert f"Link działa przez {polish}" in render_email("confirm_address", context, "pl")[1]
+    english = "1 day." if days == 1 else f"{days} days."
+    assert f"The link works for {english}" in render_email("confirm_address", context, "en")[1]
 
 
 def test_no_address_is_a_dash():
