@@ -204,23 +204,48 @@ def resolve_sender(service_id: int, sender: str) -> SenderRoute:
     as_number = numbers.normalise_msisdn(sender)
     if as_number:
         candidates |= numbers.spellings(as_number)
-    port = (
-        GatewayPort.objects.filter(alias=sender, service_id=service_id, enabled=True)
-        .select_related("gateway")
-        .first()
-    )
+    port = _own_ports(service_id).filter(alias=sender).first()
     if port is not None:
-        # seed 001 §8d: the customer's own GSM port, with its vendor's part limit.
-        return SenderRoute(Route.OWN_GATEWAY, port.alias, port.max_parts)
+        return _port_route(port)
     found = SenderId.objects.filter(service_id=service_id, name__in=candidates).first()
     if found is None:
         # Another customer's alias is reported exactly like an unknown name.
         raise SenderNotRegistered(f"{sender!r} is not a sender ID of this service")
-    if found.status != SenderStatus.ALLOWED:
-        raise SenderNotVerified(f"{sender!r} is {found.get_status_display()}")
-    if found.is_phone and found.confirmed_at is None:
-        raise SenderNotVerified(f"{sender!r} is not confirmed by the code sent to it")
+    why_not = _why_not_usable(found)
+    if why_not:
+        raise SenderNotVerified(f"{sender!r} is {why_not}")
     return SenderRoute(Route.PREMIUM, found.name)
+
+
+def usable_senders(service_id: int) -> list[SenderRoute]:
+    """Every non-empty ``from`` that ``resolve_sender`` accepts, routed as it routes it:
+    the allowed sender IDs (a number also confirmed) by name, then the GSM aliases.
+    The panel's sender list, so that it offers exactly what ``submit`` takes."""
+    routes = [
+        SenderRoute(Route.PREMIUM, found.name)
+        for found in SenderId.objects.filter(service_id=service_id).order_by("name")
+        if not _why_not_usable(found)
+    ]
+    return routes + [_port_route(port) for port in _own_ports(service_id).order_by("alias")]
+
+
+def _own_ports(service_id: int):
+    """The service's GSM ports a message may leave by: the enabled ones."""
+    return GatewayPort.objects.filter(service_id=service_id, enabled=True).select_related("gateway")
+
+
+def _port_route(port: GatewayPort) -> SenderRoute:
+    # seed 001 §8d: the customer's own GSM port, with its vendor's part limit.
+    return SenderRoute(Route.OWN_GATEWAY, port.alias, port.max_parts)
+
+
+def _why_not_usable(found: SenderId) -> str:
+    """Why a sender ID of the service may not be ``from`` yet ("" when it may)."""
+    if found.status != SenderStatus.ALLOWED:
+        return found.get_status_display()
+    if found.is_phone and found.confirmed_at is None:
+        return "not confirmed by the code sent to it"
+    return ""
 
 
 _url_validator = URLValidator(schemes=["http", "https"])

@@ -15,8 +15,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import SenderId, SenderStatus, Service, ServiceState
-from gateways.models import GatewayPort
+from accounts.models import Route, Service, ServiceState
 from lib import classtable
 from messaging import numbers, services
 from messaging.models import Source
@@ -38,16 +37,15 @@ def split_recipients(typed: str) -> list[str]:
 
 
 def sender_choices(service: Service) -> list[tuple[str, str]]:
-    """The standard route, the service's allowed (and confirmed) sender IDs, its GSM aliases."""
+    """The standard route, then every sender ``submit`` takes (``services.usable_senders``)."""
     choices = [("", _("Standard route (no sender name)"))]
-    for sender in SenderId.objects.filter(service=service, status=SenderStatus.ALLOWED).order_by(
-        "name"
-    ):
-        if sender.is_phone and sender.confirmed_at is None:
-            continue
-        choices.append((sender.name, sender.name))
-    for port in GatewayPort.objects.filter(service=service, enabled=True).order_by("alias"):
-        choices.append((port.alias, _("%(alias)s (own GSM gateway)") % {"alias": port.alias}))
+    for route in services.usable_senders(service.pk):
+        if route.route == Route.OWN_GATEWAY:
+            choices.append(
+                (route.sender, _("%(alias)s (own GSM gateway)") % {"alias": route.sender})
+            )
+        else:
+            choices.append((route.sender, route.sender))
     return choices
 
 

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, SenderId, SenderStatus, ServiceState
+from messaging import services
 from messaging.models import ContentRule, Message, RuleKind, Source, Status
 from tests.messaging.test_gsm7 import GSM_TABLE, UCS_TABLE
+from tests.messaging.test_usable_senders import senders_of_every_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,25 @@ def test_the_sender_list_holds_only_allowed_and_confirmed_senders(alice_client, 
         for value, _ in alice_client.get(url(service)).context["form"].fields["sender"].choices
     ]
     assert choices == ["", "48501234568", "Shop"]  # by name
+
+
+def test_the_sender_list_offers_exactly_what_submit_accepts(alice_client, service, make_service):
+    ledger.top_up(service.pk, Decimal("100"), note="test")
+    names = senders_of_every_kind(service, make_service())
+    offered = {
+        value
+        for value, _ in alice_client.get(url(service)).context["form"].fields["sender"].choices
+    }
+    accepted = set()
+    for name in ["", *names]:
+        request = services.SendRequest(recipients=["501234567"], text="x", sender=name)
+        try:
+            services.submit(service.pk, request)
+        except (services.SenderNotRegistered, services.SenderNotVerified):
+            continue
+        accepted.add(name)
+
+    assert offered == accepted == {"", "48501234568", "Shop", "biuro"}
 
 
 def test_another_customers_service_is_not_found(alice_client, make_service):
