@@ -92,7 +92,14 @@ class EmptyText(SendError):
 
 
 class MessageTooLong(SendError):
+    """The text takes ``parts`` parts; the sender's route sends at most ``max_parts``."""
+
     field = "message"
+
+    def __init__(self, parts: int, max_parts: int):
+        super().__init__(f"{parts} parts; this route takes {max_parts}")
+        self.parts = parts
+        self.max_parts = max_parts
 
 
 class ContentWarning(SendError):
@@ -380,7 +387,7 @@ def _prepare(
     send_at = schedule(request.send_at, now)
     route = resolve_sender(service_id, request.sender)
     if segmentation.parts > route.max_parts:
-        raise MessageTooLong(f"{segmentation.parts} parts; this route takes {route.max_parts}")
+        raise MessageTooLong(segmentation.parts, route.max_parts)
     flagged = content.may_be_invalid(text)
     if flagged and not request.force:
         raise ContentWarning("the text may be blocked by operators; send with force=1")

@@ -27,6 +27,8 @@ def refusal(kind: type[services.SendError]) -> services.SendError:
     """An instance of ``kind``, made as the pipeline makes one."""
     if issubclass(kind, services.ServiceRefused):
         return kind(103)
+    if issubclass(kind, services.MessageTooLong):
+        return kind(7, 6)
     if issubclass(kind, services.InsufficientFunds):
         return kind(needed=Decimal("1.5000"), available=Decimal("0.2000"))
     return kind("a detail")
