@@ -138,9 +138,9 @@ class SendForm(forms.Form):
             source=Source.PANEL,
         )
 
-    def refuse(self, exc: services.SendError, estimate: services.Estimate | None = None) -> None:
+    def refuse(self, exc: services.SendError) -> None:
         """Put the pipeline's refusal on the field at fault, in words that say what to fix."""
-        field, text = refusal(exc, estimate)
+        field, text = refusal(exc)
         self.add_error(field, text)
 
 
@@ -210,21 +210,18 @@ REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
 }
 
 
-def refusal(exc: services.SendError, estimate: services.Estimate | None) -> tuple[str | None, str]:
+def refusal(exc: services.SendError) -> tuple[str | None, str]:
     """(form field, message) for a refusal of ``submit``."""
     field, text = classtable.lookup(REFUSALS, exc)
     if isinstance(exc, services.ServiceRefused) and exc.state in STATE_ADVICE:
         text = STATE_ADVICE[exc.state]
-    return field, str(text) % _details(exc, estimate)
+    return field, str(text) % _details(exc)
 
 
-def _details(exc: services.SendError, estimate: services.Estimate | None) -> dict:
-    details = {
-        "n": settings.MAX_RECIPIENTS_PER_MESSAGE,
-        "parts": estimate.parts if estimate else "?",
-        "max": estimate.max_parts if estimate else "?",
-        "why": exc.detail or exc,
-    }
+def _details(exc: services.SendError) -> dict:
+    details = {"n": settings.MAX_RECIPIENTS_PER_MESSAGE, "why": exc.detail or exc}
+    if isinstance(exc, services.MessageTooLong):
+        details.update(parts=exc.parts, max=exc.max_parts)
     if isinstance(exc, services.InsufficientFunds):
         details.update(needed=f"{exc.needed:.2f}", available=f"{exc.available:.2f}")
     return details

@@ -408,14 +408,15 @@ def send_sms(request, service_id):
     estimate, content_warning = None, False
     if request.method == "POST" and form.is_valid():
         send_request = form.request()
-        estimate = messaging_services.estimate(service.pk, send_request)
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
         try:
             answer, _repeated = messaging_services.submit_once(
                 service.pk, f"panel:{token}"[:64], send_request, lambda a: {"id": a.message.pk}
             )
         except messaging_services.SendError as exc:
-            form.refuse(exc, estimate)
+            form.refuse(exc)
+            # The counter as it stood, for a page read without JavaScript.
+            estimate = messaging_services.estimate(service.pk, send_request)
             content_warning = isinstance(exc, messaging_services.ContentWarning)
         else:
             messages.success(request, _("Message accepted."))
@@ -443,7 +444,7 @@ def send_estimate(request, service_id):
     result = messaging_services.estimate(service.pk, form.request())
     problem = None
     if result.problem is not None:
-        problem = sending.refusal(result.problem, result)[1]
+        problem = sending.refusal(result.problem)[1]
     return JsonResponse(
         {
             "characters": result.characters,
@@ -582,7 +583,7 @@ def sender_send_code(request, service_id, sender_id):
     except messaging_services.SendError as exc:
         messages.error(
             request,
-            _("The code could not be sent: %(why)s") % {"why": sending.refusal(exc, None)[1]},
+            _("The code could not be sent: %(why)s") % {"why": sending.refusal(exc)[1]},
         )
     else:
         messages.success(

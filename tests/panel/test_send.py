@@ -349,6 +349,15 @@ def test_the_page_without_javascript_shows_the_counter_after_a_refusal(alice_cli
     assert re.search(r'data-parts="2"', response.content.decode())
 
 
+def test_an_accepted_send_is_not_counted_first(alice_client, service, monkeypatch):
+    def no_estimate(*args):
+        raise AssertionError("estimate() before submit")
+
+    monkeypatch.setattr(services, "estimate", no_estimate)
+    post(alice_client, service, recipients="501234567", text="x")
+    assert Message.objects.exists()
+
+
 def test_too_many_recipients(alice_client, service, settings):
     settings.MAX_RECIPIENTS_PER_MESSAGE = 2
     response = post(alice_client, service, recipients="501234567 501234568 501234569", text="x")

@@ -47,7 +47,7 @@ def test_each_state_that_refuses_a_send_has_its_advice():
 
 
 def test_a_service_in_debt_is_told_to_top_up():
-    field, text = sending.refusal(services.ServiceRefused(102), None)
+    field, text = sending.refusal(services.ServiceRefused(102))
 
     assert (field, text) == (None, "This service is in debt: top up its balance to send again.")
 
@@ -55,7 +55,7 @@ def test_a_service_in_debt_is_told_to_top_up():
 def test_no_funds_says_what_the_message_costs():
     exc = refusal(services.InsufficientFunds)
 
-    assert sending.refusal(exc, None) == (
+    assert sending.refusal(exc) == (
         None,
         "This message costs 1.50 PLN and the service has 0.20 PLN available: "
         "top up or send to fewer recipients.",
