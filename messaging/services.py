@@ -272,10 +272,9 @@ def check_notify_url(url: str) -> str:
 
 
 def prepare_text(text: str, remove_special: bool) -> tuple[str, gsm7.Segmentation]:
+    """The text as it is sent and its segmentation (``_prepare`` refuses an empty one)."""
     if remove_special:
         text = gsm7.remove_special_characters(text)
-    if not text.strip():
-        raise EmptyText("the message is empty")
     return text, gsm7.count_parts(text)
 
 
@@ -304,47 +303,36 @@ class Estimate:
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
     """What ``request`` would cost now, with nothing written: the panel's counter and
-    SMSC ``cost=1``. Counted by ``submit``'s own steps (``_prepare``, the price, the
-    funds check); when one refuses, ``problem`` holds the refusal and the figures are
-    counted from what can still be read (the text, the numbers, the sender's route)."""
+    SMSC ``cost=1``. Counted by ``submit``'s own steps (``_read``, ``_prepare``, the
+    price, the funds check); ``problem`` holds the first refusal, and the figures are
+    what ``_read`` read whether or not a check refused."""
     service = Service.objects.select_related("tariff").get(pk=service_id)
+    draft = _read(service_id, request)
     problem = None
     try:
-        message, found, dropped, segmentation, max_parts = _prepare(service_id, request)
+        _prepare(service_id, request, draft)
     except SendError as exc:
         problem = exc
-        text = request.text or ""
-        if request.remove_special_characters:
-            text = gsm7.remove_special_characters(text)
-        segmentation = gsm7.count_parts(text)
-        found, dropped = numbers.normalise_many(
-            request.recipients, digits_only=request.recipients_digits_only
-        )
-        try:
-            route = resolve_sender(service_id, request.sender)
-        except SendError:
-            route = SenderRoute(Route.STANDARD, "")
-        express = request.express and pricing.express_applies(len(found), route.route)
-        route_name, max_parts = route.route, route.max_parts
-    else:
-        text, express, route_name = message.text, message.express, message.route
-    each = pricing.recipient_price(service.tariff, route_name, segmentation.parts, express)
-    price = each * len(found)
+    segmentation = draft.segmentation
+    each = pricing.recipient_price(
+        service.tariff, draft.route.route, segmentation.parts, draft.express
+    )
+    price = each * len(draft.found)
     if problem is None:
         try:
             _check_may_pay(service, price)
         except SendError as exc:
             problem = exc
     return Estimate(
-        characters=len(text),
+        characters=len(draft.text),
         encoding=segmentation.encoding,
         units=segmentation.units,
         parts=segmentation.parts,
-        max_parts=max_parts,
-        ucs2_because=gsm7.first_outside(text),
-        numbers=len(found),
-        dropped=dropped,
-        express=express,
+        max_parts=draft.route.max_parts,
+        ucs2_because=gsm7.first_outside(draft.text),
+        numbers=len(draft.found),
+        dropped=draft.dropped,
+        express=draft.express,
         recipient_price=each,
         price=price,
         balance_after=service.balance - price,
@@ -359,7 +347,9 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     its state and funds checked, the message, its charge and its recipients
     written. A refusal writes nothing and charges nothing.
     """
-    message, found, dropped, segmentation, _max_parts = _prepare(service_id, request)
+    draft = _read(service_id, request)
+    message = _prepare(service_id, request, draft)
+    found = draft.found
     if pg.in_use() and len(found) <= COPY_THRESHOLD:
         _charge_and_store_in_one_statement(message, found)
     else:
@@ -367,25 +357,53 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     if message.send_at <= message.created_at:
         # Sent now, not left for the dispatcher's next tick.
         taskqueue.kick_after_commit(DISPATCH_TASK)
-    return Accepted(message=message, numbers=found, dropped=dropped, segmentation=segmentation)
+    return Accepted(
+        message=message, numbers=found, dropped=draft.dropped, segmentation=draft.segmentation
+    )
 
 
-def _prepare(
-    service_id: int, request: SendRequest
-) -> tuple[Message, list[str], int, gsm7.Segmentation, int]:
-    """Every check that needs no lock, and the unsaved message they describe, with its
-    numbers, how many were dropped, its segmentation and its route's part limit."""
+@dataclass
+class _Draft:
+    """A request as read, before any check: what ``estimate`` counts even when
+    ``_prepare`` refuses it. A refused sender reads as the standard route."""
+
+    found: list[str]
+    dropped: int
+    text: str
+    segmentation: gsm7.Segmentation
+    route: SenderRoute
+    sender_refused: SendError | None
+    express: bool
+
+
+def _read(service_id: int, request: SendRequest) -> _Draft:
+    """The numbers, the text and the sender's route of ``request``; refuses nothing."""
     found, dropped = numbers.normalise_many(
         request.recipients, digits_only=request.recipients_digits_only
     )
+    text, segmentation = prepare_text(request.text or "", request.remove_special_characters)
+    try:
+        route, sender_refused = resolve_sender(service_id, request.sender), None
+    except SendError as exc:
+        route, sender_refused = SenderRoute(Route.STANDARD, ""), exc
+    # seed 001 §4: express as accounts.pricing allows it.
+    express = request.express and pricing.express_applies(len(found), route.route)
+    return _Draft(found, dropped, text, segmentation, route, sender_refused, express)
+
+
+def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
+    """Every check that needs no lock, in order, and the unsaved message they describe."""
+    found, text, segmentation, route = draft.found, draft.text, draft.segmentation, draft.route
     if not found:
         raise RecipientListEmpty("no valid Polish mobile number")
     if len(found) > settings.MAX_RECIPIENTS_PER_MESSAGE:
         raise TooManyRecipients(f"at most {settings.MAX_RECIPIENTS_PER_MESSAGE} numbers")
-    text, segmentation = prepare_text(request.text, request.remove_special_characters)
+    if not text.strip():
+        raise EmptyText("the message is empty")
     now = timezone.now()
     send_at = schedule(request.send_at, now)
-    route = resolve_sender(service_id, request.sender)
+    if draft.sender_refused is not None:
+        raise draft.sender_refused
     if segmentation.parts > route.max_parts:
         raise MessageTooLong(segmentation.parts, route.max_parts)
     flagged = content.may_be_invalid(text)
@@ -394,11 +412,10 @@ def _prepare(
     notify_url = check_notify_url(request.notify_url)
     if len(request.user_flag) > 255:
         raise InvalidUserFlag("at most 255 characters")
-    # seed 001 §4e: flash needs GSM-7; §4: express as accounts.pricing allows it.
+    # seed 001 §4e: flash needs GSM-7.
     flash = request.flash and segmentation.encoding == gsm7.GSM7
-    express = request.express and pricing.express_applies(len(found), route.route)
 
-    message = Message(
+    return Message(
         service_id=service_id,
         source=request.source,
         text=text,
@@ -407,7 +424,7 @@ def _prepare(
         sender=route.sender,
         route=route.route,
         flash=flash,
-        express=express,
+        express=draft.express,
         forced=flagged,
         send_at=send_at,
         notify_url=notify_url,
@@ -415,7 +432,6 @@ def _prepare(
         recipient_count=len(found),
         created_at=now,
     )
-    return message, found, dropped, segmentation, route.max_parts
 
 
 def _check_may_pay(service: Service, price: Decimal) -> None:
