@@ -9,10 +9,10 @@ to fix, on the field at fault.
 import re
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Route, Service, ServiceState
@@ -20,7 +20,6 @@ from lib import classtable
 from messaging import numbers, services
 from messaging.models import Source
 
-LOCAL_TIME = ZoneInfo("Europe/Warsaw")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -116,7 +115,9 @@ class SendForm(forms.Form):
         day, moment = self.cleaned_data.get("send_date"), self.cleaned_data.get("send_time")
         if day is None:
             return None
-        return datetime.combine(day, moment or datetime.min.time(), tzinfo=LOCAL_TIME)
+        # Wall time in the platform's zone (TIME_ZONE), as the help text says.
+        zone = timezone.get_default_timezone()
+        return datetime.combine(day, moment or datetime.min.time(), tzinfo=zone)
 
     def request(self) -> services.SendRequest:
         data = self.cleaned_data
