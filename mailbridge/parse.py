@@ -48,7 +48,8 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from messaging.numbers import normalise_msisdn
 
@@ -77,9 +78,6 @@ REASONS = frozenset(
 
 # Załącznik 1: "niepoprawny numer odbiorcy SMS".
 INVALID_NUMBER_CODE = 401
-
-# SPEC §5: send times are Warsaw wall-clock time, whatever the server's zone.
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 BOX = "box"
 SECTION_BREAK = "---"
@@ -187,7 +185,7 @@ def parse_body(
     security, so a line that is nothing else is reported as a wrong password."""
     parameters, text_lines = _sections(_NEWLINE.split(body))
     if now.tzinfo is None:
-        now = now.replace(tzinfo=WARSAW)
+        now = now.replace(tzinfo=timezone.get_default_timezone())
     request = _Parameters(target, password.strip(), now)
     lines = [line.strip() for line in parameters]
     if password_expected and not any(
@@ -408,18 +406,20 @@ def _is_option(token: str) -> bool:
 
 
 def _send_time(day: str | None, clock: str, now: datetime) -> datetime | None:
-    """The send time in Warsaw, or None when the date or time does not exist."""
+    """The send time in TIME_ZONE (SPEC §5: Warsaw wall-clock time, whatever the
+    server's zone), or None when the date or time does not exist."""
+    zone = timezone.get_default_timezone()
     hour, minute = (int(part) for part in _TIME.fullmatch(clock).groups())
     try:
         wall = time(hour, minute)
         if day is None:
-            on = now.astimezone(WARSAW).date()
+            on = now.astimezone(zone).date()
         else:
             on = date(*(int(part) for part in _DATE.fullmatch(day).groups()))
     except (ValueError, OverflowError):
         return None
     # A wall time in the spring-forward gap takes the offset before it (fold=0).
-    return datetime.combine(on, wall, tzinfo=WARSAW)
+    return datetime.combine(on, wall, tzinfo=zone)
 
 
 def _echo(item: str) -> str:

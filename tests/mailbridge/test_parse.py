@@ -2,6 +2,7 @@ import hashlib
 import re
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,6 @@ from mailbridge.parse import (
     REASONS,
     TWO_MD5_LINES,
     UNKNOWN_LINE,
-    WARSAW,
     BodyError,
     Box,
     Easy,
@@ -29,6 +29,8 @@ from mailbridge.parse import (
     parse_body,
 )
 
+# SPEC §5: send times are Warsaw wall-clock time (settings.TIME_ZONE).
+WARSAW = ZoneInfo("Europe/Warsaw")
 PASSWORD = "motylek123"  # seed 000 §4.1.4 examples 2 and 3
 SEED_DOMAIN = "sms2email.pl"
 NOW = datetime(2026, 5, 10, 10, 0, tzinfo=WARSAW)
