@@ -13,6 +13,7 @@ from accounts import apiauth
 from accounts.models import AllowedAddress, SenderId, SenderStatus, Service
 from gateways import dispatch
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
+from tests.sending import send
 
 PASSWORD_MD5 = hashlib.md5(SEED_PASSWORD.encode()).hexdigest()  # noqa: S324 (SMSC's scheme)
 # Python's names for the charsets SMSC clients name.
@@ -106,3 +107,17 @@ def deliver() -> int:
     while count := dispatch.dispatch_batch():
         total += count
     return total
+
+
+DELIVERED = "48600100123"  # the simulator's outcomes by the last three digits
+REJECTED, EXPIRED, REMOTE_ERROR = "48600100000", "48600100999", "48600100998"
+
+
+@pytest.fixture
+def message(api_service, simulator):
+    """A message to each simulator outcome, from an allowed sender, with a comment,
+    dispatched and reported."""
+    allowed_sender(api_service, "Shop")
+    sent = send(api_service, sender="Shop", user_flag="order-7")
+    deliver()
+    return sent
