@@ -5,6 +5,7 @@ worker at once; docker and `rundemo` send it to the main process only. Both
 are tried against a real ``manage.py qcluster`` on the test database.
 """
 
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from gateways.models import SimulatedSms
 from messaging import services
 from messaging.models import FINAL_STATUSES, Recipient, Status
 from tests.workers import kill, start_qcluster, wait_until
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +77,7 @@ def group_gone(pgid: int) -> bool:
 def test_an_idle_worker_exits_at_once(whom, start_cluster):
     process = start_cluster()
     took = stop(process, whom)
-    print(f"idle, SIGTERM to the {whom}: exited after {took:.2f} s")
+    logger.info("idle, SIGTERM to the %s: exited after %.2f s", whom, took)
     assert took < EXIT_LIMIT
     wait_until(lambda: group_gone(process.pid), timeout=5)  # no worker left behind
 
@@ -91,7 +94,7 @@ def test_a_tick_waiting_for_a_scheduled_send_stops_waiting(
     time.sleep(3)  # past its catch-up work, waiting for the send's second
 
     took = stop(process, whom)
-    print(f"tick waiting, SIGTERM to the {whom}: exited after {took:.2f} s")
+    logger.info("tick waiting, SIGTERM to the %s: exited after %.2f s", whom, took)
     assert took < EXIT_LIMIT
     wait_until(lambda: group_gone(process.pid), timeout=5)
     # Left for the next tick, unclaimed.
@@ -117,7 +120,7 @@ def test_a_worker_stopped_mid_dispatch_finishes_its_batch_and_hands_over_the_res
     async_task("gateways.tasks.dispatch")
     wait_until(lambda: SimulatedSms.objects.count() >= 200)
     took = stop(first, "group")
-    print(f"dispatching, SIGTERM to the group: exited after {took:.2f} s")
+    logger.info("dispatching, SIGTERM to the group: exited after %.2f s", took)
     assert took < EXIT_LIMIT
 
     # What it handed to the gateway is recorded; what it did not is not held.
@@ -128,7 +131,7 @@ def test_a_worker_stopped_mid_dispatch_finishes_its_batch_and_hands_over_the_res
         .values_list("id", flat=True)
     )
     held = recipients.filter(status=Status.PENDING, claimed_until__isnull=False).count()
-    print(f"{len(handed)} handed to the gateway before the stop; {held} left claimed")
+    logger.info("%d handed to the gateway before the stop; %d left claimed", len(handed), held)
     assert handed == recorded
     assert len(handed) < len(numbers)
     assert held <= batch

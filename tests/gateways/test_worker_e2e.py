@@ -5,6 +5,7 @@ process on the same test database, dispatches them to the simulator, applies
 its reports, and POSTs the delivery reports to a receiver on loopback.
 """
 
+import logging
 import time
 from decimal import Decimal
 from urllib.parse import parse_qs
@@ -17,6 +18,8 @@ from gateways.models import SimulatedSms
 from messaging.models import FINAL_STATUSES, Callback, Message, Recipient, Status
 from tests.receiver import Receiver
 from tests.workers import kill, start_qcluster, wait_until
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -98,7 +101,7 @@ def test_an_immediate_send_does_not_wait_for_the_minute_tick(api, simulator, sta
     answer = api("gateway/", to_list="48600100123", message="Now").json()
     wait_until(lambda: SimulatedSms.objects.exists(), timeout=20)
     latency = time.monotonic() - accepted
-    print(f"accept → gateway: {latency:.2f} s")
+    logger.info("accept → gateway: %.2f s", latency)
     assert Recipient.objects.get(message_id=answer["message_id"]).gateway == simulator
 
 
@@ -133,7 +136,8 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
     sent = SimulatedSms.objects.filter(recipient_id__in=recipients.values("id"))
     assert sent.count() == len(numbers)  # every recipient sent ...
     assert sorted(sent.values_list("number", flat=True)) == numbers  # ... each exactly once
-    print(
-        f"{sent_before_kill} sent before the kill; repeated requests deduplicated: "
-        f"{sent.filter(requests__gt=1).count()}"
+    logger.info(
+        "%d sent before the kill; repeated requests deduplicated: %d",
+        sent_before_kill,
+        sent.filter(requests__gt=1).count(),
     )

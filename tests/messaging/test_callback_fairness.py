@@ -4,6 +4,7 @@ The receivers are real servers on loopback: one that answers, one that
 accepts connections and never answers (``Silent``).
 """
 
+import logging
 import socket
 import threading
 import time
@@ -19,6 +20,8 @@ from lib import outbound
 from messaging import callbacks, services
 from messaging.models import Callback, CallbackAttempt, CallbackHost
 from tests.receiver import Receiver
+
+logger = logging.getLogger(__name__)
 
 
 class Silent:
@@ -148,7 +151,7 @@ def test_retries_due_soon_are_made_at_their_interval(make_service, allow_private
         started = time.monotonic()
         callbacks.deliver(budget=10, linger=5)
         elapsed = time.monotonic() - started
-    print(f"{len(receiver.requests)} attempts in {elapsed:.1f} s")
+    logger.info("%d attempts in %.1f s", len(receiver.requests), elapsed)
     assert len(receiver.requests) >= 3
     gaps = [
         (b.at - a.at).total_seconds()

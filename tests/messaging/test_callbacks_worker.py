@@ -1,5 +1,6 @@
 """Callbacks through a real django-q2 worker (``manage.py qcluster``) on PostgreSQL."""
 
+import logging
 import time
 
 import pytest
@@ -10,6 +11,8 @@ from tests.gateways import test_worker_e2e
 from tests.messaging.test_callback_fairness import Silent, incoming, with_callback_url
 from tests.receiver import Receiver
 from tests.workers import wait_until
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +27,7 @@ def test_retries_keep_a_one_second_interval_in_the_worker(make_service, start_wo
         started = time.monotonic()
         incoming(service)
         wait_until(lambda: len(receiver.requests) >= 3, timeout=10)
-        print(f"3 attempts in {time.monotonic() - started:.1f} s")
+        logger.info("3 attempts in %.1f s", time.monotonic() - started)
 
 
 def test_one_services_flood_to_a_dead_receiver_does_not_delay_anothers_callback(
@@ -40,7 +43,8 @@ def test_one_services_flood_to_a_dead_receiver_does_not_delay_anothers_callback(
         created = time.monotonic()
         incoming(other)
         wait_until(lambda: len(alive.requests) == 1, timeout=5)
-        print(f"the other service's callback attempted {time.monotonic() - created:.2f} s after")
+        took = time.monotonic() - created
+        logger.info("the other service's callback attempted %.2f s after", took)
         async_task("messaging.tasks.deliver_callbacks")  # more workers on it change nothing
 
 

@@ -3,6 +3,7 @@ Redis cache takes a burst of concurrent wrong guesses for one username (behind a
 proxy, from three addresses); at most one per address and one turn are checked, and the
 owner then signs in from a fresh address."""
 
+import logging
 import re
 import threading
 import urllib.parse
@@ -15,6 +16,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from tests.workers import empty_redis, gunicorn
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,7 +77,7 @@ def test_concurrent_guesses_in_two_processes_get_one_check_per_address_and_turn(
     with ThreadPoolExecutor(GUESSES) as pool:
         answers = Counter(pool.map(guess, range(GUESSES)))
 
-    print(f"{GUESSES} concurrent wrong guesses: {dict(answers)}")
+    logger.info("%d concurrent wrong guesses: %s", GUESSES, dict(answers))
     assert set(answers) <= {"checked", "wait"}
     assert 3 <= answers["checked"] <= 4  # each address's own check, and one turn
     assert signed_in_as(web, "203.0.113.7", "pw-alice") == "in"

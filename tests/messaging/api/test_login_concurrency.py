@@ -2,6 +2,7 @@
 Redis cache, against the test database, takes concurrent wrong guesses from one address."""
 
 import json
+import logging
 import threading
 import urllib.parse
 import urllib.request
@@ -14,6 +15,8 @@ from django.conf import settings
 
 from tests.conftest import SEED_USERNAME
 from tests.workers import empty_redis, gunicorn
+
+logger = logging.getLogger(__name__)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +57,7 @@ def test_concurrent_wrong_guesses_in_two_processes_stop_at_the_limit(api_service
     with ThreadPoolExecutor(GUESSES) as pool:
         answers = Counter(pool.map(guess, range(GUESSES)))
 
-    print(f"{GUESSES} concurrent wrong guesses: {dict(answers)}")
+    logger.info("%d concurrent wrong guesses: %s", GUESSES, dict(answers))
     assert set(answers) <= {"LOGIN_INCORRECT", "TOO_MANY_FAILED_LOGINS"}
     assert answers["LOGIN_INCORRECT"] <= settings.API_LOGIN_FAILURE_LIMIT
     assert answers["LOGIN_INCORRECT"] + answers["TOO_MANY_FAILED_LOGINS"] == GUESSES
