@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from accounts import apiauth, ledger
 from accounts.models import Customer, Service, ServiceKind, ServiceState
@@ -15,6 +16,29 @@ CHROMIUM = "/usr/bin/chromium"
 
 def _required(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false")
+
+
+# Property tests: CI runs each one's full count of examples, a local run a tenth of it.
+CI_EXAMPLES = 100  # Hypothesis' own default, the count the suite has always run
+hypothesis_settings.register_profile("ci", max_examples=CI_EXAMPLES)
+hypothesis_settings.register_profile("dev", max_examples=CI_EXAMPLES // 10)
+
+
+def hypothesis_profile(environ) -> str:
+    """``HYPOTHESIS_PROFILE`` when set; else "ci" under CI (``.ci/run`` exports CI=true),
+    "dev" elsewhere. pytest's ``--hypothesis-profile`` still wins over both."""
+    if environ.get("HYPOTHESIS_PROFILE"):
+        return environ["HYPOTHESIS_PROFILE"]
+    return "ci" if environ.get("CI", "") not in ("", "0", "false") else "dev"
+
+
+hypothesis_settings.load_profile(hypothesis_profile(os.environ))
+
+
+def examples(ci_count: int) -> int:
+    """A test's own ``max_examples`` under the loaded profile: ``ci_count`` in CI, the
+    same share of it as the profile's count is of CI's elsewhere, at least one."""
+    return max(1, ci_count * hypothesis_settings.default.max_examples // CI_EXAMPLES)
 
 
 @pytest.fixture(autouse=True)

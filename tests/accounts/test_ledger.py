@@ -17,6 +17,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from accounts import ledger
 from accounts.models import LedgerEntry, LedgerKind, Service
+from tests.conftest import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +128,7 @@ operations = st.lists(
 
 
 class TestBalanceIsTheLedgerSum(HypothesisTestCase):
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=examples(40), deadline=None)
     @given(operations)
     def test_after_any_sequence(self, ops):
         from django.contrib.auth import get_user_model

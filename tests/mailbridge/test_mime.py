@@ -18,6 +18,7 @@ from mailbridge.mime import (
     read_message,
 )
 from mailbridge.parse import BodyError
+from tests.conftest import examples
 
 POLISH = "Zażółć gęślą jaźń: ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ"
 ARMOUR = (
@@ -310,7 +311,7 @@ def check(result):
         assert result.armoured
 
 
-@settings(max_examples=1_000, deadline=None)
+@settings(max_examples=examples(1_000), deadline=None)
 @given(st.binary(max_size=2_000))
 def test_body_of_never_raises_on_arbitrary_bytes(raw):
     check(body_of(read_message(raw)))
@@ -383,7 +384,7 @@ TREES = st.recursive(
 )
 
 
-@settings(max_examples=1_000, deadline=None)
+@settings(max_examples=examples(1_000), deadline=None)
 @given(TREES)
 def test_body_of_never_raises_on_mime_shaped_mail(tree):
     check(body_of(read_message(b"Subject: x\r\nMIME-Version: 1.0\r\n" + render(tree))))

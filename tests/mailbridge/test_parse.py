@@ -28,6 +28,7 @@ from mailbridge.parse import (
     parse_address,
     parse_body,
 )
+from tests.conftest import examples
 
 # SPEC §5: send times are Warsaw wall-clock time (settings.TIME_ZONE).
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -553,7 +554,7 @@ def check(result, target):
     assert result.send_at is None or result.send_at > NOW
 
 
-@settings(max_examples=10_000, deadline=None)
+@settings(max_examples=examples(10_000), deadline=None)
 @given(st.text(), TARGETS)
 def test_parse_body_never_raises_on_any_text(body, target):
     check(parse_body(body, target=target, password=PASSWORD, now=NOW), target)
@@ -587,7 +588,7 @@ LINES = st.one_of(
 )
 
 
-@settings(max_examples=2_000, deadline=None)
+@settings(max_examples=examples(2_000), deadline=None)
 @given(st.lists(LINES, max_size=12), st.sampled_from(["\n", "\r\n", "\r"]), TARGETS, st.booleans())
 def test_parse_body_never_raises_on_plausible_bodies(lines, newline, target, with_password):
     password = PASSWORD if with_password else ""

@@ -13,6 +13,7 @@ from mailbridge import intake, mime, replies, settings_ops, ups
 from mailbridge.models import InboundMail, Outcome, ReplyState
 from mailbridge.senders import listed
 from messaging.models import Message, Source
+from tests.conftest import examples
 from tests.mailbridge.conftest import SENDER, domain
 
 UPS_FROM = "pkginfo@ups.com"
@@ -249,7 +250,7 @@ _LABELS = st.sampled_from(
 )
 
 
-@hypothesis_settings(max_examples=300, deadline=None)
+@hypothesis_settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.text(), _LABELS), max_size=30).map("".join))
 def test_parse_notification_never_raises(text):
     shipment = ups.parse_notification(text)
