@@ -41,9 +41,9 @@ class ServiceInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "email", "service_count", "created_at"]
+    list_display = ["name", "user", "email", "language", "service_count", "created_at"]
     search_fields = ["name", "user__username", "user__email", "phone"]
-    list_filter = ["created_at"]
+    list_filter = ["language", "created_at"]
     autocomplete_fields = ["user"]
     inlines = [ServiceInline]
 

@@ -24,6 +24,19 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, help_text=_("Company or person."))
     phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The language of the customer's mail (lib.emails), kept from the panel's language
+    # switch; blank until they use it, and a mail to them then comes in every language.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        default="",
+        help_text=_(
+            "Kept when the customer switches the panel's language; their e-mails are "
+            "written in it (empty: in every language)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -32,6 +45,12 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def mail_language(self) -> str | None:
+        """The language to write to the customer in (lib.emails.render_email): None
+        while it is not known."""
+        return self.language or None
 
 
 class Route(models.TextChoices):

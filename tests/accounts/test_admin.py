@@ -136,3 +136,27 @@ def test_staff_adds_a_service_with_generated_credentials(admin_client, service):
     # The malformed range is refused with the same hint the panel gives.
     assert response.status_code == 200
     assert "did you mean 192.0.2.0/24" in response.content.decode()
+
+
+def test_staff_set_a_customers_language(admin_client, service):
+    customer = service.customer
+    url = reverse("admin:accounts_customer_change", args=[customer.pk])
+    assert 'name="language"' in admin_client.get(url).content.decode()
+    response = admin_client.post(
+        url,
+        {
+            "user": customer.user.pk,
+            "name": customer.name,
+            "phone": "",
+            "created_at_0": "2026-01-02",
+            "created_at_1": "10:00:00",
+            "language": "en",
+            "services-TOTAL_FORMS": "1",
+            "services-INITIAL_FORMS": "1",
+            "services-0-id": service.pk,
+            "services-0-customer": customer.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    customer.refresh_from_db()
+    assert customer.language == "en"
