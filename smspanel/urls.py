@@ -4,6 +4,7 @@ SMSC's ``sys/``), the mail bridge's links, the language switch and admin."""
 from django.contrib import admin
 from django.urls import include, path
 
+from panel import language
 from panel.forms import ThrottledAdminLoginForm
 
 # Admin's login counts failures like the panel's (panel.login).
@@ -14,6 +15,7 @@ urlpatterns = [
     path("sms_api/", include("messaging.api.urls")),
     path("sys/", include("messaging.smsc.urls")),
     path("sms2email/", include("mailbridge.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's switch (django.conf.urls.i18n) that also keeps a customer's choice.
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
