@@ -1,9 +1,11 @@
 """The panel's language switch (the form in templates/base.html): Django's
 ``set_language`` sets the language cookie, and a signed-in customer's choice is kept
 as ``Customer.language`` too, so the platform's mail to them (lib.emails) is written
-in the language they read the panel in."""
+in the language they read the panel in, and signing in brings that language back on
+another browser."""
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.views import i18n
 
 from accounts.models import Customer
@@ -20,3 +22,26 @@ def set_language(request):
         # Staff without a customer match no row.
         Customer.objects.filter(user=request.user).update(language=language)
     return response
+
+
+class SignIn(auth_views.LoginView):
+    """Django's sign-in; a customer whose language is kept gets the panel in it."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = (
+            Customer.objects.filter(user=form.get_user()).values_list("language", flat=True).first()
+        )
+        if language:
+            # As django.views.i18n.set_language sets it.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import views
+from . import language, views
 from .forms import ThrottledLoginForm
 
 
@@ -70,7 +70,7 @@ urlpatterns = [
     private("", views.dashboard, name="dashboard"),
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm),
+        language.SignIn.as_view(authentication_form=ThrottledLoginForm),
         name="login",
     ),
     private("logout/", auth_views.LogoutView.as_view(), name="logout"),

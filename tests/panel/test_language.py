@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.ipallow import InvalidEntry, canonical
+from accounts.models import Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +112,36 @@ def test_staff_without_a_customer_switch_too(admin_client, service):
 def test_the_form_on_every_page_posts_to_the_switch(alice_client):
     html = alice_client.get("/").content.decode()
     assert f'action="{reverse("set_language")}"' in html
+
+
+def sign_in(client, username="alice"):
+    return client.post(reverse("login"), {"username": username, "password": f"pw-{username}"})
+
+
+def test_signing_in_brings_back_the_kept_language(service):
+    Customer.objects.filter(pk=service.customer.pk).update(language="pl")
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")  # another browser, another language
+    response = sign_in(browser)
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "pl"
+    assert 'lang="pl"' in browser.get(response["Location"]).content.decode()
+
+
+def test_signing_in_without_a_kept_language_leaves_the_browsers(service):
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = sign_in(browser)
+    assert response.status_code == 302 and "django_language" not in response.cookies
+    assert 'lang="en"' in browser.get(response["Location"]).content.decode()
+
+
+def test_a_failed_sign_in_sets_no_language(service):
+    Customer.objects.filter(pk=service.customer.pk).update(language="pl")
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = browser.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200 and "django_language" not in response.cookies
+
+
+def test_a_login_without_a_customer_signs_in_as_before(django_user_model):
+    django_user_model.objects.create_user("staffer", password="pw-staffer")
+    response = sign_in(Client(), "staffer")
+    assert response.status_code == 302 and "django_language" not in response.cookies
