@@ -3,8 +3,9 @@ address confirmation links, failed sign-ins): one template pair per mail under
 ``templates/emails/``, ``<name>_subject.txt`` and ``<name>.txt``, its words marked
 for translation.
 
-No language is stored for a customer or for an address a customer lists, so a
-mail to them is written in each of ``LANGUAGES``, the default (Polish) first:
+A mail is written in the language of the customer it concerns (``Customer.language``,
+kept from the panel's language switch), an address the customer lists included. While
+that is not known, it is written in each of ``LANGUAGES``, the default (Polish) first:
 the subjects joined by `` / ``, the bodies by a blank line.
 
 The Sms2Email bridge's own mail (replies to refused requests, delivery reports,

@@ -2,8 +2,9 @@
 
 Written to the platform's mail outbox (``mailbridge.outbound.queue_notice``) in the
 transaction of the change, so a notice goes out once the change is kept, with
-the outbox's retries. Worded in ``templates/emails/`` (lib.emails): Polish first, as
-the panel's customers read it, then English.
+the outbox's retries. Worded in ``templates/emails/`` (lib.emails), in the customer's
+language (``Customer.language``), or, while it is not known, in Polish first, as the
+panel's customers read it, then English.
 """
 
 from django.dispatch import receiver
@@ -23,7 +24,9 @@ def tell_service_activated(sender, service, **kwargs):
     to = _address(service)
     if not to:
         return
-    outbound.queue_notice(service.pk, to, *render_email("service_activated", {"service": service}))
+    language = service.customer.mail_language
+    subject, body = render_email("service_activated", {"service": service}, language)
+    outbound.queue_notice(service.pk, to, subject, body)
 
 
 # The outcomes a customer is told of (the template words each); a sender name put back
@@ -45,4 +48,5 @@ def tell_senders_moderated(sender, senders, **kwargs):
         if not told:
             continue
         context = {"service": service, "senders": told, "allowed": SenderStatus.ALLOWED}
-        outbound.queue_notice(service.pk, to, *render_email("senders_moderated", context))
+        subject, body = render_email("senders_moderated", context, service.customer.mail_language)
+        outbound.queue_notice(service.pk, to, subject, body)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.models import (
     SENDER_OPERATORS,
+    Customer,
     SenderId,
     SenderStatus,
     Service,
@@ -138,3 +139,76 @@ def test_editing_the_status_in_admin_tells_the_customer_too(admin_client, alice)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert "- Shop: wyłączona" in OutboundMail.objects.get(kind=OutboundKind.NOTICE).body
+
+
+# A customer whose language is kept (Customer.language) is told in it alone, whatever
+# language the staff member reads admin in; one whose language is not known ("") in both.
+
+
+def speaking(alice, language):
+    Customer.objects.filter(pk=alice.customer.pk).update(language=language)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        (
+            "pl",
+            "Usługa Sklep jest aktywna",
+            "Usługa Sklep (#{}) została aktywowana i może wysyłać SMS.\n",
+        ),
+        ("en", "Service Sklep is active", "Service Sklep (#{}) is now active and can send SMS.\n"),
+        (
+            "",
+            "Usługa Sklep jest aktywna / Service Sklep is active",
+            "Usługa Sklep (#{0}) została aktywowana i może wysyłać SMS.\n\n"
+            "Service Sklep (#{0}) is now active and can send SMS.\n",
+        ),
+    ],
+)
+def test_the_activation_notice_is_in_the_customers_language(
+    admin_client, alice, make_service, language, subject, body
+):
+    speaking(alice, language)
+    ordered = make_service(customer=alice.customer, state=ServiceState.NOT_ACTIVATED, name="Sklep")
+    admin_client.post(
+        reverse("admin:accounts_service_changelist"),
+        {"action": "activate", "_selected_action": [ordered.pk]},
+    )
+    notice = OutboundMail.objects.get(kind=OutboundKind.NOTICE)
+    assert (notice.subject, notice.body) == (subject, body.format(ordered.pk))
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "body"),
+    [
+        (
+            "pl",
+            "Nazwy nadawcy usługi {}",
+            "Moderacja nazw nadawcy usługi {} (#{}):\n- Shop: wyłączona\n",
+        ),
+        (
+            "en",
+            "Sender names of service {}",
+            "Sender names of service {} (#{}):\n- Shop: disabled\n",
+        ),
+        (
+            "",
+            "Nazwy nadawcy usługi {0} / Sender names of service {0}",
+            "Moderacja nazw nadawcy usługi {0} (#{1}):\n- Shop: wyłączona\n\n"
+            "Sender names of service {0} (#{1}):\n- Shop: disabled\n",
+        ),
+    ],
+)
+def test_the_moderation_notice_is_in_the_customers_language(
+    admin_client, alice, language, subject, body
+):
+    speaking(alice, language)
+    shop = SenderId.objects.create(service=alice, name="Shop")
+    admin_client.post(
+        reverse("admin:accounts_senderid_changelist"),
+        {"action": "disable", "_selected_action": [shop.pk]},
+    )
+    notice = OutboundMail.objects.get(kind=OutboundKind.NOTICE)
+    assert notice.subject == subject.format(alice.name)
+    assert notice.body == body.format(alice.name, alice.pk)
