@@ -135,8 +135,8 @@ def _remember_address(attempt: Attempt, window: int) -> list[str]:
 
 def tell_owner(username: str, failures: int, addresses: list[str]) -> None:
     """E-mail the account behind ``username`` (if any, active, with an address) about the
-    failures (templates/emails/failed_sign_ins*.txt); Polish first, as the panel's users
-    read it."""
+    failures (templates/emails/failed_sign_ins*.txt), in its customer's language; staff,
+    and a customer whose language is not known, read it in Polish and then English."""
     user_model = get_user_model()
     email_field = user_model.get_email_field_name()
     owners = (
@@ -144,12 +144,14 @@ def tell_owner(username: str, failures: int, addresses: list[str]) -> None:
             **{f"{user_model.USERNAME_FIELD}__iexact": username, "is_active": True}
         )
         .exclude(**{email_field: ""})
-        .values_list(user_model.USERNAME_FIELD, email_field)
+        # Customer.user's reverse side: None for a login without a customer.
+        .values_list(user_model.USERNAME_FIELD, email_field, "customer__language")
     )
     minutes = max(1, settings.LOGIN_FAILURE_WINDOW // 60)
-    for name, email in owners:
+    for name, email, language in owners:
         context = {"minutes": minutes, "failures": failures, "name": name, "addresses": addresses}
         try:
-            send_mail(*render_email("failed_sign_ins", context), None, [email])
+            subject, body = render_email("failed_sign_ins", context, language or None)
+            send_mail(subject, body, None, [email])
         except Exception:  # the sign-in answer must not depend on the mail
             logger.exception("could not tell %s about failed sign-ins", name)

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from accounts.models import Customer
 from lib import throttle
 from panel import login
 
@@ -168,3 +169,29 @@ def test_the_wait_is_said_in_seconds(alice, clock):
     page = client.post("/login/", {"username": "alice", "password": "x"}).content.decode()
 
     assert "Spróbuj ponownie za 16 s" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words", "other"),
+    [
+        ("pl", "Nieudane logowania do panelu SMS", "nieudanych prób logowania", "Failed"),
+        ("en", "Failed sign-ins to the SMS panel", "failed attempts to sign in", "Nieudane"),
+    ],
+)
+def test_the_owner_is_told_in_their_language(alice, clock, language, subject, words, other):
+    Customer.objects.filter(user=alice).update(language=language)
+    for n in range(1, LIMIT + 1):
+        attempt(f"198.51.100.{n}")
+
+    [notice] = mail.outbox
+    assert notice.subject == subject
+    assert f"{LIMIT} {words}" in notice.body and other not in notice.body
+    assert "198.51.100.1\n" in notice.body
+
+
+def test_staff_without_a_customer_are_told_in_both_languages(admin_user, clock):
+    for n in range(1, LIMIT + 1):
+        attempt(f"198.51.100.{n}", username="admin", path="/admin/login/")
+
+    [notice] = mail.outbox
+    assert notice.subject == "Nieudane logowania do panelu SMS / Failed sign-ins to the SMS panel"
