@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from lib import throttle
 from lib.emails import render_email
 
@@ -137,7 +138,10 @@ def _ask(row: RecipientAddress, link_for: LinkFor) -> None:
         "link": link_for(token),
         "days": LINK_DAYS,
     }
-    subject, body = render_email("confirm_address", context)
+    # In the language the customer chose in the panel: the people they list are most
+    # likely to read it too; both languages until they choose.
+    language = Customer.objects.filter(services=service_id).values_list("language", flat=True)
+    subject, body = render_email("confirm_address", context, language.first() or None)
     outbound.queue(service_id, OutboundKind.CONFIRMATION, row.address, subject, body)
 
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Customer
 from mailbridge import intake, outbound, reports
 from mailbridge.models import OutboundKind, OutboundMail, RecipientAddress, ReplyState
 from messaging import services, transitions
@@ -237,3 +238,27 @@ def test_an_address_gets_three_links_a_day_whichever_services_ask(
         recipients.set_addresses(other, ["anna@firma.pl"], lambda token: f"https://x/{token}/")
     outbound.send_due()
     assert [sent.to for sent in outbox.outbox] == [["anna@firma.pl"]] * 3
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [
+        ("pl", "Potwierdź adres: SMS-y przychodzące usługi nr {}"),
+        ("en", "Confirm the address: incoming SMS of service no. {}"),
+        (
+            "",
+            "Potwierdź adres: SMS-y przychodzące usługi nr {0} / "
+            "Confirm the address: incoming SMS of service no. {0}",
+        ),
+    ],
+)
+def test_the_link_mail_is_in_the_customers_language(owner, mail_service, language, subject):
+    Customer.objects.filter(pk=mail_service.customer_id).update(language=language)
+    save_recipients(owner, mail_service, "anna@firma.pl")
+    found = links()
+    [sent] = outbox.outbox
+    assert sent.subject == subject.format(mail_service.pk)
+    assert ("Jeśli chcesz je dostawać" in sent.body) == (language != "en")
+    assert ("If you want them" in sent.body) == (language != "pl")
+    assert Client().post(found["anna@firma.pl"]).status_code == 200
+    assert RecipientAddress.objects.get(address="anna@firma.pl").confirmed_at is not None
