@@ -53,8 +53,33 @@ class Source(models.TextChoices):
     CODE = "code", _("confirmation code")
 
 
-# The messages a customer sees and reaches: not deleted, not confirmation codes.
-CUSTOMER_VISIBLE = models.Q(deleted_at=None) & ~models.Q(source=Source.CODE)
+def _customer_visible(service_id: int, via: str = "") -> models.Q:
+    """What a customer sees and reaches of a message (``via``: the path to it): the
+    service's own, not deleted, not a confirmation code (Source.CODE)."""
+    return models.Q(**{f"{via}service_id": service_id, f"{via}deleted_at": None}) & ~models.Q(
+        **{f"{via}source": Source.CODE}
+    )
+
+
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, service_id: int):
+        """The service's messages its customer sees and reaches: the panel's lists and
+        pages, getProgress and cancel, status.php; any other is "not found"."""
+        return self.filter(_customer_visible(service_id))
+
+
+class RecipientQuerySet(models.QuerySet):
+    def shown(self):
+        """Not deleted by the customer (messaging.services.delete_recipients)."""
+        return self.filter(deleted_at=None)
+
+    def deleted(self):
+        """Deleted by the customer: kept for the money trail, shown nowhere."""
+        return self.filter(deleted_at__isnull=False)
+
+    def visible_to(self, service_id: int):
+        """The service's recipients its customer sees: shown, of a message ``visible_to`` it."""
+        return self.shown().filter(_customer_visible(service_id, via="message__"))
 
 
 class Message(models.Model):
@@ -92,6 +117,8 @@ class Message(models.Model):
     recipients_deleted = models.BooleanField(
         _("some recipients deleted"), default=False, db_default=False
     )
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")
@@ -148,6 +175,8 @@ class Recipient(models.Model):
     # status, stamped by a trigger (migration 0004), so getProgress can ask
     # for just what changed since the list it cached (messaging.progress).
     changed_xid = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    objects = RecipientQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recipient")

@@ -140,7 +140,7 @@ def of(message: Message) -> Progress:
 
 
 def _deleted_numbers(message_id: int) -> set[str]:
-    deleted = Recipient.objects.filter(message_id=message_id, deleted_at__isnull=False)
+    deleted = Recipient.objects.deleted().filter(message_id=message_id)
     return set(deleted.values_list("number", flat=True))  # the recipient_deleted index
 
 

@@ -43,7 +43,6 @@ from lib import taskqueue
 
 from . import callbacks, content, gsm7, numbers, pg, transitions
 from .models import (
-    CUSTOMER_VISIBLE,
     FAILURE_STATUSES,
     FINAL_STATUSES,
     IncomingMessage,
@@ -517,7 +516,7 @@ def find_message(service_id: int, message_id) -> Message:
         pk = int(str(message_id).strip())
     except (TypeError, ValueError):
         raise MessageNotFound("not a message id") from None
-    message = Message.objects.filter(CUSTOMER_VISIBLE, pk=pk, service_id=service_id).first()
+    message = Message.objects.visible_to(service_id).filter(pk=pk).first()
     if message is None:
         raise MessageNotFound("no such message")
     return message
@@ -579,7 +578,8 @@ def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None
     with transaction.atomic():
         locked = list(
             Message.objects.select_for_update(no_key=True)
-            .filter(CUSTOMER_VISIBLE, service_id=service_id, pk__in=message_ids)
+            .visible_to(service_id)
+            .filter(pk__in=message_ids)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -587,11 +587,12 @@ def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None
             raise MessageNotFound("no such message")
         found = {
             (message_id, number): (pk, status)
-            for pk, message_id, number, status in Recipient.objects.filter(
+            for pk, message_id, number, status in Recipient.objects.shown()
+            .filter(
                 message_id__in=message_ids,
                 number__in={number for _message_id, number in wanted},
-                deleted_at=None,
-            ).values_list("pk", "message_id", "number", "status")
+            )
+            .values_list("pk", "message_id", "number", "status")
             if (message_id, number) in wanted
         }
         if len(found) != len(wanted):
@@ -603,7 +604,7 @@ def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None
             deleted_at=now
         )
         Message.objects.filter(pk__in=message_ids).update(recipients_deleted=True)
-        shown = Recipient.objects.filter(message_id=OuterRef("pk"), deleted_at=None)
+        shown = Recipient.objects.shown().filter(message_id=OuterRef("pk"))
         Message.objects.filter(~Exists(shown), pk__in=message_ids).update(deleted_at=now, text="")
 
 
@@ -674,7 +675,7 @@ def send_sender_code(service_id: int, sender_id: int) -> Accepted:
             SendRequest(
                 recipients=[sender.name],
                 text=SENDER_CODE_TEXT.format(name=sender.name, code=code),
-                # Hidden from the customer's lists and APIs (CUSTOMER_VISIBLE): whoever
+                # Hidden from the customer's lists and APIs (Message.objects.visible_to): whoever
                 # registered the number must not read the code back from them.
                 source=Source.CODE,
             ),

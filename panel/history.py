@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LedgerEntry, LedgerKind
 from messaging import numbers
-from messaging.models import CUSTOMER_VISIBLE, IncomingMessage, Message, Recipient, Status
+from messaging.models import IncomingMessage, Message, Recipient, Status
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -132,15 +132,15 @@ class MessageFilterForm(DateRangeForm):
 
 
 def messages_of(service, form: MessageFilterForm):
-    found = Message.objects.filter(CUSTOMER_VISIBLE, service=service).order_by("-created_at", "-id")
+    found = Message.objects.visible_to(service.pk).order_by("-created_at", "-id")
     if not form.is_valid():
         return found
     found = found.filter(form.range_q("created_at"))
     if form.cleaned_data.get("status"):
         found = found.filter(
-            pk__in=Recipient.objects.filter(
-                status=form.cleaned_data["status"], deleted_at=None
-            ).values("message_id")
+            pk__in=Recipient.objects.shown()
+            .filter(status=form.cleaned_data["status"])
+            .values("message_id")
         )
     query = (form.cleaned_data.get("q") or "").strip()
     if query:
@@ -148,9 +148,9 @@ def messages_of(service, form: MessageFilterForm):
         match = Q(text__icontains=query)
         if number:
             match |= Q(
-                pk__in=Recipient.objects.filter(
-                    number=number, message__service=service, deleted_at=None
-                ).values("message_id")
+                pk__in=Recipient.objects.visible_to(service.pk)
+                .filter(number=number)
+                .values("message_id")
             )
         found = found.filter(match)
     return found
@@ -167,7 +167,7 @@ def recipients_csv(message: Message):
             if r.delivered_at
             else "",
         ]
-        for r in message.recipients.filter(deleted_at=None)
+        for r in message.recipients.shown()
         .order_by("id")
         .only("pk", "number", "status", "status_at", "delivered_at")
         .iterator(chunk_size=5000)

@@ -24,7 +24,7 @@ from mailbridge.models import InboundMail, OutboundMail
 from messaging import callbacks, usage
 from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
-from messaging.models import CUSTOMER_VISIBLE, FINAL_STATUSES, Callback, Message, Status
+from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
 from . import charts, history, sending
 from .forms import (
@@ -333,9 +333,7 @@ def message_list(request, service_id):
 @login_required
 def message_recipients_csv(request, service_id, message_id):
     service = get_service(request, service_id)
-    message = get_object_or_404(
-        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
-    )
+    message = get_object_or_404(Message.objects.visible_to(service.pk), pk=message_id)
     return history.recipients_csv(message)
 
 
@@ -366,16 +364,14 @@ def incoming_csv(request, service_id):
 def message_detail(request, service_id, message_id):
     service = get_service(request, service_id)
     # Another service's message is "not found", exactly like a missing one.
-    message = get_object_or_404(
-        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
-    )
+    message = get_object_or_404(Message.objects.visible_to(service.pk), pk=message_id)
     # Recipients deleted through the SMSC API are not shown (services.delete_recipients).
-    shown = message.recipients.filter(deleted_at=None)
+    shown = message.recipients.shown()
     counts = dict(shown.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     recipients = Paginator(shown.order_by("id"), 100).get_page(request.GET.get("page"))
     deleted = 0
     if message.recipients_deleted:
-        deleted = message.recipients.filter(deleted_at__isnull=False).count()
+        deleted = message.recipients.deleted().count()
     report_calls = (
         Callback.objects.filter(message=message).prefetch_related("attempt_log").order_by("id")
     )
@@ -469,9 +465,7 @@ def send_estimate(request, service_id):
 def message_cancel(request, service_id, message_id):
     """Cancel what of a message has not left yet, through the API's ``cancel``; refund shown."""
     service = get_service(request, service_id)
-    message = get_object_or_404(
-        Message.objects.filter(CUSTOMER_VISIBLE), pk=message_id, service=service
-    )
+    message = get_object_or_404(Message.objects.visible_to(service.pk), pk=message_id)
     cancelled = messaging_services.cancel(service.pk, message.pk)
     # Each cancelled recipient is refunded once, its price (messaging.transitions).
     refunded = message.recipient_price * cancelled

@@ -41,8 +41,6 @@ MAX_STATUS_PAIRS = 5000
 # deleted in five requests.
 MAX_DELETE_PAIRS = 1000
 MAX_KEY_LENGTH = 64
-# Never a confirmation code's message (messaging.models.CUSTOMER_VISIBLE).
-VISIBLE_SOURCES = [source for source in Source.values if source != Source.CODE]
 
 
 def _error(code_and_description: tuple[int, str], id: str = "") -> wire.WireError:
@@ -151,14 +149,9 @@ def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
     found = {}
     if wanted:
         recipients = (
-            Recipient.objects.filter(
-                message__service_id=service_id,
-                message__deleted_at=None,
-                message__source__in=VISIBLE_SOURCES,
-                message_id__in={m for m, _ in wanted},
-                number__in={n for _, n in wanted},
-                deleted_at=None,  # deleted by del=1: not found (-3)
-            )
+            # Deleted by del=1, a confirmation code's: not found (-3).
+            Recipient.objects.visible_to(service_id)
+            .filter(message_id__in={m for m, _ in wanted}, number__in={n for _, n in wanted})
             .select_related("message")
             .order_by("id")
         )
