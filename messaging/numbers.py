@@ -7,6 +7,8 @@ compiled once; each number then costs a translate and one regex match, so a
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
 
 from phonenumbers import PhoneMetadata
 
@@ -15,6 +17,10 @@ _MOBILE = re.compile(PhoneMetadata.metadata_for_region("PL").mobile.national_num
 # seed 001 §4a/b: "+", spaces, dashes, dots and parentheses are stripped.
 _SEPARATORS = str.maketrans("", "", "+ \t-.()")
 _NON_DIGITS = re.compile(r"[^0-9]")
+# Poland's mobile country code and its networks' codes (ITU E.212), by the names
+# phonenumbers gives the operators.
+MCC = "260"
+MNC = {"Plus": "01", "T-Mobile": "02", "Orange": "03", "Play": "06"}
 
 
 def normalise_msisdn(raw: str, *, digits_only: bool = False) -> str | None:
@@ -62,3 +68,28 @@ def normalise_many(raws: Iterable[str], *, digits_only: bool = False) -> tuple[l
 def spellings(msisdn: str) -> set[str]:
     """The ways a stored ``48XXXXXXXXX`` may be written as a sender name."""
     return {msisdn, msisdn[2:], "+" + msisdn}
+
+
+class Network(NamedTuple):
+    """Where a number belongs, as SMSC's status.php ``all=2`` names it (seed 003)."""
+
+    mccmnc: str  # "" for an operator without a code above
+    country: str
+    operator: str
+    region: str
+
+
+@lru_cache(maxsize=4096)
+def network_of(msisdn: str) -> Network:
+    """The network of a stored ``48XXXXXXXXX``, from phonenumbers' prefix data: the
+    operator the prefix was given to (porting is not known)."""
+    # Imported on first use: geocoder's data takes about a second to load, and
+    # most processes never ask.
+    import phonenumbers
+    from phonenumbers import carrier, geocoder
+
+    parsed = phonenumbers.parse("+" + msisdn)
+    operator = carrier.name_for_number(parsed, "en")
+    mnc = MNC.get(operator, "")
+    country = geocoder.country_name_for_number(parsed, "en")
+    return Network(MCC + mnc if mnc else "", country, operator, country)

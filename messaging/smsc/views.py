@@ -12,7 +12,6 @@ included: SMSC clients take any other status for a network failure.
 import functools
 import logging
 from decimal import Decimal
-from functools import lru_cache
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponse
@@ -118,20 +117,6 @@ def _admit(request, fields) -> apiauth.ApiIdentity:
 # -- status.php ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def where(number: str) -> tuple[str, str, str, str]:
-    """(mccmnc, country, operator, region) of a Polish mobile, from phonenumbers'
-    prefix data: the operator the prefix was given to (porting is not known)."""
-    import phonenumbers
-    from phonenumbers import carrier, geocoder
-
-    parsed = phonenumbers.parse("+" + number)
-    operator = carrier.name_for_number(parsed, "en")
-    mnc = {"Plus": "01", "T-Mobile": "02", "Orange": "03", "Play": "06"}.get(operator, "")
-    country = geocoder.country_name_for_number(parsed, "en")
-    return ("260" + mnc if mnc else "", country, operator, country)
-
-
 def _message_id(id_text: str) -> int | None:
     """A message id as the client wrote it, if it can be one (a bigint: < 19 digits)."""
     if id_text.isascii() and id_text.isdigit() and len(id_text) < 19:
@@ -188,7 +173,7 @@ def _row(id_text: str, recipient: Recipient, detail: int) -> wire.StatusRow:
             "sms_cnt": message.parts,
         }
     if detail == 2:
-        mccmnc, country, operator, region = where(recipient.number)
+        mccmnc, country, operator, region = numbers.network_of(recipient.number)
         extra.update(
             mccmnc=mccmnc, country=country, operator=operator, operator_orig=operator, region=region
         )

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messaging.numbers import normalise_many, normalise_msisdn
+from messaging.numbers import network_of, normalise_many, normalise_msisdn
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,20 @@ def test_the_spellings_of_a_number_as_a_sender_name():
     from messaging.numbers import spellings
 
     assert spellings("48601234567") == {"48601234567", "601234567", "+48601234567"}
+
+
+@pytest.mark.parametrize(
+    ("msisdn", "expected"),
+    [
+        ("48601100123", ("26001", "Poland", "Plus", "Poland")),
+        ("48600100123", ("26002", "Poland", "T-Mobile", "Poland")),
+        ("48500000000", ("26003", "Poland", "Orange", "Poland")),
+        ("48790000000", ("26006", "Poland", "Play", "Poland")),
+        # Given to an operator without a network code of its own.
+        ("48699500000", ("", "Poland", "AMD Telecom S.A.", "Poland")),
+    ],
+)
+def test_network_of_is_the_operator_the_prefix_was_given_to(msisdn, expected):
+    network = network_of(msisdn)
+    assert network == expected
+    assert (network.mccmnc, network.operator) == (expected[0], expected[2])
