@@ -522,6 +522,32 @@ def find_message(service_id: int, message_id) -> Message:
     return message
 
 
+def find_recipients(
+    service_id: int, pairs: Iterable[tuple[int, str]], *, with_text: bool = True
+) -> dict[tuple[int, str], Recipient]:
+    """The service's visible recipients each (message id, number as stored) pair names,
+    by pair, each with its message; a pair found nowhere (unknown, another customer's,
+    a confirmation code's, deleted) is left out. One query however many pairs (SMSC's
+    status.php asks for up to 5,000); ``with_text=False`` leaves the texts unread."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    recipients = (
+        Recipient.objects.visible_to(service_id)
+        .filter(message_id__in={m for m, _ in wanted}, number__in={n for _, n in wanted})
+        .select_related("message")
+        .order_by("id")
+    )
+    if not with_text:
+        recipients = recipients.defer("message__text")
+    found = {}
+    for recipient in recipients:
+        pair = (recipient.message_id, recipient.number)
+        if pair in wanted:
+            found.setdefault(pair, recipient)
+    return found
+
+
 def progress(service_id: int, message_id) -> Progress:
     """The service's own message with its recipients' statuses (getProgress)."""
     message = find_message(service_id, message_id)

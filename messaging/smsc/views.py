@@ -24,7 +24,7 @@ from accounts import apiauth, senders
 from accounts.models import SENDER_OPERATORS, SenderStatus, Service
 from lib.clientaddress import request_address
 from messaging import numbers, services
-from messaging.models import Recipient, Source
+from messaging.models import Source
 
 from . import codes, limits, wire
 
@@ -125,29 +125,12 @@ def _message_id(id_text: str) -> int | None:
 
 
 def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
-    wanted = {}
-    for id_text, phone in pairs:
-        number = numbers.normalise_msisdn(phone)
-        message_id = _message_id(id_text)
-        if message_id is not None and number:
-            wanted[(message_id, number)] = None
-    found = {}
-    if wanted:
-        recipients = (
-            # Deleted by del=1, a confirmation code's: not found (-3).
-            Recipient.objects.visible_to(service_id)
-            .filter(message_id__in={m for m, _ in wanted}, number__in={n for _, n in wanted})
-            .select_related("message")
-            .order_by("id")
-        )
-        if detail == 0:
-            recipients = recipients.defer("message__text")
-        for recipient in recipients:
-            found.setdefault((recipient.message_id, recipient.number), recipient)
+    keys = [(_message_id(id_text), numbers.normalise_msisdn(phone)) for id_text, phone in pairs]
+    named = [key for key in keys if None not in key]
+    found = services.find_recipients(service_id, named, with_text=detail > 0)
     rows = []
-    for id_text, phone in pairs:
-        number = numbers.normalise_msisdn(phone)
-        recipient = found.get((_message_id(id_text), number))
+    for (id_text, phone), key in zip(pairs, keys, strict=True):
+        recipient = found.get(key)
         if recipient is None:
             rows.append(
                 wire.StatusRow(id=id_text, phone=phone, found=False, status=codes.NOT_FOUND)
@@ -157,7 +140,7 @@ def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
     return rows
 
 
-def _row(id_text: str, recipient: Recipient, detail: int) -> wire.StatusRow:
+def _row(id_text: str, recipient, detail: int) -> wire.StatusRow:
     message = recipient.message
     code, err = codes.STATUS_CODES[recipient.status]
     kind = 1 if message.flash else 0
