@@ -12,19 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import MONEY, Route, Service
 
-
-class Status(models.TextChoices):
-    """Recipient statuses, by their Telecube wire names (seed 001 §8c)."""
-
-    PENDING = "PENDING", _("pending")
-    QUEUED = "QUEUED", _("queued at the gateway")
-    DELIVERED = "DELIVERED", _("delivered")
-    REJECTED = "REJECTED", _("rejected")
-    CANCELLED = "CANCELLED", _("cancelled")
-    ON_HOLD = "ON_HOLD", _("on hold")
-    EXPIRED = "EXPIRED", _("expired")
-    REMOTE_ERROR = "REMOTE_ERROR", _("operator error")
-
+from .choices import Source, Status
 
 FINAL_STATUSES = frozenset(
     {Status.DELIVERED, Status.REJECTED, Status.CANCELLED, Status.EXPIRED, Status.REMOTE_ERROR}
@@ -41,16 +29,6 @@ FAILURE_STATUSES = frozenset({Status.REJECTED, Status.EXPIRED, Status.REMOTE_ERR
 class Encoding(models.TextChoices):
     GSM7 = "GSM-7", "GSM-7"
     UCS2 = "UCS-2", "UCS-2"
-
-
-class Source(models.TextChoices):
-    API = "api", _("HTTP API")  # the Telecube API, /sms_api/
-    SMSC = "smsc", _("SMSC API")  # send.php, /sys/
-    PANEL = "panel", _("panel")
-    EMAIL = "email", _("e-mail")
-    # A sender number's confirmation code (messaging.services.send_sender_code): charged
-    # like any SMS, but never shown to the customer, who must not read the code back.
-    CODE = "code", _("confirmation code")
 
 
 def _customer_visible(service_id: int, via: str = "") -> models.Q:

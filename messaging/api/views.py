@@ -26,7 +26,7 @@ from lib.clientaddress import request_address
 from lib.throttle import RateLimit
 from lib.unixtime import LATEST_UNIX_TIME
 from messaging import content, services
-from messaging.models import Status
+from messaging.choices import Status
 from messaging.statuslist import StatusList
 
 from . import schema

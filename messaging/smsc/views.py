@@ -24,7 +24,7 @@ from accounts import apiauth, senders
 from accounts.models import SENDER_OPERATORS, SenderStatus, Service
 from lib.clientaddress import request_address
 from messaging import numbers, services
-from messaging.models import Source
+from messaging.choices import Source
 
 from . import codes, limits, wire
 
