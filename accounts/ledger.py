@@ -22,6 +22,7 @@ tests/messaging/test_services.py compares the entries the two write.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Sum
@@ -163,3 +164,17 @@ def ledger_balance(service_id: int) -> Decimal:
     """The balance re-derived from the ledger alone."""
     total = LedgerEntry.objects.filter(service_id=service_id).aggregate(total=Sum("amount"))
     return (total["total"] or ZERO).quantize(ZERO)
+
+
+class Funds(NamedTuple):
+    balance: Decimal
+    credit_limit: Decimal
+
+
+def funds(service_id: int) -> Funds:
+    """The service's balance and credit limit as they stand, in one query: for showing
+    them (SMSC's balance.php, send.php's answer), not for deciding a charge (``lock``)."""
+    balance, credit_limit = Service.objects.values_list("balance", "credit_limit").get(
+        pk=service_id
+    )
+    return Funds(balance, credit_limit)

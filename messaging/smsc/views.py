@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts import apiauth, senders
-from accounts.models import SENDER_OPERATORS, SenderStatus, Service
+from accounts import apiauth, ledger, senders
+from accounts.models import SENDER_OPERATORS, SenderStatus
 from lib.clientaddress import request_address
 from messaging import numbers, services
 from messaging.choices import Source
@@ -388,8 +388,7 @@ def _answer(accepted: services.Accepted, with_balance: bool = True) -> dict:
         "balance": "",
     }
     if with_balance:
-        balance = Service.objects.values_list("balance", flat=True).get(pk=message.service_id)
-        answer["balance"] = wire.money(balance)
+        answer["balance"] = wire.money(ledger.funds(message.service_id).balance)
     return answer
 
 
@@ -398,5 +397,5 @@ def _answer(accepted: services.Accepted, with_balance: bool = True) -> dict:
 
 @endpoint
 def balance(fields, identity, fmt) -> str:
-    service = Service.objects.only("balance", "credit_limit").get(pk=identity.service_id)
-    return wire.balance(wire.money(service.balance), wire.money(service.credit_limit), fmt)
+    funds = ledger.funds(identity.service_id)
+    return wire.balance(wire.money(funds.balance), wire.money(funds.credit_limit), fmt)

@@ -207,3 +207,16 @@ def test_concurrent_refunds_of_one_recipient_refund_once(make_service):
     service.refresh_from_db()
     assert service.balance == Decimal("1.00")
     assert ledger.ledger_balance(service.pk) == Decimal("1.00")
+
+
+def test_funds_are_the_balance_and_credit_limit_as_they_stand(
+    make_service, django_assert_num_queries
+):
+    service = make_service(balance=Decimal("10"), credit_limit=Decimal("5"))
+    charge(service.pk, Decimal("12"))
+
+    with django_assert_num_queries(1):
+        funds = ledger.funds(service.pk)
+
+    assert funds == (Decimal("-2"), Decimal("5"))
+    assert (funds.balance, funds.credit_limit) == (Decimal("-2"), Decimal("5"))
