@@ -505,6 +505,10 @@ class SenderId(models.Model):
         """A number, confirmed by a code sent to it, rather than a name."""
         return is_phone_sender(self.name)
 
+    def operator_statuses(self) -> tuple[tuple[str, int], ...]:
+        """(operator, OperatorStatus) for each of SENDER_OPERATORS, in seed 004's order."""
+        return tuple((operator, getattr(self, operator)) for operator in SENDER_OPERATORS)
+
 
 def is_phone_sender(name: str) -> bool:
     digits = name[1:] if name.startswith("+") else name

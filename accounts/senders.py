@@ -61,8 +61,12 @@ class NoTriesLeft(WrongCode):
     """``CODE_TRIES`` wrong codes: a new one can be asked for after ``CODE_INTERVAL``."""
 
 
-def listed(service_id: int):
-    return SenderId.objects.filter(service_id=service_id).order_by("name", "pk")
+def listed(service_id: int, *, allowed_only: bool = False):
+    """The service's sender IDs by name; ``allowed_only``: those staff allowed for use."""
+    found = SenderId.objects.filter(service_id=service_id)
+    if allowed_only:
+        found = found.filter(status=SenderStatus.ALLOWED)
+    return found.order_by("name", "pk")
 
 
 def find(service_id: int, *, name: str = "", pk=None) -> SenderId:

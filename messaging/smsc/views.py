@@ -21,7 +21,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts import apiauth, ledger, senders
-from accounts.models import SENDER_OPERATORS, SenderStatus
 from lib.clientaddress import request_address
 from messaging import numbers, services
 from messaging.choices import Source
@@ -313,17 +312,10 @@ def _list_senders(service_id: int, fields, fmt) -> str:
     asked = "\x1f".join(f"{k}={fields.get(k, '')}" for k in ("all", "operators", "fmt"))
     if not limits.within("senders-list", service_id, limits.SENDERS_SAME_LIST, asked):
         raise _sender_error("too_many")
-    found = senders.listed(service_id)
-    if not (with_status or operators):
-        # seed 004: all=0 lists the names registered and allowed for use.
-        found = found.filter(status=SenderStatus.ALLOWED)
+    # seed 004: all=0 lists the names registered and allowed for use.
+    found = senders.listed(service_id, allowed_only=not (with_status or operators))
     rows = [
-        wire.SenderRow(
-            name=s.name,
-            status=s.status,
-            operators=tuple((op, getattr(s, op)) for op in SENDER_OPERATORS),
-        )
-        for s in found
+        wire.SenderRow(name=s.name, status=s.status, operators=s.operator_statuses()) for s in found
     ]
     return wire.senders(rows, fmt, with_status=with_status, operators=operators)
 
