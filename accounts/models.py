@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import ipallow, secrets
+from .choices import ServiceState
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
 # Balances and prices keep four decimal places (1/100 grosz): operators quote
@@ -112,18 +113,6 @@ class Tariff(models.Model):
 class ServiceKind(models.TextChoices):
     ONE_WAY = "one_way", _("one-way")
     TWO_WAY = "two_way", _("two-way")
-
-
-class ServiceState(models.IntegerChoices):
-    """Service states, valued as the Sms2Email code a refused send gets (seed 000, annex 1)."""
-
-    ACTIVE = 0, _("active")
-    NOT_ACTIVATED = 101, _("not yet activated")
-    IN_DEBT = 102, _("in debt")
-    SUSPENDED = 103, _("suspended or awaiting deactivation")
-    DEACTIVATED = 104, _("deactivated")
-    BLOCKED_BY_CUSTOMER = 105, _("blocked by the customer")
-    BLOCKED_BY_STAFF = 106, _("blocked by staff")
 
 
 class StateChangeRefused(Exception):

@@ -19,7 +19,7 @@ gateway driver for SMSC upstreams reads these back as the same statuses
 | (not found)   | -3     |     | Message not found            |
 """
 
-from accounts.models import ServiceState
+from accounts.choices import ServiceState
 from lib import classtable
 from messaging import services
 from messaging.models import Status
