@@ -22,7 +22,7 @@ gateway driver for SMSC upstreams reads these back as the same statuses
 from accounts.choices import ServiceState
 from lib import classtable
 from messaging import services
-from messaging.models import Status
+from messaging.choices import Status
 
 from . import wire
 
