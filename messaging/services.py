@@ -100,6 +100,10 @@ class MessageTooLong(SendError):
         self.parts = parts
         self.max_parts = max_parts
 
+    def __reduce__(self):
+        # Rebuilt from its figures, not its text, when pickled or copied.
+        return type(self), (self.parts, self.max_parts)
+
 
 class ContentWarning(SendError):
     field = "message"

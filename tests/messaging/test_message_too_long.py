@@ -1,6 +1,8 @@
 """A text longer than its sender's route takes is refused with both figures, so each
 door can word the refusal without counting the message again."""
 
+import copy
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -47,3 +49,10 @@ def test_the_estimate_holds_the_same_refusal(make_service):
         counted.parts,
         counted.max_parts,
     )
+
+
+def test_the_refusal_survives_pickling_and_copying():
+    refusal = services.MessageTooLong(7, 6)
+    pickled = pickle.loads(pickle.dumps(refusal))  # noqa: S301 (our own bytes)
+    for again in (pickled, copy.copy(refusal)):
+        assert (again.parts, again.max_parts, again.detail) == (7, 6, refusal.detail)
