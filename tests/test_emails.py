@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import loader
+from django.template.defaulttags import AutoEscapeControlNode
 from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.utils import translation
 
@@ -200,3 +201,11 @@ def test_every_string_of_a_mail_has_its_polish(path):
                 assert translation.pgettext(context, singular) != singular
             else:
                 assert translation.gettext(singular) != singular
+
+
+@pytest.mark.parametrize("path", sorted(EMAILS.glob("*.txt")), ids=lambda path: path.name)
+def test_every_mail_template_writes_plain_text(path):
+    # Mail is plain text: a value added later must not come out as &amp; or &quot;.
+    nodelist = loader.get_template(f"emails/{path.name}").template.nodelist
+    switches = nodelist.get_nodes_by_type(AutoEscapeControlNode)
+    assert switches and all(not node.setting for node in switches)
