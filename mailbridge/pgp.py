@@ -36,6 +36,7 @@ from pathlib import Path
 
 import gnupg
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .models import box_address
 
@@ -84,12 +85,39 @@ def _platform_fingerprint(gpg: gnupg.GPG) -> str | None:
     return max(keys, key=lambda key: int(key.get("date") or 0))["fingerprint"]
 
 
+class KeyLeftBehind(ImproperlyConfigured):
+    """The keyring is empty while the one an older installation used still holds a key."""
+
+
+def left_behind() -> Path | None:
+    """``gnupg/`` beside ``manage.py`` (the keyring's default before ``var/gnupg``) when it
+    still holds a secret key and the configured keyring holds none: making a new key then
+    would leave every customer's mail encrypted to the old one unreadable."""
+    legacy = Path(settings.BASE_DIR) / "gnupg"
+    configured = Path(settings.SMS2EMAIL_GNUPG_HOME)
+    if legacy.resolve() == configured.resolve() or not _holds_secret_key(legacy):
+        return None
+    return None if _holds_secret_key(configured) else legacy
+
+
+def _holds_secret_key(path: Path) -> bool:
+    secrets = path / "private-keys-v1.d"
+    return secrets.is_dir() and any(secrets.glob("*.key"))
+
+
 def ensure_key() -> str:
-    """The platform key's fingerprint; the key is made (without a passphrase) if there is none."""
+    """The platform key's fingerprint; the key is made (without a passphrase) if there is
+    none, unless an older installation's keyring still holds it (KeyLeftBehind)."""
     gpg = _gpg()
     fingerprint = _platform_fingerprint(gpg)
     if fingerprint:
         return fingerprint
+    legacy = left_behind()
+    if legacy is not None:
+        raise KeyLeftBehind(
+            f"the platform key is still in {legacy}: move that folder to "
+            f"{settings.SMS2EMAIL_GNUPG_HOME} or set SMS2EMAIL_GNUPG_HOME to it"
+        )
     with open(home() / ".sms2email-key.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one maker per keyring, across processes
         fingerprint = _platform_fingerprint(gpg) or _make_key(gpg)

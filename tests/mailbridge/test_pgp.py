@@ -17,7 +17,7 @@ from django.core import mail as outbox
 from django.core.management import call_command
 from django.test import Client
 
-from mailbridge import intake, pgp, replies
+from mailbridge import checks, intake, pgp, replies
 from mailbridge.models import InboundMail, Outcome
 from mailbridge.smtp import Running
 from messaging.models import Message
@@ -323,3 +323,42 @@ def test_a_refusal_of_an_encrypted_mail_does_not_quote_what_was_encrypted(pgp_re
     replies.send_due()
     [reply] = outbox.outbox
     assert "999 888 77" not in reply.body and "999 888 77" not in row.detail
+
+
+# The keyring's old default (gnupg/ beside manage.py) still holding the key.
+
+
+@pytest.fixture
+def left_behind(tmp_path, settings):
+    """An installation upgraded without moving gnupg/: the old folder holds a secret
+    key, the configured keyring (var/gnupg) is empty."""
+    settings.BASE_DIR = tmp_path
+    settings.SMS2EMAIL_GNUPG_HOME = tmp_path / "var" / "gnupg"
+    secrets = tmp_path / "gnupg" / "private-keys-v1.d"
+    secrets.mkdir(parents=True)
+    (secrets / "0123456789ABCDEF0123456789ABCDEF01234567.key").write_bytes(b"(key)")
+    return tmp_path / "gnupg"
+
+
+def test_no_new_key_is_made_while_the_old_keyring_holds_one(left_behind, settings):
+    with pytest.raises(pgp.KeyLeftBehind, match="move that folder"):
+        pgp.ensure_key()
+    assert not any((settings.SMS2EMAIL_GNUPG_HOME).glob("private-keys-v1.d/*.key"))
+
+
+def test_the_check_names_the_old_keyring(left_behind):
+    [error] = checks.keyring_not_left_behind()
+    assert error.id == "mailbridge.E002" and str(left_behind) in error.msg
+
+
+def test_the_old_folder_is_fine_when_the_setting_names_it(left_behind, settings):
+    settings.SMS2EMAIL_GNUPG_HOME = left_behind
+    assert pgp.left_behind() is None
+    assert checks.keyring_not_left_behind() == []
+
+
+def test_the_old_folder_is_ignored_once_the_key_has_moved(left_behind, settings):
+    moved = settings.SMS2EMAIL_GNUPG_HOME / "private-keys-v1.d"
+    moved.mkdir(parents=True)
+    (moved / "0123456789ABCDEF0123456789ABCDEF01234567.key").write_bytes(b"(key)")
+    assert pgp.left_behind() is None
