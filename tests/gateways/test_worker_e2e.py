@@ -102,6 +102,14 @@ def test_an_immediate_send_does_not_wait_for_the_minute_tick(api, simulator, sta
     wait_until(lambda: SimulatedSms.objects.exists(), timeout=20)
     latency = time.monotonic() - accepted
     logger.info("accept → gateway: %.2f s", latency)
+    # The simulator, like a real gateway, has the SMS a moment before the worker
+    # commits its answer: wait for that commit, not only for the SMS.
+    wait_until(
+        lambda: Recipient.objects.filter(
+            message_id=answer["message_id"], gateway__isnull=False
+        ).exists(),
+        timeout=20,
+    )
     assert Recipient.objects.get(message_id=answer["message_id"]).gateway == simulator
 
 
