@@ -1,24 +1,27 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import ledger
 from .models import (
-    SENDER_OPERATORS,
     AllowedAddress,
     Customer,
     LedgerEntry,
     LedgerKind,
     SenderId,
+    SenderOperatorStatus,
     SenderStatus,
     Service,
     StateChangeRefused,
@@ -280,6 +283,88 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return False
 
 
+class ConfiguredOperators:
+    """The operator field offers the platform's networks (settings.SENDER_NAME_OPERATORS)
+    by name, and only their rows are shown: seed 004's columns are SMSC's wire only."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(operator__in=settings.SENDER_NAME_OPERATORS)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "operator":
+            return forms.ChoiceField(
+                label=capfirst(db_field.verbose_name),
+                choices=list(settings.SENDER_NAME_OPERATORS.items()),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class OperatorStatusFormSet(BaseInlineFormSet):
+    """One row per configured operator: those with no status recorded come as extra rows
+    already naming it, so staff only pick the status (an extra row left as it is saves
+    nothing: no row reads as awaiting registration)."""
+
+    def __init__(self, *args, instance=None, **kwargs):
+        recorded = set()
+        if instance is not None and instance.pk:
+            recorded = set(instance.operator_registrations.values_list("operator", flat=True))
+        kwargs.setdefault(
+            "initial",
+            [{"operator": c} for c in settings.SENDER_NAME_OPERATORS if c not in recorded],
+        )
+        super().__init__(*args, instance=instance, **kwargs)
+
+
+class OperatorFilter(admin.SimpleListFilter):
+    title = _("operator")
+    parameter_name = "operator"
+
+    def lookups(self, request, model_admin):
+        return list(settings.SENDER_NAME_OPERATORS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(operator=self.value()) if self.value() else queryset
+
+
+class SenderOperatorStatusInline(ConfiguredOperators, admin.TabularInline):
+    model = SenderOperatorStatus
+    formset = OperatorStatusFormSet
+    fields = ["operator", "status", "updated_at"]
+    readonly_fields = ["updated_at"]
+    verbose_name_plural = _("Operator registration")
+    can_delete = False
+
+    def get_extra(self, request, obj=None, **kwargs):
+        recorded = set()
+        if obj is not None:
+            recorded = set(obj.operator_registrations.values_list("operator", flat=True))
+        return len(set(settings.SENDER_NAME_OPERATORS) - recorded)
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return len(settings.SENDER_NAME_OPERATORS)
+
+
+@admin.register(SenderOperatorStatus)
+class SenderOperatorStatusAdmin(ConfiguredOperators, admin.ModelAdmin):
+    """Every name's status at one operator, e.g. all still submitted at Play."""
+
+    list_display = ["sender", "service", "operator_name", "status", "updated_at"]
+    list_filter = [OperatorFilter, "status"]
+    list_editable = ["status"]
+    search_fields = ["sender__name", "sender__service__name"]
+    list_select_related = ["sender__service"]
+    autocomplete_fields = ["sender"]
+    readonly_fields = ["updated_at"]
+
+    @admin.display(description=_("service"), ordering="sender__service")
+    def service(self, obj):
+        return obj.sender.service
+
+    @admin.display(description=_("operator"), ordering="operator")
+    def operator_name(self, obj):
+        return settings.SENDER_NAME_OPERATORS.get(obj.operator, obj.operator)
+
+
 @admin.register(SenderId)
 class SenderIdAdmin(admin.ModelAdmin):
     list_display = ["name", "service", "status", "created_at", "updated_at"]
@@ -291,9 +376,9 @@ class SenderIdAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["service", "name", "status", "comment", "confirmed_at"]}),
-        (_("Operator registration"), {"fields": list(SENDER_OPERATORS)}),
         (_("Dates"), {"fields": ["created_at", "updated_at"]}),
     ]
+    inlines = [SenderOperatorStatusInline]
     actions = ["allow", "disable"]
 
     def save_model(self, request, obj, form, change):

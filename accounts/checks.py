@@ -1,7 +1,7 @@
 """System checks of the deployment (``manage.py check --deploy``)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
@@ -25,4 +25,23 @@ def shared_cache(app_configs, **kwargs):
             hint="Set REDIS_URL (or CACHE_URL) to a Redis every web process shares.",
             id="accounts.W001",
         )
+    ]
+
+
+@register()
+def sender_name_operators(app_configs, **kwargs):
+    """Each code of SENDER_NAME_OPERATORS is kept in SenderOperatorStatus.operator: a code
+    that does not fit would fail only when staff first save a status at that operator."""
+    from .models import SenderOperatorStatus
+
+    longest = SenderOperatorStatus._meta.get_field("operator").max_length
+    return [
+        Error(
+            f"SENDER_NAME_OPERATORS: {code}={name} is not a code of 1 to {longest} "
+            "characters and a name.",
+            hint="List the operators as code=Name pairs, e.g. orange=Orange,play=Play.",
+            id="accounts.E001",
+        )
+        for code, name in settings.SENDER_NAME_OPERATORS.items()
+        if not code or len(code) > longest or not name
     ]

@@ -418,7 +418,9 @@ class OperatorStatus(models.IntegerChoices):
     DUPLICATE = 6, _("duplicate of another name (conflict)")
 
 
-# The operator columns of seed 004's `operators=1` listing, in its order.
+# The operator columns of seed 004's `operators=1` listing, in its order: SMSC's
+# wire fields, answered as stored. The platform's own networks are
+# settings.SENDER_NAME_OPERATORS (SenderOperatorStatus).
 SENDER_OPERATORS = (
     "mega",
     "mts",
@@ -497,6 +499,51 @@ class SenderId(models.Model):
     def operator_statuses(self) -> tuple[tuple[str, int], ...]:
         """(operator, OperatorStatus) for each of SENDER_OPERATORS, in seed 004's order."""
         return tuple((operator, getattr(self, operator)) for operator in SENDER_OPERATORS)
+
+    def registration_statuses(self) -> list[tuple[str, OperatorStatus]]:
+        """(operator's name, status) for each of the platform's networks
+        (settings.SENDER_NAME_OPERATORS, in its order); one with no status recorded is
+        still awaiting registration. Prefetch ``operator_registrations`` for a list."""
+        recorded = {row.operator: row.status for row in self.operator_registrations.all()}
+        return [
+            (name, OperatorStatus(recorded.get(code, OperatorStatus.AWAITING)))
+            for code, name in settings.SENDER_NAME_OPERATORS.items()
+        ]
+
+
+class SenderOperatorStatus(models.Model):
+    """A sender ID's registration status at one of the platform's networks, set by staff.
+
+    ``operator`` is a code of settings.SENDER_NAME_OPERATORS; the setting, not a column
+    per network, says which there are, so a platform in another market configures its
+    own. A code dropped from the setting keeps its rows, shown nowhere.
+    """
+
+    sender = models.ForeignKey(
+        SenderId,
+        on_delete=models.CASCADE,
+        related_name="operator_registrations",
+        verbose_name=_("sender ID"),
+    )
+    operator = models.CharField(_("operator"), max_length=32)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=OperatorStatus.choices, default=OperatorStatus.AWAITING
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("status at an operator")
+        verbose_name_plural = _("statuses at operators")
+        ordering = ["sender", "operator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "operator"], name="one_status_per_sender_operator"
+            )
+        ]
+
+    def __str__(self):
+        name = settings.SENDER_NAME_OPERATORS.get(self.operator, self.operator)
+        return f"{self.sender}: {name}"
 
 
 def is_phone_sender(name: str) -> bool:

@@ -46,6 +46,18 @@ CALLBACK_HOST_BACKOFF_MAX = env.int("CALLBACK_HOST_BACKOFF_MAX", default=3600)
 # (SECRET_KEY when empty); changing it changes every service's secret.
 CALLBACK_SIGNING_KEY = env.str("CALLBACK_SIGNING_KEY", default="")
 
+# The mobile networks sender names are registered with, as code=name pairs in the
+# order shown: staff keep a sender ID's status at each (accounts.SenderOperatorStatus,
+# keyed by the code), the panel and admin show them. SMSC's senders.php answers seed
+# 004's own operator fields instead, as stored (README, "The SMSC-compatible APIs").
+SENDER_NAME_OPERATORS = {
+    code.strip(): name.strip()
+    for code, name in env.dict(
+        "SENDER_NAME_OPERATORS",
+        default={"orange": "Orange", "play": "Play", "plus": "Plus", "t-mobile": "T-Mobile"},
+    ).items()
+}
+
 # Seconds the simulator gateway waits before reporting an outcome.
 SIMULATOR_DELAY = env.float("SIMULATOR_DELAY", default=1.0)
 

@@ -5,7 +5,15 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from accounts.models import AllowedAddress, LedgerKind, SenderId, SenderStatus, ServiceState
+from accounts.models import (
+    AllowedAddress,
+    LedgerKind,
+    OperatorStatus,
+    SenderId,
+    SenderOperatorStatus,
+    SenderStatus,
+    ServiceState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +27,10 @@ def admin_url(model, view, *args):
 @pytest.fixture
 def populated(service):
     AllowedAddress.objects.create(service=service, network="127.0.0.1")
-    SenderId.objects.create(service=service, name="MyShop")
+    shop = SenderId.objects.create(service=service, name="MyShop")
+    SenderOperatorStatus.objects.create(
+        sender=shop, operator="play", status=OperatorStatus.ACCEPTED
+    )
     return service
 
 

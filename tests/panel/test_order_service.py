@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import (
-    SENDER_OPERATORS,
     Customer,
     SenderId,
     SenderStatus,
@@ -134,7 +133,8 @@ def test_editing_the_status_in_admin_tells_the_customer_too(admin_client, alice)
             "name": "Shop",
             "status": SenderStatus.DISABLED,
             "comment": "",
-            **dict.fromkeys(SENDER_OPERATORS, 0),
+            "operator_registrations-TOTAL_FORMS": "0",
+            "operator_registrations-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
