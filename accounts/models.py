@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import ipallow, secrets
 from .choices import ServiceState
@@ -416,6 +417,22 @@ class OperatorStatus(models.IntegerChoices):
     SUSPENDED = 4, _("temporarily disabled")
     NO_BALANCE = 5, _("auto-disabled: balance ran out")
     DUPLICATE = 6, _("duplicate of another name (conflict)")
+
+    @property
+    def word(self):
+        """The status in a word or two, for the panel's narrow table; the label in full."""
+        return _OPERATOR_STATUS_WORDS[self]
+
+
+_OPERATOR_STATUS_WORDS = {
+    OperatorStatus.AWAITING: pgettext_lazy("operator status", "awaiting"),
+    OperatorStatus.SUBMITTED: pgettext_lazy("operator status", "submitted"),
+    OperatorStatus.ACCEPTED: pgettext_lazy("operator status", "accepted"),
+    OperatorStatus.REFUSED: pgettext_lazy("operator status", "refused"),
+    OperatorStatus.SUSPENDED: pgettext_lazy("operator status", "suspended"),
+    OperatorStatus.NO_BALANCE: pgettext_lazy("operator status", "no funds"),
+    OperatorStatus.DUPLICATE: pgettext_lazy("operator status", "name conflict"),
+}
 
 
 # The operator columns of seed 004's `operators=1` listing, in its order: SMSC's

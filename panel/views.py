@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import apiauth, orders, senders
-from accounts.models import SENDER_OPERATORS, Service, ServiceKind, StateChangeRefused
+from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib.clientaddress import request_address
 from mailbridge import recipients, settings_ops
@@ -534,7 +534,9 @@ def sender_ids(request, service_id):
                 text += " " + _("Confirm the number with the code we send to it by SMS.")
             messages.success(request, text)
             return redirect("sender_ids", service.pk)
-    listed = list(senders.listed(service.pk))
+    listed = list(senders.listed(service.pk).prefetch_related("operator_registrations"))
+    # The platform's networks (SENDER_NAME_OPERATORS), not seed 004's columns, which
+    # are SMSC's wire fields only: each name's statuses in words, in one cell.
     return service_page(
         request,
         service,
@@ -542,8 +544,8 @@ def sender_ids(request, service_id):
         "panel/sender_ids.html",
         form=form,
         senders=listed,
-        operators=SENDER_OPERATORS,
-        rows=[(s, [getattr(s, op) for op in SENDER_OPERATORS]) for s in listed],
+        operators=list(django_settings.SENDER_NAME_OPERATORS.values()),
+        rows=[(s, s.registration_statuses()) for s in listed],
         code_tries=senders.CODE_TRIES,
     )
 

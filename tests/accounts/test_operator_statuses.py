@@ -5,6 +5,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.checks import sender_name_operators
 from accounts.models import (
@@ -184,3 +185,19 @@ def test_admin_in_polish_words_the_statuses(admin_user, service):
 
     assert "Rejestracja u operatorów" in page
     assert '<option value="2" selected>zaakceptowana przez operatora</option>' in page
+
+
+def test_each_status_has_a_short_word_in_both_languages():
+    with translation.override("en"):
+        english = [str(status.word) for status in OperatorStatus]
+    with translation.override("pl"):
+        polish = [str(status.word) for status in OperatorStatus]
+
+    assert english == [
+        *("awaiting", "submitted", "accepted", "refused", "suspended"),
+        *("no funds", "name conflict"),
+    ]
+    assert polish == [
+        *("oczekuje", "zgłoszona", "przyjęta", "odrzucona", "wstrzymana"),
+        *("brak środków", "konflikt nazw"),
+    ]

@@ -10,6 +10,7 @@ from accounts.models import (
     LedgerKind,
     OperatorStatus,
     SenderId,
+    SenderOperatorStatus,
     SenderStatus,
 )
 from messaging.models import Message
@@ -126,14 +127,54 @@ def test_a_name_has_no_code(alice_client, service):
     assert "Only a Polish mobile number" in response.content.decode()
 
 
-def test_operator_statuses_are_shown_in_seed_004_order(alice_client, service):
+def operator_cells(page: str) -> list[list[str]]:
+    """Each row's operator cell, as the text of its lines."""
+    cells = re.findall(r'<td class="operators">(.*?)</td>', page, re.S)
+    return [[re.sub(r"<[^>]+>", "", line) for line in cell.split("<br>")] for cell in cells]
+
+
+def test_the_configured_operators_statuses_are_shown_in_words(alice_client, service):
     alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
-    service.sender_ids.update(mts=2, ua_int=3)
-    page = alice_client.get(reverse("sender_ids", args=[service.pk])).content.decode()
-    header = re.findall(r'<th class="op">(\w+)</th>', page)
-    assert header == list(SENDER_OPERATORS)
-    cells = re.findall(r'<td class="op" title="\d">(\d)</td>', page)
-    assert cells == ["0", "2", "0", "0", "0", "0", "0", "0", "0", "3"]
+    shop = service.sender_ids.get()
+    SenderOperatorStatus.objects.create(sender=shop, operator="play", status=2)
+    SenderOperatorStatus.objects.create(sender=shop, operator="t-mobile", status=3)
+    service.sender_ids.update(mts=2, ua_int=3)  # seed 004's: SMSC's wire only
+    url = reverse("sender_ids", args=[service.pk])
+
+    polish = alice_client.get(url, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    english = alice_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert operator_cells(polish) == [
+        ["Orange: oczekuje", "Play: przyjęta", "Plus: oczekuje", "T-Mobile: odrzucona"]
+    ]
+    assert "<th>Rejestracja u operatorów</th>" in polish
+    assert '<span title="zaakceptowana przez operatora">przyjęta</span>' in polish
+    assert operator_cells(english)[0][1] == "Play: accepted"
+    assert '<span title="accepted by the operator">accepted</span>' in english
+    for page in (polish, english):
+        for column in SENDER_OPERATORS:
+            assert not re.search(rf"\b{column}\b", page), column
+
+
+def test_another_markets_operators_are_shown_when_configured(alice_client, service, settings):
+    settings.SENDER_NAME_OPERATORS = {"a1": "A1", "magenta": "Magenta"}
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    page = alice_client.get(
+        reverse("sender_ids", args=[service.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert operator_cells(page) == [["A1: awaiting", "Magenta: awaiting"]]
+
+
+def test_no_operator_column_when_none_is_configured(alice_client, service, settings):
+    settings.SENDER_NAME_OPERATORS = {}
+    alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    page = alice_client.get(
+        reverse("sender_ids", args=[service.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert "MyShop" in page
+    assert operator_cells(page) == [] and "Operator registration" not in page
 
 
 def test_another_customers_sender_is_not_found(alice_client, service, make_service):
