@@ -11,6 +11,7 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +27,7 @@ from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
-from . import charts, history, sending
+from . import charts, confirm, history, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -461,11 +462,27 @@ def send_estimate(request, service_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def message_cancel(request, service_id, message_id):
     """Cancel what of a message has not left yet, through the API's ``cancel``; refund shown."""
     service = get_service(request, service_id)
     message = get_object_or_404(Message.objects.visible_to(service.pk), pk=message_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="messages",
+            title=_("Cancel message %(id)d?") % {"id": message.pk},
+            what=[
+                _(
+                    "Recipients it has not been sent to yet will not get it, and their "
+                    "price returns to the balance."
+                ),
+                _("What has already been handed to an operator cannot be called back."),
+            ],
+            yes=_("Yes, cancel the send"),
+            back=reverse("message_detail", args=[service.pk, message.pk]),
+        )
     cancelled = messaging_services.cancel(service.pk, message.pk)
     # Each cancelled recipient is refunded once, its price (messaging.transitions).
     refunded = message.recipient_price * cancelled

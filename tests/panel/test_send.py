@@ -211,7 +211,7 @@ def test_a_scheduled_send_in_warsaw_time_and_its_cancel_with_refund(alice_client
     page = alice_client.get(f"/services/{service.pk}/messages/{message.pk}/").content.decode()
     assert "Cancel what has not been sent" in page
     response = alice_client.post(
-        f"/services/{service.pk}/messages/{message.pk}/cancel/", follow=True
+        f"/services/{service.pk}/messages/{message.pk}/cancel/", {"confirm": "yes"}, follow=True
     )
     assert "2 recipient(s) cancelled; 0.14 PLN returned" in response.content.decode()
     assert set(message.recipients.values_list("status", flat=True)) == {Status.CANCELLED}
