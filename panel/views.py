@@ -224,9 +224,25 @@ def _show_secret_once(request, service, title, secret, explanation):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def regenerate_api_password(request, service_id):
     service = get_service(request, service_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="sms",
+            title=_("Generate a new API password?"),
+            what=[
+                _(
+                    "The current API password stops working at once: your software is "
+                    "refused until you give it the new one."
+                ),
+                _("The new password is shown once, on the next page."),
+            ],
+            yes=_("Yes, make a new API password"),
+            back=reverse("sms_settings", args=[service.pk]),
+        )
     password = apiauth.regenerate_api_password(service)
     return _show_secret_once(
         request,
@@ -238,9 +254,25 @@ def regenerate_api_password(request, service_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def regenerate_sms_hash(request, service_id):
     service = get_service(request, service_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="sms",
+            title=_("Generate a new SMS hash?"),
+            what=[
+                _(
+                    "Your incoming-SMS address changes at once: calls to the current "
+                    "address are refused until you update it wherever it is set."
+                ),
+                _("The new hash is shown once, on the next page."),
+            ],
+            yes=_("Yes, make a new SMS hash"),
+            back=reverse("sms_settings", args=[service.pk]),
+        )
     sms_hash = apiauth.regenerate_sms_hash(service)
     return _show_secret_once(
         request,
@@ -304,9 +336,24 @@ def callback_url(request, service_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def regenerate_signing_secret(request, service_id):
     service = get_service(request, service_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="callback",
+            title=_("Make a new signing secret?"),
+            what=[
+                _(
+                    "Callbacks are signed with the new secret at once: a server that "
+                    "checks them with the current one refuses them until you update it."
+                )
+            ],
+            yes=_("Yes, make a new signing secret"),
+            back=reverse("callback_url", args=[service.pk]),
+        )
     callbacks.regenerate_signing_secret(service)
     messages.success(
         request, _("New signing secret made: callbacks are signed with it from now on.")

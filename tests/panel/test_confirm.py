@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging import services
+from messaging import callbacks, services
 from messaging.models import Source
 from panel import confirm
 
@@ -47,7 +47,38 @@ def cancel_send(service) -> Action:
     )
 
 
-ACTIONS = [cancel_send]
+def fresh(service):
+    return type(service).objects.get(pk=service.pk)
+
+
+def new_api_password(service) -> Action:
+    return Action(
+        reverse("regenerate_api_password", args=[service.pk]),
+        reverse("sms_settings", args=[service.pk]),
+        "Yes, make a new API password",
+        lambda: fresh(service).api_password_digest,
+    )
+
+
+def new_sms_hash(service) -> Action:
+    return Action(
+        reverse("regenerate_sms_hash", args=[service.pk]),
+        reverse("sms_settings", args=[service.pk]),
+        "Yes, make a new SMS hash",
+        lambda: fresh(service).sms_hash_digest,
+    )
+
+
+def new_signing_secret(service) -> Action:
+    return Action(
+        reverse("regenerate_signing_secret", args=[service.pk]),
+        reverse("callback_url", args=[service.pk]),
+        "Yes, make a new signing secret",
+        lambda: callbacks.signing_secret(fresh(service)),
+    )
+
+
+ACTIONS = [cancel_send, new_api_password, new_sms_hash, new_signing_secret]
 
 
 @pytest.fixture(params=ACTIONS, ids=lambda set_up: set_up.__name__)

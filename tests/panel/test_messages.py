@@ -108,7 +108,7 @@ def test_signing_secret_is_shown_and_can_be_replaced(alice_client, service):
     before = callbacks.signing_secret(service)
     page = alice_client.get(f"/services/{service.pk}/api/callback/").content.decode()
     assert before in page and "X-Signature" in page
-    alice_client.post(f"/services/{service.pk}/api/callback/signing-secret/")
+    alice_client.post(f"/services/{service.pk}/api/callback/signing-secret/", {"confirm": "yes"})
     service.refresh_from_db()
     after = callbacks.signing_secret(service)
     assert after != before

@@ -5,10 +5,12 @@ from accounts import apiauth
 
 pytestmark = pytest.mark.django_db
 
+YES = {"confirm": "yes"}  # the answer of the confirmation page (panel.confirm)
+
 
 def test_new_api_password_is_shown_once_and_replaces_the_old(alice_client, service):
     old_digest = service.api_password_digest
-    response = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
+    response = alice_client.post(reverse("regenerate_api_password", args=[service.pk]), YES)
     assert response.status_code == 200
     assert (
         response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
@@ -26,8 +28,8 @@ def test_new_api_password_is_shown_once_and_replaces_the_old(alice_client, servi
 
 
 def test_regenerating_again_invalidates_the_previous_password(alice_client, service):
-    first = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
-    second = alice_client.post(reverse("regenerate_api_password", args=[service.pk]))
+    first = alice_client.post(reverse("regenerate_api_password", args=[service.pk]), YES)
+    second = alice_client.post(reverse("regenerate_api_password", args=[service.pk]), YES)
     service.refresh_from_db()
     identity = apiauth.by_username(service.api_username)
     assert not identity.check_password(first.context["secret"])
@@ -36,7 +38,7 @@ def test_regenerating_again_invalidates_the_previous_password(alice_client, serv
 
 def test_new_sms_hash_is_shown_once_and_finds_the_service(alice_client, service):
     old = service.sms_hash_digest
-    response = alice_client.post(reverse("regenerate_sms_hash", args=[service.pk]))
+    response = alice_client.post(reverse("regenerate_sms_hash", args=[service.pk]), YES)
     sms_hash = response.context["secret"]
     service.refresh_from_db()
     assert service.sms_hash_digest != old
@@ -47,11 +49,10 @@ def test_new_sms_hash_is_shown_once_and_finds_the_service(alice_client, service)
     )
 
 
-def test_regeneration_needs_post(alice_client, service):
-    digest = service.api_password_digest
-    assert (
-        alice_client.get(reverse("regenerate_api_password", args=[service.pk])).status_code == 405
-    )
-    assert alice_client.get(reverse("regenerate_sms_hash", args=[service.pk])).status_code == 405
+def test_regeneration_asks_first(alice_client, service):
+    digest, sms_hash = service.api_password_digest, service.sms_hash_digest
+    for name in ("regenerate_api_password", "regenerate_sms_hash"):
+        assert "secret" not in alice_client.get(reverse(name, args=[service.pk])).context
+        assert "secret" not in alice_client.post(reverse(name, args=[service.pk])).context
     service.refresh_from_db()
-    assert service.api_password_digest == digest
+    assert (service.api_password_digest, service.sms_hash_digest) == (digest, sms_hash)
