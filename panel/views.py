@@ -773,11 +773,26 @@ def sms2email_recipient_ask(request, service_id, address_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def sms2email_password(request, service_id):
     service, settings_row = get_sms2email(request, service_id)
     if settings_row is None:
         return redirect("service", service.pk)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="sms2email",
+            title=_("Generate a new Sms2Email password?"),
+            what=[
+                _(
+                    "The current password stops working at once: mail that carries it, "
+                    "or an md5 line made with it, is refused."
+                )
+            ],
+            yes=_("Yes, make a new password"),
+            back=reverse("sms2email_settings", args=[service.pk]),
+        )
     settings_ops.regenerate_password(settings_row)
     # The message names no password: messages may be kept in a cookie.
     messages.success(request, _("New Sms2Email password made: the previous one no longer works."))
@@ -785,11 +800,28 @@ def sms2email_password(request, service_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def sms2email_subdomain(request, service_id):
     service, settings_row = get_sms2email(request, service_id)
     if settings_row is None:
         return redirect("service", service.pk)
+    if not confirm.confirmed(request):
+        domain = f"{settings_row.ups_subdomain}.{django_settings.SMS2EMAIL_DOMAIN}"
+        return confirm.ask(
+            request,
+            service,
+            tab="sms2email",
+            title=_("Make a new UPS subdomain?"),
+            what=[
+                _(
+                    "Mail to addresses at %(domain)s is refused from then on: UPS "
+                    "notifications become SMS again once UPS sends them to the new subdomain."
+                )
+                % {"domain": domain}
+            ],
+            yes=_("Yes, make a new subdomain"),
+            back=reverse("sms2email_settings", args=[service.pk]),
+        )
     subdomain = settings_ops.regenerate_subdomain(settings_row)
     messages.success(
         request,

@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from mailbridge import settings_ops
+from mailbridge.models import Sms2EmailSettings
 from messaging import callbacks, services
 from messaging.models import Source
 from panel import confirm
@@ -78,7 +80,39 @@ def new_signing_secret(service) -> Action:
     )
 
 
-ACTIONS = [cancel_send, new_api_password, new_sms_hash, new_signing_secret]
+def sms2email_of(service):
+    settings_ops.switch_on(service)
+    return lambda: Sms2EmailSettings.objects.get(service=service)
+
+
+def new_sms2email_password(service) -> Action:
+    settings_row = sms2email_of(service)
+    return Action(
+        reverse("sms2email_password", args=[service.pk]),
+        reverse("sms2email_settings", args=[service.pk]),
+        "Yes, make a new password",
+        lambda: settings_row().password,
+    )
+
+
+def new_ups_subdomain(service) -> Action:
+    settings_row = sms2email_of(service)
+    return Action(
+        reverse("sms2email_subdomain", args=[service.pk]),
+        reverse("sms2email_settings", args=[service.pk]),
+        "Yes, make a new subdomain",
+        lambda: settings_row().ups_subdomain,
+    )
+
+
+ACTIONS = [
+    cancel_send,
+    new_api_password,
+    new_sms_hash,
+    new_signing_secret,
+    new_sms2email_password,
+    new_ups_subdomain,
+]
 
 
 @pytest.fixture(params=ACTIONS, ids=lambda set_up: set_up.__name__)

@@ -210,7 +210,7 @@ def test_the_owner_sees_the_password_and_the_addresses(alice_client, service, sm
 
 def test_a_new_password_replaces_the_old(alice_client, service, sms2email):
     old = sms2email.password
-    response = alice_client.post(url("sms2email_password", service))
+    response = alice_client.post(url("sms2email_password", service), {"confirm": "yes"})
     # Back to the settings page by GET, with no password in the address.
     assert response.status_code == 302
     assert response["Location"] == url("sms2email_settings", service)
@@ -220,15 +220,18 @@ def test_a_new_password_replaces_the_old(alice_client, service, sms2email):
     assert new in html and old not in html
 
 
-def test_regenerating_the_password_needs_post(alice_client, service, sms2email):
-    assert alice_client.get(url("sms2email_password", service)).status_code == 405
-    assert alice_client.get(url("sms2email_subdomain", service)).status_code == 405
-    assert Sms2EmailSettings.objects.get(pk=sms2email.pk).password == sms2email.password
+def test_regenerating_the_password_asks_first(alice_client, service, sms2email):
+    for name in ("sms2email_password", "sms2email_subdomain"):
+        assert 'name="confirm"' in alice_client.get(url(name, service)).content.decode()
+    kept = Sms2EmailSettings.objects.get(pk=sms2email.pk)
+    assert (kept.password, kept.ups_subdomain) == (sms2email.password, sms2email.ups_subdomain)
 
 
 def test_a_new_ups_subdomain_replaces_the_old(alice_client, service, sms2email):
     old = sms2email.ups_subdomain
-    response = alice_client.post(url("sms2email_subdomain", service), follow=True)
+    response = alice_client.post(
+        url("sms2email_subdomain", service), {"confirm": "yes"}, follow=True
+    )
     new = Sms2EmailSettings.objects.get(pk=sms2email.pk).ups_subdomain
     assert new != old and len(new) == 8 and new.isalpha()
     assert new in response.content.decode()
@@ -288,6 +291,7 @@ def test_the_log_is_paginated(alice_client, service, sms2email):
 
 
 PAGES = ["sms2email_settings", "sms2email_log"]
+ASKING_FIRST = {"sms2email_password", "sms2email_subdomain"}
 ACTIONS = [
     "sms2email_on",
     "sms2email_off",
@@ -313,10 +317,14 @@ def test_another_customers_service_is_not_found(alice_client, mallory_sms2email,
 
 @pytest.mark.parametrize("name", sorted(set(ACTIONS) - set(PAGES)))
 def test_actions_answer_get_alike_for_every_service(alice_client, mallory_sms2email, name):
-    # POST only: a GET is refused before any service is looked up, so it tells
+    # A GET is refused before any service is looked up (POST only), or, for an action
+    # that asks first (panel.confirm), finds neither service: either way it tells
     # nothing about whose service it is.
-    for service_id in (mallory_sms2email.service_id, 999999):
-        assert alice_client.get(reverse(name, args=[service_id])).status_code == 405
+    answers = {
+        alice_client.get(reverse(name, args=[service_id])).status_code
+        for service_id in (mallory_sms2email.service_id, 999999)
+    }
+    assert answers == ({404} if name in ASKING_FIRST else {405})
 
 
 @pytest.mark.parametrize("name", ACTIONS)
