@@ -672,9 +672,24 @@ def sender_confirm(request, service_id, sender_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def sender_delete(request, service_id, sender_id):
     service, sender = _own_sender(request, service_id, sender_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="senders",
+            title=_("Remove the sender name %(name)s?") % {"name": sender.name},
+            what=[
+                _(
+                    "Messages can no longer be sent with it. To use it again you add it "
+                    "again, and it waits for moderation anew."
+                )
+            ],
+            yes=_("Yes, remove the sender name"),
+            back=reverse("sender_ids", args=[service.pk]),
+        )
     senders.delete(sender)
     messages.success(request, _("Sender name %(name)s removed.") % {"name": sender.name})
     return redirect("sender_ids", service.pk)

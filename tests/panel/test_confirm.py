@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import SenderId
 from mailbridge import settings_ops
 from mailbridge.models import Sms2EmailSettings
 from messaging import callbacks, services
@@ -105,6 +106,16 @@ def new_ups_subdomain(service) -> Action:
     )
 
 
+def remove_sender_name(service) -> Action:
+    sender = SenderId.objects.create(service=service, name="MyShop")
+    return Action(
+        reverse("sender_delete", args=[service.pk, sender.pk]),
+        reverse("sender_ids", args=[service.pk]),
+        "Yes, remove the sender name",
+        lambda: list(service.sender_ids.values_list("name", flat=True)),
+    )
+
+
 ACTIONS = [
     cancel_send,
     new_api_password,
@@ -112,6 +123,7 @@ ACTIONS = [
     new_signing_secret,
     new_sms2email_password,
     new_ups_subdomain,
+    remove_sender_name,
 ]
 
 

@@ -189,7 +189,7 @@ def test_another_customers_sender_is_not_found(alice_client, service, make_servi
 def test_remove_a_sender_name(alice_client, service):
     alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
     sender = service.sender_ids.get()
-    alice_client.post(reverse("sender_delete", args=[service.pk, sender.pk]))
+    alice_client.post(reverse("sender_delete", args=[service.pk, sender.pk]), {"confirm": "yes"})
     assert not service.sender_ids.exists()
 
 
