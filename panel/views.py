@@ -304,10 +304,24 @@ def ip_addresses(request, service_id):
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def ip_address_delete(request, service_id, entry_id):
     service = get_service(request, service_id)
     entry = get_object_or_404(service.allowed_addresses, pk=entry_id)
+    if not confirm.confirmed(request):
+        network = {"network": entry.network}
+        what = [_("API calls from %(network)s are refused from then on.") % network]
+        if service.allowed_addresses.count() == 1:
+            what.append(_("It is the last address on the list: the API then refuses every call."))
+        return confirm.ask(
+            request,
+            service,
+            tab="ip",
+            title=_("Remove %(network)s from the allowed addresses?") % network,
+            what=what,
+            yes=_("Yes, remove the address"),
+            back=reverse("ip_addresses", args=[service.pk]),
+        )
     entry.delete()
     messages.success(request, _("%(network)s removed.") % {"network": entry.network})
     return redirect("ip_addresses", service.pk)

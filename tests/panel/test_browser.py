@@ -38,6 +38,8 @@ def test_login_dashboard_and_allowlist_flow(page, live_server, service):
     assert list(service.allowed_addresses.values_list("network", flat=True)) == ["192.0.2.0/24"]
 
     page.click("#ip-list button >> text=Remove")
+    expect(page.locator("#confirm")).to_contain_text("the API then refuses every call")
+    page.click("#confirm button >> text=Yes, remove the address")
     expect(page.locator("#ip-list")).to_have_count(0)
     assert not service.allowed_addresses.exists()
 

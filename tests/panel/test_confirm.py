@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import SenderId
+from accounts.models import AllowedAddress, SenderId
 from mailbridge import settings_ops
 from mailbridge.models import Sms2EmailSettings
 from messaging import callbacks, services
@@ -116,6 +116,16 @@ def remove_sender_name(service) -> Action:
     )
 
 
+def remove_ip_address(service) -> Action:
+    entry = AllowedAddress.objects.create(service=service, network="203.0.113.7")
+    return Action(
+        reverse("ip_address_delete", args=[service.pk, entry.pk]),
+        reverse("ip_addresses", args=[service.pk]),
+        "Yes, remove the address",
+        lambda: list(service.allowed_addresses.values_list("network", flat=True)),
+    )
+
+
 ACTIONS = [
     cancel_send,
     new_api_password,
@@ -124,6 +134,7 @@ ACTIONS = [
     new_sms2email_password,
     new_ups_subdomain,
     remove_sender_name,
+    remove_ip_address,
 ]
 
 

@@ -52,17 +52,28 @@ def test_duplicate_is_refused(alice_client, service):
 def test_remove_entry(alice_client, service):
     alice_client.post(url(service), {"network": "203.0.113.7"})
     entry = service.allowed_addresses.get()
-    response = alice_client.post(reverse("ip_address_delete", args=[service.pk, entry.pk]))
+    response = alice_client.post(
+        reverse("ip_address_delete", args=[service.pk, entry.pk]), {"confirm": "yes"}
+    )
     assert response.status_code == 302
     assert not service.allowed_addresses.exists()
 
 
-def test_remove_needs_post(alice_client, service):
+def test_remove_asks_first(alice_client, service):
     alice_client.post(url(service), {"network": "203.0.113.7"})
     entry = service.allowed_addresses.get()
     response = alice_client.get(reverse("ip_address_delete", args=[service.pk, entry.pk]))
-    assert response.status_code == 405
+    assert "the API then refuses every call" in response.content.decode()
     assert service.allowed_addresses.exists()
+
+
+def test_removing_one_of_several_does_not_warn_of_an_empty_list(alice_client, service):
+    alice_client.post(url(service), {"network": "203.0.113.7"})
+    alice_client.post(url(service), {"network": "203.0.113.8"})
+    entry = service.allowed_addresses.get(network="203.0.113.7")
+    html = alice_client.get(reverse("ip_address_delete", args=[service.pk, entry.pk])).content
+    assert "calls from 203.0.113.7 are refused" in html.decode()
+    assert "every call" not in html.decode()
 
 
 def test_empty_list_refuses_every_address(service):
