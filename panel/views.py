@@ -167,9 +167,25 @@ def usage_charts(service) -> dict:
 
 
 @login_required
-@require_POST
+@confirm.asks_first
 def service_block(request, service_id):
     service = get_service(request, service_id)
+    if not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            service,
+            tab="interfaces",
+            title=_("Block the service %(name)s?") % {"name": service.name},
+            what=[
+                _(
+                    "New messages are refused until you unblock it: from the API, the "
+                    "SMSC API, Sms2Email and this panel alike."
+                ),
+                _("You can unblock it yourself on the Interfaces tab at any time."),
+            ],
+            yes=_("Yes, block the service"),
+            back=reverse("service", args=[service.pk]),
+        )
     try:
         service.block_by_customer()
         messages.success(

@@ -126,6 +126,15 @@ def remove_ip_address(service) -> Action:
     )
 
 
+def block_service(service) -> Action:
+    return Action(
+        reverse("service_block", args=[service.pk]),
+        reverse("service", args=[service.pk]),
+        "Yes, block the service",
+        lambda: fresh(service).state,
+    )
+
+
 ACTIONS = [
     cancel_send,
     new_api_password,
@@ -135,6 +144,7 @@ ACTIONS = [
     new_ups_subdomain,
     remove_sender_name,
     remove_ip_address,
+    block_service,
 ]
 
 
