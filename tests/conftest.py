@@ -189,11 +189,14 @@ def chromium_browser():
 
 @pytest.fixture
 def page_in(chromium_browser):
-    """``page_in("pl-PL")``: a browser page in a language of its own; closed after the test."""
+    """``page_in("pl-PL")``: a browser page in a language of its own; closed after the test.
+
+    Other options go to the browser context: ``page_in("en-US", java_script_enabled=False)``.
+    """
     contexts = []
 
-    def make(locale: str):
-        context = chromium_browser.new_context(locale=locale)
+    def make(locale: str, **options):
+        context = chromium_browser.new_context(locale=locale, **options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
