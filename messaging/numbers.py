@@ -65,6 +65,39 @@ def normalise_many(raws: Iterable[str], *, digits_only: bool = False) -> tuple[l
     return list(seen), dropped
 
 
+class Dropped(NamedTuple):
+    """An entry ``normalise_many`` leaves out, as typed (trimmed), and why."""
+
+    entry: str
+    reason: str  # NOT_MOBILE or DUPLICATE
+
+
+NOT_MOBILE = "not-mobile"  # not a Polish mobile number in any usual spelling
+DUPLICATE = "duplicate"  # the same number as an entry before it: sent once
+
+
+def dropped_entries(raws: Iterable[str], *, digits_only: bool = False) -> list[Dropped]:
+    """The entries ``normalise_many`` leaves out, in the order typed, each with why.
+
+    Read by the same rules, so the numbers kept are exactly ``normalise_many``'s;
+    it does the work again and keeps every entry, which is why the panel's counter
+    calls it and the send itself does not.
+    """
+    seen: set[str] = set()
+    dropped = []
+    for raw in raws:
+        if not raw.strip():
+            continue
+        number = normalise_msisdn(raw, digits_only=digits_only)
+        if number is None:
+            dropped.append(Dropped(raw.strip(), NOT_MOBILE))
+        elif number in seen:
+            dropped.append(Dropped(raw.strip(), DUPLICATE))
+        else:
+            seen.add(number)
+    return dropped
+
+
 def spellings(msisdn: str) -> set[str]:
     """The ways a stored ``48XXXXXXXXX`` may be written as a sender name."""
     return {msisdn, msisdn[2:], "+" + msisdn}

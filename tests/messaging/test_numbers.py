@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from messaging.numbers import network_of, normalise_many, normalise_msisdn
+from messaging.numbers import (
+    DUPLICATE,
+    NOT_MOBILE,
+    Dropped,
+    dropped_entries,
+    network_of,
+    normalise_many,
+    normalise_msisdn,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +107,29 @@ def test_network_of_is_the_operator_the_prefix_was_given_to(msisdn, expected):
     network = network_of(msisdn)
     assert network == expected
     assert (network.mccmnc, network.operator) == (expected[0], expected[2])
+
+
+def test_dropped_entries_say_why_in_the_order_typed():
+    typed = ["501 234 567", " 123 ", "", "+48 501-234-567", "222333444", "0501234567", "600100200"]
+    assert dropped_entries(typed) == [
+        Dropped("123", NOT_MOBILE),
+        Dropped("+48 501-234-567", DUPLICATE),
+        Dropped("222333444", NOT_MOBILE),  # a landline
+        Dropped("0501234567", DUPLICATE),
+    ]
+
+
+def test_dropped_entries_of_file_lines_read_digits_only():
+    lines = ["tel: 601-345-345\r", "48601345345", "abc", "   "]
+    assert dropped_entries(lines, digits_only=True) == [
+        Dropped("48601345345", DUPLICATE),
+        Dropped("abc", NOT_MOBILE),
+    ]
+
+
+@given(st.lists(st.sampled_from(["501234567", "48501234567", "600100200", "123", "x", " "])))
+def test_dropped_entries_are_what_normalise_many_leaves_out(typed):
+    kept, not_mobile = normalise_many(typed)
+    dropped = dropped_entries(typed)
+    assert sum(d.reason == NOT_MOBILE for d in dropped) == not_mobile
+    assert len(kept) + len(dropped) == sum(1 for raw in typed if raw.strip())
