@@ -516,9 +516,9 @@ def send_estimate(request, service_id):
     form.is_valid()  # a half-typed form is still counted
     form.cleaned_data.setdefault("sender", request.POST.get("sender", ""))
     result = messaging_services.estimate(service.pk, form.request())
-    problem = None
+    problem, problem_field = None, None
     if result.problem is not None:
-        problem = sending.refusal(result.problem)[1]
+        problem_field, problem = sending.refusal(result.problem)
     return JsonResponse(
         {
             "characters": result.characters,
@@ -534,6 +534,8 @@ def send_estimate(request, service_id):
             "price": f"{result.price:.4f}",
             "balance_after": f"{result.balance_after:.4f}",
             "problem": str(problem) if problem else "",
+            # The field at fault: the counter names a problem once that field is touched.
+            "problem_field": problem_field or "",
         }
     )
 

@@ -1,5 +1,7 @@
 // The send form's live counter: asks the server for the figures of the form as typed
-// (the same rules as the send itself), a moment after the last keystroke.
+// (the same rules as the send itself), a moment after the last keystroke. It opens
+// neutral: nothing is asked before something is typed, and a problem with a field
+// (no recipients yet, no text yet) is named only once the customer has touched it.
 (function () {
   "use strict";
   var form = document.getElementById("send-form");
@@ -8,6 +10,7 @@
   if (!form || !counter || !texts || !window.fetch) return;
   var timer = null;
   var asked = 0;
+  var touched = {};
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) {
@@ -24,7 +27,8 @@
     parts.push(fill(texts.dataset.price, {
       price: data.price, after: Number(data.balance_after).toFixed(2)
     }));
-    counter.textContent = parts.join(" · ") + (data.problem ? " — " + data.problem : "");
+    var problem = data.problem && (!data.problem_field || touched[data.problem_field]);
+    counter.textContent = parts.join(" · ") + (problem ? " — " + data.problem : "");
     counter.dataset.parts = data.parts;
     counter.dataset.maxParts = data.max_parts;
     counter.dataset.encoding = data.encoding;
@@ -42,12 +46,21 @@
       .catch(function () {});
   }
 
-  function later() {
+  function later(event) {
+    if (event.target.name) touched[event.target.name] = true;
     clearTimeout(timer);
     timer = setTimeout(ask, 150);
   }
 
+  function typed() {
+    return ["recipients", "text"].some(function (name) {
+      return form.elements[name] && form.elements[name].value.trim() !== "";
+    });
+  }
+
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  ask();
+  // A form the browser or a refused send filled in is counted at once; an empty one
+  // keeps the neutral sentence until the customer types.
+  if (typed()) ask();
 })();
