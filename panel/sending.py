@@ -9,11 +9,13 @@ to fix, on the field at fault.
 import re
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import Route, Service, ServiceState
 from lib import classtable
@@ -143,6 +145,33 @@ class SendForm(forms.Form):
         """Put the pipeline's refusal on the field at fault, in words that say what to fix."""
         field, text = refusal(exc)
         self.add_error(field, text)
+
+
+class CounterWords(NamedTuple):
+    """The counter's sentences, in the plural forms of the reader's language (Polish
+    has three: 1 numer, 2–4 numery, 5 numerów), for the page and the live counter."""
+
+    size: str  # "161 characters · GSM-7 · 2 parts of at most 6"
+    recipients: str  # "2 valid recipients, 1 dropped"
+
+
+def counter_words(estimate: services.Estimate) -> CounterWords:
+    chars, parts, valid = estimate.characters, estimate.parts, estimate.numbers
+    size = " · ".join(
+        [
+            ngettext("%(n)s character", "%(n)s characters", chars) % {"n": chars},
+            estimate.encoding,
+            ngettext(
+                "%(parts)s part of at most %(max)s", "%(parts)s parts of at most %(max)s", parts
+            )
+            % {"parts": parts, "max": estimate.max_parts},
+        ]
+    )
+    recipients = ngettext("%(n)s valid recipient", "%(n)s valid recipients", valid) % {"n": valid}
+    if estimate.dropped:
+        dropped = estimate.dropped
+        recipients += ", " + ngettext("%(n)s dropped", "%(n)s dropped", dropped) % {"n": dropped}
+    return CounterWords(size, recipients)
 
 
 STATE_ADVICE = {

@@ -502,6 +502,7 @@ def send_sms(request, service_id):
         "panel/send.html",
         form=form,
         estimate=estimate,
+        counter=estimate and sending.counter_words(estimate),
         # The "send anyway" box appears once the text was warned about.
         show_force=content_warning or bool(form.data.get("force")),
     )
@@ -516,6 +517,7 @@ def send_estimate(request, service_id):
     form.is_valid()  # a half-typed form is still counted
     form.cleaned_data.setdefault("sender", request.POST.get("sender", ""))
     result = messaging_services.estimate(service.pk, form.request())
+    words = sending.counter_words(result)
     problem, problem_field = None, None
     if result.problem is not None:
         problem_field, problem = sending.refusal(result.problem)
@@ -529,6 +531,9 @@ def send_estimate(request, service_id):
             "ucs2_because": result.ucs2_because,
             "numbers": result.numbers,
             "dropped": result.dropped,
+            # In words, in the reader's plural forms (the browser knows neither).
+            "size_text": words.size,
+            "recipients_text": words.recipients,
             "express": result.express,
             "recipient_price": f"{result.recipient_price:.4f}",
             "price": f"{result.price:.4f}",

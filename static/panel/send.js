@@ -19,11 +19,10 @@
   }
 
   function show(data) {
-    var parts = [fill(texts.dataset.summary, {
-      chars: data.characters, encoding: data.encoding, parts: data.parts, max: data.max_parts
-    })];
+    // The counts come worded by the server, in the language's plural forms.
+    var parts = [data.size_text];
     if (data.ucs2_because) parts[0] += " (" + fill(texts.dataset.ucs2, {ch: data.ucs2_because}) + ")";
-    parts.push(fill(texts.dataset.recipients, {n: data.numbers, dropped: data.dropped}));
+    parts.push(data.recipients_text);
     parts.push(fill(texts.dataset.price, {
       price: data.price, after: Number(data.balance_after).toFixed(2)
     }));

@@ -36,8 +36,8 @@ def test_send_from_the_form_with_the_live_counter(page_in, live_server, service,
     text.press("End")
     text.type("b")  # the 161st GSM character
     expect(counter).to_have_attribute("data-parts", "2")
-    expect(counter).to_contain_text("części: 2 z najwyżej 6")
-    expect(counter).to_contain_text("poprawnych odbiorców: 2")
+    expect(counter).to_contain_text("161 znaków · GSM-7 · 2 części z najwyżej 6")
+    expect(counter).to_contain_text("2 poprawne numery")
 
     # One Polish letter: UCS-2, 67 characters a part, so 162 characters take 3.
     text.type("ż")

@@ -2,6 +2,7 @@
 typed, the entries left out named with why, every count in correct plural forms."""
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +42,85 @@ def test_a_problem_of_no_field_is_named_at_once(alice_client, service):
     counted = estimate(alice_client, service, recipients="501234567", text="Hi")
     assert "unblock it" in counted["problem"]
     assert counted["problem_field"] == ""
+
+
+def numbers(n: int) -> str:
+    return " ".join(f"50123{i:04d}" for i in range(n))
+
+
+@pytest.mark.parametrize(
+    ("n", "polish"),
+    [
+        (0, "0 poprawnych numerów"),
+        (1, "1 poprawny numer"),
+        (2, "2 poprawne numery"),
+        (5, "5 poprawnych numerów"),
+        (12, "12 poprawnych numerów"),
+        (22, "22 poprawne numery"),
+    ],
+)
+def test_valid_recipients_in_polish_plural_forms(service, n, polish):
+    client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    client.force_login(service.customer.user)
+    counted = estimate(client, service, recipients=numbers(n), text="x")
+    assert counted["recipients_text"] == polish
+
+
+@pytest.mark.parametrize(("n", "english"), [(1, "1 valid recipient"), (2, "2 valid recipients")])
+def test_valid_recipients_in_english_plural_forms(alice_client, service, n, english):
+    counted = estimate(alice_client, service, recipients=numbers(n), text="x")
+    assert counted["recipients_text"] == english
+
+
+@pytest.mark.parametrize(
+    ("dropped", "polish", "english"),
+    [
+        (1, "1 pominięty", "1 dropped"),
+        (2, "2 pominięte", "2 dropped"),
+        (5, "5 pominiętych", "5 dropped"),
+        (22, "22 pominięte", "22 dropped"),
+    ],
+)
+def test_dropped_entries_in_plural_forms(alice_client, service, dropped, polish, english):
+    typed = "501234567 " + " ".join(["12"] * dropped)
+    assert estimate(alice_client, service, recipients=typed, text="x")["recipients_text"] == (
+        f"1 valid recipient, {english}"
+    )
+    polish_client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    polish_client.force_login(service.customer.user)
+    counted = estimate(polish_client, service, recipients=typed, text="x")
+    assert counted["recipients_text"] == f"1 poprawny numer, {polish}"
+
+
+@pytest.mark.parametrize(
+    ("text", "polish", "english"),
+    [
+        ("a", "1 znak · GSM-7 · 1 część z najwyżej 6", "1 character · GSM-7 · 1 part of at most 6"),
+        (
+            "a" * 161,
+            "161 znaków · GSM-7 · 2 części z najwyżej 6",
+            "161 characters · GSM-7 · 2 parts of at most 6",
+        ),
+        (
+            "ż" * 2,
+            "2 znaki · UCS-2 · 1 część z najwyżej 6",
+            "2 characters · UCS-2 · 1 part of at most 6",
+        ),
+    ],
+)
+def test_the_size_in_plural_forms(alice_client, service, text, polish, english):
+    assert (
+        estimate(alice_client, service, recipients="501234567", text=text)["size_text"] == english
+    )
+    polish_client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    polish_client.force_login(service.customer.user)
+    counted = estimate(polish_client, service, recipients="501234567", text=text)
+    assert counted["size_text"] == polish
+
+
+def test_the_page_without_javascript_counts_in_the_same_words(alice_client, service):
+    service.block_by_customer()  # refused, so the page shows the counter as it stood
+    refused = alice_client.post(url(service), {"recipients": "501234567, 12", "text": "Hi"})
+    html = refused.content.decode()
+    assert "2 characters · GSM-7 · 1 part of at most 6" in html
+    assert "1 valid recipient, 1 dropped" in html
