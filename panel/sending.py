@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -147,15 +148,32 @@ class SendForm(forms.Form):
         self.add_error(field, text)
 
 
+# The entries the counter lists as left out; the rest are counted ("and 3 more").
+DROPPED_SHOWN = 20
+DROPPED_ENTRY_CHARS = 40
+WHY_DROPPED = {
+    numbers.NOT_MOBILE: _("not a Polish mobile number"),
+    numbers.DUPLICATE: _("duplicate (sent once)"),
+}
+
+
 class CounterWords(NamedTuple):
     """The counter's sentences, in the plural forms of the reader's language (Polish
     has three: 1 numer, 2–4 numery, 5 numerów), for the page and the live counter."""
 
     size: str  # "161 characters · GSM-7 · 2 parts of at most 6"
     recipients: str  # "2 valid recipients, 1 dropped"
+    dropped: list[tuple[str, str]]  # the first DROPPED_SHOWN entries left out, with why
+    more: str  # "and 3 more", or ""
 
 
-def counter_words(estimate: services.Estimate) -> CounterWords:
+def counter_words(estimate: services.Estimate, request: services.SendRequest) -> CounterWords:
+    """Worded for the counter. The entries left out are read again here
+    (``numbers.dropped_entries``): only the counter pays for naming them, never a send.
+    They include repeats, which ``estimate.dropped`` does not count."""
+    left_out = numbers.dropped_entries(
+        request.recipients, digits_only=request.recipients_digits_only
+    )
     chars, parts, valid = estimate.characters, estimate.parts, estimate.numbers
     size = " · ".join(
         [
@@ -168,10 +186,16 @@ def counter_words(estimate: services.Estimate) -> CounterWords:
         ]
     )
     recipients = ngettext("%(n)s valid recipient", "%(n)s valid recipients", valid) % {"n": valid}
-    if estimate.dropped:
-        dropped = estimate.dropped
+    if left_out:
+        dropped = len(left_out)
         recipients += ", " + ngettext("%(n)s dropped", "%(n)s dropped", dropped) % {"n": dropped}
-    return CounterWords(size, recipients)
+    listed = [
+        (Truncator(d.entry).chars(DROPPED_ENTRY_CHARS), str(WHY_DROPPED[d.reason]))
+        for d in left_out[:DROPPED_SHOWN]
+    ]
+    more = len(left_out) - len(listed)
+    more_words = ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more} if more else ""
+    return CounterWords(size, recipients, listed, more_words)
 
 
 STATE_ADVICE = {

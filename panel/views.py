@@ -479,7 +479,7 @@ def send_sms(request, service_id):
     """
     service = get_service(request, service_id)
     form = SendForm(request.POST or None, request.FILES or None, service=service)
-    estimate, content_warning = None, False
+    estimate, counter, content_warning = None, None, False
     if request.method == "POST" and form.is_valid():
         send_request = form.request()
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
@@ -491,6 +491,7 @@ def send_sms(request, service_id):
             form.refuse(exc)
             # The counter as it stood, for a page read without JavaScript.
             estimate = messaging_services.estimate(service.pk, send_request)
+            counter = sending.counter_words(estimate, send_request)
             content_warning = isinstance(exc, messaging_services.ContentWarning)
         else:
             messages.success(request, _("Message accepted."))
@@ -502,7 +503,7 @@ def send_sms(request, service_id):
         "panel/send.html",
         form=form,
         estimate=estimate,
-        counter=estimate and sending.counter_words(estimate),
+        counter=counter,
         # The "send anyway" box appears once the text was warned about.
         show_force=content_warning or bool(form.data.get("force")),
     )
@@ -516,8 +517,9 @@ def send_estimate(request, service_id):
     form = SendForm(request.POST, service=service)
     form.is_valid()  # a half-typed form is still counted
     form.cleaned_data.setdefault("sender", request.POST.get("sender", ""))
-    result = messaging_services.estimate(service.pk, form.request())
-    words = sending.counter_words(result)
+    send_request = form.request()
+    result = messaging_services.estimate(service.pk, send_request)
+    words = sending.counter_words(result, send_request)
     problem, problem_field = None, None
     if result.problem is not None:
         problem_field, problem = sending.refusal(result.problem)
@@ -530,10 +532,12 @@ def send_estimate(request, service_id):
             "max_parts": result.max_parts,
             "ucs2_because": result.ucs2_because,
             "numbers": result.numbers,
-            "dropped": result.dropped,
+            "dropped": result.dropped,  # entries not a number, as ``submit`` counts them
             # In words, in the reader's plural forms (the browser knows neither).
             "size_text": words.size,
             "recipients_text": words.recipients,
+            "dropped_entries": [{"entry": entry, "why": why} for entry, why in words.dropped],
+            "dropped_more": words.more,
             "express": result.express,
             "recipient_price": f"{result.recipient_price:.4f}",
             "price": f"{result.price:.4f}",

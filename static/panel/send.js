@@ -7,6 +7,7 @@
   var form = document.getElementById("send-form");
   var counter = document.getElementById("counter");
   var texts = document.getElementById("counter-texts");
+  var dropped = document.getElementById("dropped");
   if (!form || !counter || !texts || !window.fetch) return;
   var timer = null;
   var asked = 0;
@@ -28,11 +29,32 @@
     }));
     var problem = data.problem && (!data.problem_field || touched[data.problem_field]);
     counter.textContent = parts.join(" · ") + (problem ? " — " + data.problem : "");
+    showDropped(data);
     counter.dataset.parts = data.parts;
     counter.dataset.maxParts = data.max_parts;
     counter.dataset.encoding = data.encoding;
     counter.dataset.numbers = data.numbers;
     counter.dataset.price = data.price;
+  }
+
+  // The entries left out, each with why (worded by the server), as the page lists them.
+  function showDropped(data) {
+    if (!dropped) return;
+    var list = dropped.querySelector("ul");
+    list.textContent = "";
+    data.dropped_entries.forEach(function (left) {
+      var item = document.createElement("li");
+      var entry = document.createElement("code");
+      entry.textContent = left.entry;
+      item.append(entry, " — " + left.why);
+      list.append(item);
+    });
+    if (data.dropped_more) {
+      var more = document.createElement("li");
+      more.textContent = data.dropped_more;
+      list.append(more);
+    }
+    dropped.hidden = data.dropped_entries.length === 0;
   }
 
   function ask() {

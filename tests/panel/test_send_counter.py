@@ -124,3 +124,80 @@ def test_the_page_without_javascript_counts_in_the_same_words(alice_client, serv
     html = refused.content.decode()
     assert "2 characters · GSM-7 · 1 part of at most 6" in html
     assert "1 valid recipient, 1 dropped" in html
+
+
+# -- the entries left out, named with why -------------------------------------------------
+
+
+def test_the_entries_left_out_are_listed_with_why(alice_client, service):
+    counted = estimate(
+        alice_client, service, recipients="501234567, 123, +48 501-234-567; 222333444", text="x"
+    )
+    assert counted["recipients_text"] == "1 valid recipient, 3 dropped"
+    assert counted["dropped_entries"] == [
+        {"entry": "123", "why": "not a Polish mobile number"},
+        {"entry": "+48 501-234-567", "why": "duplicate (sent once)"},
+        {"entry": "222333444", "why": "not a Polish mobile number"},
+    ]
+    assert counted["dropped_more"] == ""
+    # The API's field keeps counting only what is not a number, as the send does.
+    assert counted["dropped"] == 2
+
+
+def test_the_reasons_in_polish(service):
+    client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    client.force_login(service.customer.user)
+    counted = estimate(client, service, recipients="501234567 501234567 12", text="x")
+    assert [d["why"] for d in counted["dropped_entries"]] == [
+        "powtórzony (wyślemy raz)",
+        "to nie polski numer komórkowy",
+    ]
+
+
+@pytest.mark.parametrize(("left_out", "more"), [(20, ""), (21, "and 1 more"), (25, "and 5 more")])
+def test_at_most_twenty_are_listed_and_the_rest_counted(alice_client, service, left_out, more):
+    typed = " ".join(f"1{i:03d}" for i in range(left_out))
+    counted = estimate(alice_client, service, recipients=typed, text="x")
+    assert [d["entry"] for d in counted["dropped_entries"]] == [f"1{i:03d}" for i in range(20)]
+    assert counted["dropped_more"] == more
+    assert counted["recipients_text"] == f"0 valid recipients, {left_out} dropped"
+
+
+@pytest.mark.parametrize(
+    ("more", "polish"), [(1, "i 1 kolejny"), (2, "i 2 kolejne"), (5, "i 5 kolejnych")]
+)
+def test_and_more_in_polish(service, more, polish):
+    client = Client(HTTP_ACCEPT_LANGUAGE="pl")
+    client.force_login(service.customer.user)
+    typed = " ".join(f"1{i:03d}" for i in range(20 + more))
+    assert estimate(client, service, recipients=typed, text="x")["dropped_more"] == polish
+
+
+def test_a_long_entry_is_cut_short(alice_client, service):
+    counted = estimate(alice_client, service, recipients="9" * 200, text="x")
+    assert len(counted["dropped_entries"][0]["entry"]) == 40
+
+
+def test_the_page_without_javascript_lists_the_entries_left_out(alice_client, service):
+    service.block_by_customer()
+    refused = alice_client.post(url(service), {"recipients": "501234567 <b>x</b>", "text": "Hi"})
+    html = refused.content.decode()
+    assert "<li><code>&lt;b&gt;x&lt;/b&gt;</code> — not a Polish mobile number</li>" in html
+    assert 'id="dropped" class="dropped" hidden' not in html
+
+
+def test_nothing_left_out_nothing_listed(alice_client, service):
+    html = alice_client.get(url(service)).content.decode()
+    assert 'id="dropped" class="dropped" hidden' in html
+
+
+def test_an_accepted_send_does_not_name_what_it_left_out(alice_client, service, monkeypatch):
+    from messaging import numbers
+    from messaging.models import Message
+
+    def not_on_the_send(*args, **kwargs):
+        raise AssertionError("dropped_entries() on an accepted send")
+
+    monkeypatch.setattr(numbers, "dropped_entries", not_on_the_send)
+    alice_client.post(url(service), {"recipients": "501234567, 12", "text": "x", "token": "t"})
+    assert Message.objects.exists()
