@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts import ipallow
 from accounts.models import AllowedAddress, SenderId, Service
@@ -41,9 +42,12 @@ class ThrottleLoginMixin:
     def _refusal(refused: login.Refused) -> forms.ValidationError:
         if refused.reason == refused.ADDRESS:
             return forms.ValidationError(
-                _(
-                    "Too many failed sign-in attempts. Wait %(minutes)d minutes and try "
-                    "again, or ask us to reset your password."
+                ngettext_lazy(
+                    "Too many failed sign-in attempts. Wait %(minutes)s minute and try "
+                    "again, or ask us to reset your password.",
+                    "Too many failed sign-in attempts. Wait %(minutes)s minutes and try "
+                    "again, or ask us to reset your password.",
+                    "minutes",
                 ),
                 code="throttled",
                 params={"minutes": max(1, math.ceil(refused.retry_after / 60))},

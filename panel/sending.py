@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Route, Service, ServiceState
 from lib import classtable
@@ -227,7 +227,11 @@ REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
     ),
     services.TooManyRecipients: (
         "recipients",
-        _("At most %(n)d recipients in one message: split the list."),
+        ngettext_lazy(
+            "At most %(n)s recipient in one message: split the list.",
+            "At most %(n)s recipients in one message: split the list.",
+            "n",
+        ),
     ),
     services.EmptyText: ("text", _("Type the text of the message.")),
     services.MessageTooLong: (
@@ -269,7 +273,8 @@ def refusal(exc: services.SendError) -> tuple[str | None, str]:
     field, text = classtable.lookup(REFUSALS, exc)
     if isinstance(exc, services.ServiceRefused) and exc.state in STATE_ADVICE:
         text = STATE_ADVICE[exc.state]
-    return field, str(text) % _details(exc)
+    # A lazy text picks its plural form by the figure it is given.
+    return field, text % _details(exc)
 
 
 def _details(exc: services.SendError) -> dict:

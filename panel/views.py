@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import apiauth, orders, senders
@@ -86,14 +87,13 @@ def order_service(request):
         try:
             service = orders.order_service(customer.pk, data["name"], data["kind"])
         except orders.TooManyPending as refused:
-            form.add_error(
-                None,
-                _(
-                    "You have %(n)d services waiting for activation already: we will activate "
-                    "them soon."
-                )
-                % {"n": refused.waiting},
+            waiting = ngettext(
+                "You have %(n)s service waiting for activation already: we will activate it soon.",
+                "You have %(n)s services waiting for activation already: we will activate "
+                "them soon.",
+                refused.waiting,
             )
+            form.add_error(None, waiting % {"n": refused.waiting})
         else:
             messages.success(
                 request,
@@ -575,11 +575,12 @@ def message_cancel(request, service_id, message_id):
     # Each cancelled recipient is refunded once, its price (messaging.transitions).
     refunded = message.recipient_price * cancelled
     if cancelled:
-        messages.success(
-            request,
-            _("%(n)d recipient(s) cancelled; %(amount)s PLN returned to the balance.")
-            % {"n": cancelled, "amount": f"{refunded:.2f}"},
+        done = ngettext(
+            "%(n)s recipient cancelled; %(amount)s PLN returned to the balance.",
+            "%(n)s recipients cancelled; %(amount)s PLN returned to the balance.",
+            cancelled,
         )
+        messages.success(request, done % {"n": cancelled, "amount": f"{refunded:.2f}"})
     else:
         messages.error(request, _("Nothing to cancel: every recipient has left already."))
     return redirect("message_detail", service.pk, message.pk)
@@ -700,11 +701,12 @@ def sender_confirm(request, service_id, sender_id):
     try:
         senders.check_code(sender, request.POST.get("code", ""))
     except senders.NoTriesLeft:
-        messages.error(
-            request,
-            _("%(n)d wrong codes: ask for a new code once 8 hours have passed since the last.")
-            % {"n": senders.CODE_TRIES},
+        wrong = ngettext(
+            "%(n)s wrong code: ask for a new code once 8 hours have passed since the last.",
+            "%(n)s wrong codes: ask for a new code once 8 hours have passed since the last.",
+            senders.CODE_TRIES,
         )
+        messages.error(request, wrong % {"n": senders.CODE_TRIES})
     except senders.WrongCode as exc:
         messages.error(request, _("That is not the code: %(why)s.") % {"why": exc})
     else:
@@ -816,12 +818,21 @@ def sms2email_recipient_ask(request, service_id, address_id):
     try:
         recipients.ask_again(row, recipients.link_for(request))
     except recipients.TooManyAsks:
-        too_many = _(
-            "%(address)s was sent a link %(n)d times today, or this service sent "
-            "%(links)d links today: try again tomorrow."
+        asks, links = recipients.ASKS_PER_DAY, recipients.LINKS_PER_DAY
+        address_had = ngettext(
+            "%(address)s was sent a link %(n)s time today",
+            "%(address)s was sent a link %(n)s times today",
+            asks,
+        ) % {"address": row.address, "n": asks}
+        service_sent = ngettext(
+            "this service sent %(links)s link today",
+            "this service sent %(links)s links today",
+            links,
+        ) % {"links": links}
+        too_many = _("%(address_had)s, or %(service_sent)s: try again tomorrow.")
+        messages.error(
+            request, too_many % {"address_had": address_had, "service_sent": service_sent}
         )
-        limits = {"n": recipients.ASKS_PER_DAY, "links": recipients.LINKS_PER_DAY}
-        messages.error(request, too_many % {"address": row.address, **limits})
     else:
         sent = _("A new confirmation link is on its way to %(address)s.")
         messages.success(request, sent % {"address": row.address})

@@ -22,10 +22,10 @@ from panel import confirm
 pytestmark = pytest.mark.django_db
 
 
-def scheduled_message(service):
+def scheduled_message(service, numbers=2):
     """A message due tomorrow: nothing of it has left, so all of it can be cancelled."""
     request = services.SendRequest(
-        recipients=["501234567", "501234568"],
+        recipients=[f"50123456{i}" for i in range(numbers)],
         text="Later",
         send_at=timezone.now() + timedelta(days=1),
         source=Source.PANEL,

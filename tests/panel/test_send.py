@@ -213,7 +213,7 @@ def test_a_scheduled_send_in_warsaw_time_and_its_cancel_with_refund(alice_client
     response = alice_client.post(
         f"/services/{service.pk}/messages/{message.pk}/cancel/", {"confirm": "yes"}, follow=True
     )
-    assert "2 recipient(s) cancelled; 0.14 PLN returned" in response.content.decode()
+    assert "2 recipients cancelled; 0.14 PLN returned" in response.content.decode()
     assert set(message.recipients.values_list("status", flat=True)) == {Status.CANCELLED}
     service.refresh_from_db()
     assert service.balance == Decimal("10.00")
