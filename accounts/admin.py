@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,6 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+from lib import l10n
 
 from . import ledger
 from .models import (
@@ -227,11 +227,11 @@ class ServiceAdmin(admin.ModelAdmin):
             result = operation(service.pk, data["amount"], user=request.user, note=data["note"])
             self.message_user(
                 request,
-                _("%(kind)s of %(amount)s PLN recorded; balance now %(balance)s PLN.")
+                _("%(kind)s of %(amount)s recorded; balance now %(balance)s.")
                 % {
                     "kind": result.entry.get_kind_display(),
-                    "amount": data["amount"],
-                    "balance": result.balance.quantize(Decimal("0.01")),
+                    "amount": l10n.money(result.entry.amount, 4),
+                    "balance": l10n.money(result.balance),
                 },
                 messages.SUCCESS,
             )

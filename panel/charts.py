@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from lib import l10n
+
 WIDTH, HEIGHT, PAD = 720, 180, 24
 
 
@@ -53,7 +55,8 @@ def bars(
 
 
 def _figure(value) -> str:
+    """A bar's figure as the reader's language writes numbers (lib.l10n)."""
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        return l10n.number(value, 2)
     number = float(value)
-    return f"{number:.0f}" if number == int(number) else f"{number:.2f}"
+    return l10n.number(value, 0) if number == int(number) else l10n.number(value, 2)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import Route, Service, ServiceState
-from lib import classtable
+from lib import classtable, l10n
 from messaging import numbers, services
 from messaging.models import Source
 
@@ -252,7 +252,7 @@ REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
     services.InsufficientFunds: (
         None,
         _(
-            "This message costs %(needed)s PLN and the service has %(available)s PLN "
+            "This message costs %(needed)s and the service has %(available)s "
             "available: top up or send to fewer recipients."
         ),
     ),
@@ -282,5 +282,5 @@ def _details(exc: services.SendError) -> dict:
     if isinstance(exc, services.MessageTooLong):
         details.update(parts=exc.parts, max=exc.max_parts)
     if isinstance(exc, services.InsufficientFunds):
-        details.update(needed=f"{exc.needed:.2f}", available=f"{exc.available:.2f}")
+        details.update(needed=l10n.money(exc.needed), available=l10n.money(exc.available))
     return details

@@ -12,7 +12,6 @@ from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import apiauth, orders, senders
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
+from lib import l10n
 from lib.clientaddress import request_address
 from mailbridge import recipients, settings_ops
 from mailbridge.models import InboundMail, OutboundMail
@@ -542,6 +542,10 @@ def send_estimate(request, service_id):
             "recipient_price": f"{result.recipient_price:.4f}",
             "price": f"{result.price:.4f}",
             "balance_after": f"{result.balance_after:.4f}",
+            # The counter shows these as they stand: written by the one money helper,
+            # in the page's language, as the page without JavaScript shows them.
+            "price_shown": l10n.money(result.price, 4),
+            "balance_after_shown": l10n.money(result.balance_after),
             "problem": str(problem) if problem else "",
             # The field at fault: the counter names a problem once that field is touched.
             "problem_field": problem_field or "",
@@ -576,11 +580,11 @@ def message_cancel(request, service_id, message_id):
     refunded = message.recipient_price * cancelled
     if cancelled:
         done = ngettext(
-            "%(n)s recipient cancelled; %(amount)s PLN returned to the balance.",
-            "%(n)s recipients cancelled; %(amount)s PLN returned to the balance.",
+            "%(n)d recipient cancelled; %(amount)s returned to the balance.",
+            "%(n)d recipients cancelled; %(amount)s returned to the balance.",
             cancelled,
         )
-        messages.success(request, done % {"n": cancelled, "amount": f"{refunded:.2f}"})
+        messages.success(request, done % {"n": cancelled, "amount": l10n.money(refunded)})
     else:
         messages.error(request, _("Nothing to cancel: every recipient has left already."))
     return redirect("message_detail", service.pk, message.pk)
@@ -677,7 +681,7 @@ def sender_send_code(request, service_id, sender_id):
             _("A code went to %(name)s less than 8 hours ago; ask again after %(at)s.")
             % {
                 "name": sender.name,
-                "at": timezone.localtime(exc.retry_at).strftime("%Y-%m-%d %H:%M"),
+                "at": l10n.moment(exc.retry_at),
             },
         )
     except senders.NotANumber:

@@ -181,6 +181,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
 USE_TZ = True
+# Dates as each language writes them (07.12.2026 05:37; 7 Dec 2026, 05:37), over
+# Django's defaults; lib.l10n shows money and moments with them.
+FORMAT_MODULE_PATH = ["smspanel.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")

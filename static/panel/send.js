@@ -24,8 +24,9 @@
     var parts = [data.size_text];
     if (data.ucs2_because) parts[0] += " (" + fill(texts.dataset.ucs2, {ch: data.ucs2_because}) + ")";
     parts.push(data.recipients_text);
+    // Money comes written as the page's language writes it (lib.l10n, on the server).
     parts.push(fill(texts.dataset.price, {
-      price: data.price, after: Number(data.balance_after).toFixed(2)
+      price: data.price_shown, after: data.balance_after_shown
     }));
     var problem = data.problem && (!data.problem_field || touched[data.problem_field]);
     counter.textContent = parts.join(" · ") + (problem ? " — " + data.problem : "");

@@ -44,7 +44,8 @@ def test_send_from_the_form_with_the_live_counter(page_in, live_server, service,
     expect(counter).to_have_attribute("data-encoding", "UCS-2")
     expect(counter).to_have_attribute("data-parts", "3")
     expect(counter).to_contain_text("„ż” wymaga UCS-2")
-    expect(counter).to_contain_text("cena 0.4200 PLN")  # 2 recipients × 3 parts × 0.07
+    expect(counter).to_contain_text("cena 0,4200 zł")  # 2 recipients × 3 parts × 0.07
+    expect(counter).to_contain_text("saldo po wysłaniu 9,58 zł")
 
     page.click("button >> text=Wyślij")
     page.wait_for_url(re.compile(r"/messages/\d+/$"))
