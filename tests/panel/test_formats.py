@@ -67,3 +67,8 @@ def test_the_counter_without_javascript_and_a_refusal_in_polish(make_service):
     page = response.content.decode()
     assert "cena 0,0700 zł, saldo po wysłaniu -0,02 zł" in page
     assert "kosztuje 0,07 zł, a usługa ma dostępne 0,05 zł" in page
+
+
+def test_the_service_header_shows_the_balance_the_same_way(rich):
+    page = reader(rich, "pl").get(f"/services/{rich.pk}/messages/").content.decode()
+    assert f"<strong>1{NBSP}244,50 zł</strong>" in page
