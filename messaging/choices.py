@@ -5,19 +5,22 @@ answer's status) without reaching the models, which the layering test forbids it
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
-    """Recipient statuses, by their Telecube wire names (seed 001 §8c)."""
+    """Recipient statuses, by their Telecube wire names (seed 001 §8c); the labels are
+    what a customer reads in the panel (the panel_format ``status`` filter), the names
+    what an API client reads on the wire."""
 
-    PENDING = "PENDING", _("pending")
-    QUEUED = "QUEUED", _("queued at the gateway")
-    DELIVERED = "DELIVERED", _("delivered")
-    REJECTED = "REJECTED", _("rejected")
-    CANCELLED = "CANCELLED", _("cancelled")
-    ON_HOLD = "ON_HOLD", _("on hold")
-    EXPIRED = "EXPIRED", _("expired")
-    REMOTE_ERROR = "REMOTE_ERROR", _("operator error")
+    PENDING = "PENDING", pgettext_lazy("recipient status", "Pending")
+    QUEUED = "QUEUED", pgettext_lazy("recipient status", "Sent to the operator")
+    DELIVERED = "DELIVERED", pgettext_lazy("recipient status", "Delivered")
+    REJECTED = "REJECTED", pgettext_lazy("recipient status", "Rejected")
+    CANCELLED = "CANCELLED", pgettext_lazy("recipient status", "Cancelled")
+    ON_HOLD = "ON_HOLD", pgettext_lazy("recipient status", "On hold")
+    EXPIRED = "EXPIRED", pgettext_lazy("recipient status", "Expired")
+    REMOTE_ERROR = "REMOTE_ERROR", pgettext_lazy("recipient status", "Operator error")
 
 
 class Source(models.TextChoices):

@@ -1,9 +1,12 @@
 """``{% load panel_format %}``: the panel's pages show money and moments through
-lib.l10n, the helper its forms, messages and live counter use too."""
+lib.l10n, the helper its forms, messages and live counter use too, and recipient
+statuses in words through ``status``, on every page that shows one."""
 
 from django import template
+from django.utils.html import format_html
 
 from lib import l10n
+from messaging.choices import Status
 
 register = template.Library()
 
@@ -23,3 +26,22 @@ def moment(value, precision=""):
     if not value:
         return ""
     return l10n.moment(value, seconds=precision == "seconds")
+
+
+@register.filter
+def status(value, words_only=False):
+    """A recipient status in the reader's words, its API name beside it in a small
+    ``<code>`` for whoever reads the same status from the API: ``{{ r.status|status }}``
+    → Doręczono ``DELIVERED``; ``|status:"words"`` where markup cannot go (an option)."""
+    try:
+        words = Status(value).label
+    except ValueError:
+        return value  # not a status: shown as it is, escaped
+    if words_only:
+        return words
+    return format_html(
+        '<span class="status status-{}">{}</span> <small><code>{}</code></small>',
+        value,
+        words,
+        value,
+    )
