@@ -265,10 +265,10 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         "amount",
         "balance_after",
         "reference",
-        "note",
+        "description",
         "created_by",
     ]
-    list_filter = ["kind", "created_at"]
+    list_filter = ["kind", "reason", "created_at"]
     search_fields = ["service__name", "service__customer__name", "reference", "note"]
     list_select_related = ["service", "created_by"]
     date_hierarchy = "created_at"
@@ -281,6 +281,10 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("description"))
+    def description(self, entry):
+        return entry.description
 
 
 class ConfiguredOperators:

@@ -82,13 +82,17 @@ def apply_locked(
     *,
     enforce_limit: bool,
     reference: str | None = None,
+    reason: str = "",
+    params: dict | None = None,
     note: str = "",
     user=None,
 ) -> LedgerEntry:
     """Change the balance of a service locked by ``lock()`` and append the entry.
 
     The caller's transaction holds the row lock, so the check and the write
-    cannot interleave with another change of the same balance.
+    cannot interleave with another change of the same balance. An entry the
+    platform writes says why with ``reason`` and ``params``
+    (accounts.ledger_reasons), worded when shown; ``note`` is staff's free text.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("apply_locked() needs the transaction that holds the lock")
@@ -105,6 +109,8 @@ def apply_locked(
         amount=delta,
         balance_after=new_balance,
         reference=reference,
+        reason=reason,
+        params=params or {},
         note=note[:300],
         created_by=user,
     )

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from . import ipallow, secrets
 from .choices import ServiceState
+from .ledger_reasons import LedgerReason, describe
 
 MONEY = {"max_digits": 14, "decimal_places": 4}
 # Balances and prices keep four decimal places (1/100 grosz): operators quote
@@ -370,6 +371,13 @@ class LedgerEntry(models.Model):
     balance_after = models.DecimalField(_("balance after (PLN)"), **MONEY)
     # Makes an operation idempotent: e.g. "refund:recipient:42" can exist once.
     reference = models.CharField(_("reference"), max_length=100, unique=True, null=True, blank=True)
+    # What the platform wrote the entry for, as data, worded when shown in the
+    # reader's language (accounts.ledger_reasons); empty for staff's own entries.
+    reason = models.CharField(
+        _("reason"), max_length=16, choices=LedgerReason.choices, blank=True, default=""
+    )
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    # Free text staff type (admin's top-up form); shown as typed.
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -397,6 +405,11 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Ledger entries are append-only.")
+
+    @property
+    def description(self) -> str:
+        """What the entry was for, in the reader's language."""
+        return describe(self.reason, self.params, self.note)
 
 
 class SenderStatus(models.IntegerChoices):

@@ -2,6 +2,7 @@
 correct send needs, in raw SQL, behind a bare Django view. Served by the bench's
 own URLconf (``bench.settings``), never by the product's."""
 
+import json
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -43,8 +44,16 @@ def floor_send(request):
         message_id = cursor.fetchone()[0]
         cursor.execute(
             "INSERT INTO accounts_ledgerentry (service_id, kind, amount, balance_after,"
-            " reference, note, created_at) VALUES (%s, 'charge', %s, %s, %s, '', %s)",
-            [service_id, "-" + PRICE, new_balance, f"charge:message:{message_id}", now],
+            " reference, reason, params, note, created_at)"
+            " VALUES (%s, 'charge', %s, %s, %s, 'message', %s, '', %s)",
+            [
+                service_id,
+                "-" + PRICE,
+                new_balance,
+                f"charge:message:{message_id}",
+                json.dumps({"message": message_id, "count": 1, "price": PRICE}),
+                now,
+            ],
         )
         cursor.execute(
             "INSERT INTO messaging_recipient (message_id, number, status, status_at, send_at,"

@@ -38,7 +38,8 @@ def in_use() -> bool:
 # serialises concurrent sends as lock() does, and an UPDATE that waited for it
 # re-checks its condition against the balance the other send left, so none
 # overdraws. The message, its ledger entry
-# (the one apply_locked would write, with services._charge_note's note) and
+# (the one apply_locked would write, with services.charge_params' reason and
+# params, built here in SQL) and
 # its recipients are inserted only when the UPDATE charged. One round trip
 # instead of six, for the API's hot path: single-recipient sends.
 # tests/messaging/test_services.py compares what the two paths write.
@@ -64,11 +65,13 @@ WITH price AS (
     RETURNING id
 ), entry AS (
     INSERT INTO accounts_ledgerentry (service_id, kind, amount, balance_after, reference,
-        note, created_at)
+        reason, params, note, created_at)
     SELECT %(service)s, 'charge', -charged.total, charged.balance,
         'charge:message:' || message.id,
-        'message ' || message.id || ': ' || %(count)s || ' × ' || charged.recipient || ' PLN',
-        %(now)s
+        'message',
+        jsonb_build_object('message', message.id, 'count', %(count)s::integer,
+                           'price', charged.recipient::text),
+        '', %(now)s
       FROM charged, message
      WHERE charged.total > 0
 ), recipients AS (

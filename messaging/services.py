@@ -30,9 +30,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts import ledger, pricing, senders
+from accounts import ledger, ledger_reasons, pricing, senders
 from accounts.models import (
     LedgerKind,
+    LedgerReason,
     Route,
     SenderId,
     SenderStatus,
@@ -466,13 +467,17 @@ def _charge_and_store(message: Message, found: Sequence[str]) -> None:
                 LedgerKind.CHARGE,
                 enforce_limit=True,
                 reference=f"charge:message:{message.pk}",
-                note=_charge_note(message),
+                reason=LedgerReason.MESSAGE,
+                params=charge_params(message),
             )
         _insert_recipients(message, found)
 
 
-def _charge_note(message: Message) -> str:
-    return f"message {message.pk}: {message.recipient_count} × {message.recipient_price} PLN"
+def charge_params(message: Message) -> dict:
+    """What a message's charge entry records (pg.charge_and_store writes the same)."""
+    return ledger_reasons.message_charge(
+        message.pk, message.recipient_count, message.recipient_price
+    )
 
 
 def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -> None:

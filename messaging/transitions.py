@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import LedgerKind, Service
+from accounts import ledger, ledger_reasons
+from accounts.models import LedgerKind, LedgerReason, Service
 
 from . import callbacks, pg, signals
 from .models import REFUNDED_STATUSES, Message, Recipient, Status
@@ -422,13 +422,12 @@ def _refund(changes: Sequence[Change], messages: dict, locked: dict[int, Service
             LedgerKind.REFUND,
             enforce_limit=False,
             reference=f"refund:recipients:{uuid.uuid4().hex}",
-            note=_refund_note(ids, changes),
+            reason=LedgerReason.UNDELIVERED,
+            params=_refund_params(ids, changes),
         )
 
 
-def _refund_note(ids: list[int], changes: Sequence[Change]) -> str:
+def _refund_params(ids: list[int], changes: Sequence[Change]) -> dict:
     wanted = set(ids)
-    message_ids = sorted({c.message_id for c in changes if c.recipient_id in wanted})
-    shown = ", ".join(str(m) for m in message_ids[:10])
-    more = "…" if len(message_ids) > 10 else ""
-    return f"{len(ids)} recipient(s) not delivered or cancelled; messages {shown}{more}"
+    message_ids = {c.message_id for c in changes if c.recipient_id in wanted}
+    return ledger_reasons.undelivered_refund(len(ids), message_ids)

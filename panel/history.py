@@ -108,7 +108,7 @@ def ledger_csv(service, form: LedgerFilterForm):
             f"{e.amount:.4f}",
             f"{e.balance_after:.4f}",
             e.reference or "",
-            cell(e.note),
+            cell(e.description),
         ]
         for e in ledger_entries(service, form).iterator(chunk_size=2000)
     )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import LedgerEntry, LedgerKind, Tariff
+from accounts.models import LedgerEntry, LedgerKind, LedgerReason, Tariff
 from messaging import pg, services
 from messaging.models import Recipient, Status
 
@@ -72,7 +72,16 @@ def test_both_storage_paths_store_the_same_things(make_service, count):
     charge = LedgerEntry.objects.get(reference=f"charge:message:{message.pk}")
     assert charge.kind == LedgerKind.CHARGE
     assert charge.amount == -message.price
-    assert charge.note == services._charge_note(message)
+    assert (charge.reason, charge.params, charge.note) == (
+        LedgerReason.MESSAGE,
+        services.charge_params(message),
+        "",
+    )
+    if _sent_in_one_statement(queries):
+        # The entry, its reason and params included, is written by the send's one
+        # statement: no query of its own.
+        ledger_writes = [q for q in queries.captured_queries if "accounts_ledgerentry" in q["sql"]]
+        assert len(ledger_writes) == 1 and "WITH price AS" in ledger_writes[0]["sql"]
     service.refresh_from_db()
     assert service.balance == Decimal("100") - message.price == charge.balance_after
     assert ledger.ledger_balance(service.pk) == service.balance
@@ -185,7 +194,11 @@ def test_the_one_statement_send_writes_the_ledger_entry_lock_and_apply_locked_wr
         message.refresh_from_db()
         entry = LedgerEntry.objects.get(service=service, kind=LedgerKind.CHARGE)
         assert entry.reference == f"charge:message:{message.pk}"
-        assert entry.note == services._charge_note(message)
+        assert (entry.reason, entry.params, entry.note) == (
+            LedgerReason.MESSAGE,
+            services.charge_params(message),
+            "",
+        )
         service.refresh_from_db()
         assert entry.balance_after == service.balance == ledger.ledger_balance(service.pk)
         fields = (entry.kind, entry.amount, entry.balance_after, entry.created_by_id)
