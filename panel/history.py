@@ -3,17 +3,23 @@ filtered by a small GET form and exported as CSV with the same filters.
 
 CSV is streamed row by row (``StreamingHttpResponse``), so a message with a
 million recipients is exported without holding it in memory, in UTF-8 with a
-byte-order mark, which spreadsheet programs read as UTF-8.
+byte-order mark, which spreadsheet programs read as UTF-8. Each export comes
+plain (commas, decimal points) and, with ``?format=excel``, for Excel in Polish
+(semicolons, decimal commas), which reads a comma-separated file as one column;
+both have the same columns, headed in the reader's language.
 """
 
 import csv
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.db.models import Q
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import LedgerEntry, LedgerKind
 from messaging import numbers
@@ -36,16 +42,45 @@ def cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+@dataclass(frozen=True)
+class CsvDialect:
+    """How an export writes its file: the separator, the decimal mark, the name's tail."""
+
+    delimiter: str
+    decimal_mark: str
+    suffix: str
+
+    def number(self, value: Decimal, places: int) -> str:
+        """A figure as the spreadsheet reads it: no grouping, the dialect's decimal mark."""
+        return f"{value:.{places}f}".replace(".", self.decimal_mark)
+
+
+PLAIN = CsvDialect(",", ".", "")
+EXCEL_PL = CsvDialect(";", ",", "-excel")
+
+
+def dialect_of(query) -> CsvDialect:
+    """``?format=excel``: the Excel (PL) variant; anything else: the plain CSV."""
+    return EXCEL_PL if query.get("format") == "excel" else PLAIN
+
+
+def csv_response(name: str, header: list, rows, dialect: CsvDialect) -> StreamingHttpResponse:
+    """``rows`` streamed as ``name``.csv (``name``-excel.csv for Excel (PL)), under
+    ``header``, in the language of the request that asked for it."""
+    writer = csv.writer(_Echo(), delimiter=dialect.delimiter)
+    language = translation.get_language()
+    header = [str(title) for title in header]
 
     def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
+        # The rows are read as the response is sent, after the view has returned:
+        # the words in them (statuses, ledger entries) keep the request's language.
+        with translation.override(language):
+            yield "\ufeff" + writer.writerow(header)
+            for row in rows:
+                yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}{dialect.suffix}.csv"'
     return response
 
 
@@ -100,23 +135,32 @@ def ledger_entries(service, form: LedgerFilterForm):
     return entries
 
 
-def ledger_csv(service, form: LedgerFilterForm):
+def ledger_csv(service, form: LedgerFilterForm, dialect: CsvDialect = PLAIN):
     rows = (
         [
-            timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            _when(e.created_at),
             e.kind,
-            f"{e.amount:.4f}",
-            f"{e.balance_after:.4f}",
+            dialect.number(e.amount, 4),
+            dialect.number(e.balance_after, 4),
             e.reference or "",
             cell(e.description),
         ]
         for e in ledger_entries(service, form).iterator(chunk_size=2000)
     )
-    return csv_response(
-        f"balance-{service.pk}.csv",
-        ["time", "kind", "amount_pln", "balance_after_pln", "reference", "note"],
-        rows,
-    )
+    header = [
+        _("Time"),
+        _("Kind"),
+        pgettext_lazy("CSV header", "Amount (PLN)"),
+        pgettext_lazy("CSV header", "Balance after (PLN)"),
+        pgettext_lazy("CSV header", "Reference"),
+        pgettext_lazy("CSV header", "Description"),
+    ]
+    return csv_response(f"balance-{service.pk}", header, rows, dialect)
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment in an export: ISO-like local time, which both dialects' readers parse."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 # -- sent messages ----------------------------------------------------------------------------
@@ -156,27 +200,32 @@ def messages_of(service, form: MessageFilterForm):
     return found
 
 
-def recipients_csv(message: Message):
+def recipients_csv(message: Message, dialect: CsvDialect = PLAIN):
+    # The status by its API name, as before, and after the columns there were, in
+    # the reader's words.
     rows = (
         [
             r.pk,
             r.number,
             r.status,
-            timezone.localtime(r.status_at).strftime("%Y-%m-%d %H:%M:%S"),
-            timezone.localtime(r.delivered_at).strftime("%Y-%m-%d %H:%M:%S")
-            if r.delivered_at
-            else "",
+            _when(r.status_at),
+            _when(r.delivered_at),
+            Status(r.status).label,
         ]
         for r in message.recipients.shown()
         .order_by("id")
         .only("pk", "number", "status", "status_at", "delivered_at")
         .iterator(chunk_size=5000)
     )
-    return csv_response(
-        f"message-{message.pk}.csv",
-        ["instance_id", "number", "status", "status_since", "delivered_at"],
-        rows,
-    )
+    header = [
+        _("Instance ID"),
+        _("Number"),
+        pgettext_lazy("CSV header", "Status (API name)"),
+        pgettext_lazy("CSV header", "Status since"),
+        pgettext_lazy("CSV header", "Delivered at"),
+        _("Status"),
+    ]
+    return csv_response(f"message-{message.pk}", header, rows, dialect)
 
 
 # -- received SMS -----------------------------------------------------------------------------
@@ -201,14 +250,10 @@ def incoming_of(service, form: IncomingFilterForm):
     return found
 
 
-def incoming_csv(service, form: IncomingFilterForm):
+def incoming_csv(service, form: IncomingFilterForm, dialect: CsvDialect = PLAIN):
     rows = (
-        [
-            timezone.localtime(sms.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-            cell(sms.from_number),
-            cell(sms.to_number),
-            cell(sms.text),
-        ]
+        [_when(sms.received_at), cell(sms.from_number), cell(sms.to_number), cell(sms.text)]
         for sms in incoming_of(service, form).iterator(chunk_size=2000)
     )
-    return csv_response(f"received-{service.pk}.csv", ["received", "from", "to", "text"], rows)
+    header = [_("Received"), _("From"), _("To"), _("Text")]
+    return csv_response(f"received-{service.pk}", header, rows, dialect)

@@ -412,7 +412,7 @@ def message_list(request, service_id):
 def message_recipients_csv(request, service_id, message_id):
     service = get_service(request, service_id)
     message = get_object_or_404(Message.objects.visible_to(service.pk), pk=message_id)
-    return history.recipients_csv(message)
+    return history.recipients_csv(message, history.dialect_of(request.GET))
 
 
 @login_required
@@ -429,13 +429,15 @@ def balance_history(request, service_id):
 @login_required
 def balance_csv(request, service_id):
     service = get_service(request, service_id)
-    return history.ledger_csv(service, history.LedgerFilterForm(request.GET or None))
+    form = history.LedgerFilterForm(request.GET or None)
+    return history.ledger_csv(service, form, history.dialect_of(request.GET))
 
 
 @login_required
 def incoming_csv(request, service_id):
     service = get_service(request, service_id)
-    return history.incoming_csv(service, history.IncomingFilterForm(request.GET or None))
+    form = history.IncomingFilterForm(request.GET or None)
+    return history.incoming_csv(service, form, history.dialect_of(request.GET))
 
 
 @login_required

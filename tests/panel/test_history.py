@@ -74,7 +74,14 @@ def test_the_ledger_csv_follows_the_filter(alice_client, service):
     send(service, ["48501234567", "48501234568"])
     ledger.adjust(service.pk, Decimal("-1"), note="=HYPERLINK(1)")
     rows = rows_of(alice_client.get(f"/services/{service.pk}/balance.csv"))
-    assert rows[0] == ["time", "kind", "amount_pln", "balance_after_pln", "reference", "note"]
+    assert rows[0] == [
+        "Time",
+        "Kind",
+        "Amount (PLN)",
+        "Balance after (PLN)",
+        "Reference",
+        "Description",
+    ]
     assert [r[1] for r in rows[1:]] == ["adjustment", "charge", "top_up"]
     charge = rows[2]
     assert charge[2:4] == ["-0.1400", "9.8600"]
@@ -115,7 +122,14 @@ def test_a_messages_recipients_as_csv(alice_client, service, simulator):
     message = send(service, ["48501234567", "48501234000"])
     dispatch.dispatch_batch()
     rows = rows_of(alice_client.get(f"/services/{service.pk}/messages/{message.pk}/recipients.csv"))
-    assert rows[0] == ["instance_id", "number", "status", "status_since", "delivered_at"]
+    assert rows[0] == [
+        "Instance ID",
+        "Number",
+        "Status (API name)",
+        "Status since",
+        "Delivered at",
+        "Status",
+    ]
     assert {(r[1], r[2]) for r in rows[1:]} == {
         ("48501234567", "DELIVERED"),
         ("48501234000", "REJECTED"),
@@ -141,7 +155,7 @@ def test_received_sms_filtered_and_exported(alice_client, service):
     assert found(q="601 000 002") == ["=cmd|' /C calc'!A0"]
     assert "stare" not in found(date_from=timezone.localdate().isoformat())
     rows = rows_of(alice_client.get(f"/services/{service.pk}/incoming.csv", {"q": "calc"}))
-    assert rows[0] == ["received", "from", "to", "text"]
+    assert rows[0] == ["Received", "From", "To", "Text"]
     assert rows[1][3] == "'=cmd|' /C calc'!A0"
     assert len(rows) == 2
 
@@ -173,5 +187,5 @@ def test_dates_out_of_range_are_form_errors_not_crashes(alice_client, service, q
         assert response.status_code == 200, path
         assert "Give a date from 2000" in response.content.decode()
     rows = rows_of(alice_client.get(f"/services/{service.pk}/balance.csv", query))
-    assert rows[0][0] == "time"
+    assert rows[0][0] == "Time"
     rows_of(alice_client.get(f"/services/{service.pk}/incoming.csv", query))
