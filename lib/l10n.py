@@ -45,3 +45,8 @@ def moment(value: date | None, *, seconds: bool = False) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return formats.date_format(value, "DATETIME_FORMAT" if seconds else "SHORT_DATETIME_FORMAT")
+
+
+def day_and_month(value: date) -> str:
+    """A day in a short form, under a chart's axis: ``07.12`` / ``7 Dec``."""
+    return formats.date_format(value, "MONTH_DAY_FORMAT")

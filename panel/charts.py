@@ -17,8 +17,11 @@ def bars(
     title: str,
     labels: Sequence[str],
     series: Sequence[tuple[str, str, Sequence[float | int | Decimal]]],
+    ticks: Sequence[str] | None = None,
 ) -> SafeString:
-    """Grouped bars, one group per label; ``series`` is (name, CSS class, values)."""
+    """Grouped bars, one group per label; ``series`` is (name, CSS class, values);
+    ``ticks``, the labels' short forms under the axis (default: their last 5 characters)."""
+    ticks = ticks or [label[-5:] for label in labels]
     peak = max([float(v) for _, _, values in series for v in values] + [0.0])
     scale = (HEIGHT - 2 * PAD) / peak if peak else 0.0
     group = (WIDTH - 2 * PAD) / max(len(labels), 1)
@@ -36,8 +39,8 @@ def bars(
                 f"{escape(_figure(values[i]))}</title></rect>"
             )
     ticks = "".join(
-        f'<text x="{PAD + i * group:.1f}" y="{HEIGHT - 6}" class="tick">{escape(label[-5:])}</text>'
-        for i, label in enumerate(labels)
+        f'<text x="{PAD + i * group:.1f}" y="{HEIGHT - 6}" class="tick">{escape(tick)}</text>'
+        for i, tick in enumerate(ticks)
         if i % 5 == 0 or i == len(labels) - 1
     )
     top = f'<text x="2" y="{PAD - 6}" class="tick">{escape(_figure(peak))}</text>'

@@ -146,7 +146,8 @@ def interface_switch(request, service_id, interface, state):
 def usage_charts(service) -> dict:
     """The last 30 days of SMS and spending, as SVG charts and the table behind them."""
     days = usage.daily(service.pk)
-    labels = [d.day.isoformat() for d in days]
+    labels = [l10n.moment(d.day) for d in days]
+    ticks = [l10n.day_and_month(d.day) for d in days]
     return {
         "usage_days": days,
         "sms_chart": charts.bars(
@@ -157,11 +158,13 @@ def usage_charts(service) -> dict:
                 (_("delivered"), "delivered", [d.delivered for d in days]),
                 (_("failed"), "failed", [d.failed for d in days]),
             ],
+            ticks,
         ),
         "spending_chart": charts.bars(
             _("Spending per day (PLN), last 30 days"),
             labels,
             [(_("spent"), "spent", [d.spent for d in days])],
+            ticks,
         ),
     }
 

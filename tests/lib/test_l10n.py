@@ -58,3 +58,10 @@ def test_a_day_and_nothing():
         assert l10n.moment(None) == ""
     with translation.override("en"):
         assert l10n.moment(date(2026, 12, 7)) == "7 Dec 2026"
+
+
+def test_a_day_and_month_for_a_charts_axis():
+    with translation.override("pl"):
+        assert l10n.day_and_month(date(2026, 12, 7)) == "07.12"
+    with translation.override("en"):
+        assert l10n.day_and_month(date(2026, 12, 7)) == "7 Dec"

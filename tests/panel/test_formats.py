@@ -72,3 +72,18 @@ def test_the_counter_without_javascript_and_a_refusal_in_polish(make_service):
 def test_the_service_header_shows_the_balance_the_same_way(rich):
     page = reader(rich, "pl").get(f"/services/{rich.pk}/messages/").content.decode()
     assert f"<strong>1{NBSP}244,50 zł</strong>" in page
+
+
+def test_the_usage_charts_name_days_and_money_for_the_reader(rich, simulator):
+    from django.utils import timezone
+
+    from gateways import dispatch
+    from messaging import services
+
+    services.submit(rich.pk, services.SendRequest(recipients=["48501234567"], text="x"))
+    dispatch.dispatch_batch()
+    page = reader(rich, "pl").get(f"/services/{rich.pk}/").content.decode()
+    today = timezone.localdate()
+    assert f"<title>{today:%d.%m.%Y}: wydano 0,07</title>" in page
+    assert f'class="tick">{today:%d.%m}</text>' in page
+    assert f"<td>{today:%d.%m.%Y}</td>" in page and '<td class="num">0,07 zł</td>' in page

@@ -3,3 +3,5 @@
 SHORT_DATE_FORMAT = "j M Y"
 SHORT_DATETIME_FORMAT = "j M Y, H:i"
 DATETIME_FORMAT = "j M Y, H:i:s"
+# A day in a chart's axis: 7 Dec.
+MONTH_DAY_FORMAT = "j M"

@@ -4,3 +4,5 @@
 SHORT_DATE_FORMAT = "d.m.Y"
 SHORT_DATETIME_FORMAT = "d.m.Y H:i"
 DATETIME_FORMAT = "d.m.Y H:i:s"
+# A day in a chart's axis: 07.12.
+MONTH_DAY_FORMAT = "d.m"
