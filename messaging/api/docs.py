@@ -1,19 +1,26 @@
 """Content of the API docs page: each endpoint with its fields, errors and examples.
 
-The error texts come from ``errors.WIRE_ERRORS``, so the page and the wire
-cannot drift apart.
+Worded in the reader's language: ``endpoints`` is called per request, under the
+language the page is shown in. Wire names (fields, error names, paths) and the code
+of the examples stay as they are. The error texts come from ``errors.WIRE_ERRORS``
+(the wire's ``error_description``, in English) translated here, so the page and
+the wire cannot drift apart.
 """
 
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .errors import ENDPOINT_ERRORS, WIRE_ERRORS
 
-AUTH = [
-    ("username", True, "API username (Bramka SMS › Ustawienia SMS); also Username."),
-    ("password", True, "API password; also Password. Not the panel password."),
-]
+
+def _auth() -> list[tuple[str, bool, str]]:
+    return [
+        ("username", True, _("API username (SMS gateway › SMS settings); also Username.")),
+        ("password", True, _("API password; also Password. Not the panel password.")),
+    ]
 
 
 @dataclass
@@ -28,7 +35,10 @@ class Endpoint:
     errors: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def __post_init__(self):
-        self.errors = [(name, *WIRE_ERRORS[name]) for name in ENDPOINT_ERRORS[self.name]]
+        self.errors = [
+            (name, _(WIRE_ERRORS[name][0]), WIRE_ERRORS[name][1])
+            for name in ENDPOINT_ERRORS[self.name]
+        ]
 
 
 def _python(path: str, fields: str, files: str = "") -> str:
@@ -47,34 +57,47 @@ CREDENTIALS = '"username": USERNAME, "password": PASSWORD'
 
 def endpoints(base: str) -> list[Endpoint]:
     creds = "-d username=$SMS_USER -d password=$SMS_PASSWORD"
+    rate = settings.INCOMING_RATE_LIMIT
+    longest = settings.INCOMING_MAX_TEXT_LENGTH
+    from_file = _("recipients from a file, answer in XML")
     return [
         Endpoint(
             name="gateway",
             path="gateway/",
-            summary="Send one text to one or many Polish mobile numbers.",
+            summary=_("Send one text to one or many Polish mobile numbers."),
             fields=[
-                *AUTH,
-                ("to_list", False, "Comma-separated numbers: 9 digits, or 11 starting 48."),
-                ("to_file", False, "Or: a text file (multipart), one number per line."),
-                ("message", True, "The text, UTF-8. GSM-7 up to 918 characters, else 402."),
-                ("from", False, "Empty: standard route. An allowed sender ID: premium."),
+                *_auth(),
+                (
+                    "to_list",
+                    False,
+                    _("Comma-separated numbers: 9 digits, or 11 starting 48."),
+                ),
+                ("to_file", False, _("Or: a text file (multipart), one number per line.")),
+                ("message", True, _("The text, UTF-8. GSM-7 up to 918 characters, else 402.")),
+                ("from", False, _("Empty: standard route. An allowed sender ID: premium.")),
                 (
                     "send_datetime",
                     False,
-                    "Unix time in seconds (a fraction is dropped); past means now; "
-                    "up to 3 months ahead.",
+                    _(
+                        "Unix time in seconds (a fraction is dropped); past means now; "
+                        "up to 3 months ahead."
+                    ),
                 ),
-                ("flash_sms", False, "1: flash SMS (ignored when the text needs UCS-2)."),
-                ("sms_express", False, "1: priority at 1.5 × price; one recipient only."),
-                ("remove_special_characters", False, "1: ą→a … then drop non-GSM characters."),
-                ("force", False, "1: send even when the text draws a content warning."),
-                ("notify_url", False, "Delivery reports for this message go here."),
-                ("user_flag", False, "Your own label, returned by getProgress (255 max)."),
+                ("flash_sms", False, _("1: flash SMS (ignored when the text needs UCS-2).")),
+                ("sms_express", False, _("1: priority at 1.5 × price; one recipient only.")),
+                (
+                    "remove_special_characters",
+                    False,
+                    _("1: ą→a … then drop non-GSM characters."),
+                ),
+                ("force", False, _("1: send even when the text draws a content warning.")),
+                ("notify_url", False, _("Delivery reports for this message go here.")),
+                ("user_flag", False, _("Your own label, returned by getProgress (255 max).")),
             ],
             success="message_id, recipient_count, recipient_list [{number, status}], message_parts",
             curl=f"curl {base}gateway/ {creds} \\\n"
             "  -d to_list=48505666333,888222444 --data-urlencode 'message=Dzień dobry!'\n\n"
-            "# recipients from a file, answer in XML\n"
+            f"# {from_file}\n"
             f"curl {base}gateway/xml/ -F username=$SMS_USER -F password=$SMS_PASSWORD \\\n"
             "  -F to_file=@numbers.txt -F 'message=Hello world!'",
             python=_python(
@@ -86,8 +109,8 @@ def endpoints(base: str) -> list[Endpoint]:
         Endpoint(
             name="getProgress",
             path="getProgress/<message_id>/",
-            summary="The statuses of a message's recipients.",
-            fields=AUTH,
+            summary=_("The statuses of a message's recipients."),
+            fields=_auth(),
             success="message_id, recipient_count, recipient_list [{number, status}], "
             "success_count (DELIVERED), failure_count (REJECTED, EXPIRED, REMOTE_ERROR), "
             "user_flag, message_parts",
@@ -97,40 +120,52 @@ def endpoints(base: str) -> list[Endpoint]:
         Endpoint(
             name="cancelSms",
             path="cancelSms",
-            summary="Cancel the recipients not yet handed to a gateway; they are refunded.",
-            fields=[*AUTH, ("message_id", True, "The id gateway/ returned.")],
-            success="message_id, cancelled_count (extension: how many were cancelled now)",
+            summary=_("Cancel the recipients not yet handed to a gateway; they are refunded."),
+            fields=[*_auth(), ("message_id", True, _("The id gateway/ returned."))],
+            success=_("message_id, cancelled_count (extension: how many were cancelled now)"),
             curl=f"curl {base}cancelSms {creds} -d message_id=1000",
             python=_python("cancelSms", CREDENTIALS + ', "message_id": 1000'),
         ),
         Endpoint(
             name="validateContent",
             path="validateContent",
-            summary="Whether operators may block a text (free; sends nothing).",
-            fields=[*AUTH, ("message", True, "The text to check.")],
-            success="may_be_invalid (true or false)",
+            summary=_("Whether operators may block a text (free; sends nothing)."),
+            fields=[*_auth(), ("message", True, _("The text to check."))],
+            success=_("may_be_invalid (true or false)"),
             curl=f"curl {base}validateContent {creds} --data-urlencode 'message=Promocja!'",
             python=_python("validateContent", CREDENTIALS + ', "message": "Promocja!"'),
         ),
         Endpoint(
             name="incoming",
             path="incoming/<sms_hash>/",
-            summary="Store an SMS received for a two-way service (SMS hash: Ustawienia SMS). "
-            f"At most {settings.INCOMING_RATE_LIMIT} calls a second per service.",
+            summary=_("Store an SMS received for a two-way service (SMS hash: SMS settings).")
+            + " "
+            + ngettext(
+                "At most %(n)d call a second per service.",
+                "At most %(n)d calls a second per service.",
+                rate,
+            )
+            % {"n": rate},
             fields=[
-                ("from_number", True, "Who sent the SMS (32 characters at most)."),
-                ("to_number", True, "Your number or GSM gateway alias (32 at most)."),
+                ("from_number", True, _("Who sent the SMS (32 characters at most).")),
+                ("to_number", True, _("Your number or GSM gateway alias (32 at most).")),
                 (
                     "sms_message",
                     True,
-                    f"The text, UTF-8, {settings.INCOMING_MAX_TEXT_LENGTH} characters at most; "
-                    "also message.",
+                    ngettext(
+                        "The text, UTF-8, %(n)d character at most; also message.",
+                        "The text, UTF-8, %(n)d characters at most; also message.",
+                        longest,
+                    )
+                    % {"n": longest},
                 ),
                 (
                     "sms_date",
                     False,
-                    "Unix time received, default now; also received_at. A time before 1970 "
-                    "or after now (a wrong clock) is taken as now.",
+                    _(
+                        "Unix time received, default now; also received_at. A time before "
+                        "1970 or after now (a wrong clock) is taken as now."
+                    ),
                 ),
             ],
             success="—",

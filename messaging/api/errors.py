@@ -4,99 +4,135 @@ Names are the seed's (seed 001 §3–§7), spelling included (``INVALID_DATE_TME
 Four are this platform's extensions, marked as such in the API docs.
 """
 
+from django.utils.translation import gettext_noop
+
 from lib import classtable
 from messaging import services
 
 # name → (description, extension?). The description goes out as
-# ``error_description`` and into the docs page.
+# ``error_description`` as written (English, whatever the caller's language) and
+# into the docs page translated (messaging.api.docs).
 WIRE_ERRORS: dict[str, tuple[str, bool]] = {
     "UNAUTHORISED_IP_ADDRESS": (
-        "The request came from an address that is not on the service's allowlist "
-        "(Bramka SMS › Integracja (API) › Adresy IP). An empty list refuses every call.",
+        gettext_noop(
+            "The request came from an address that is not on the service's allowlist "
+            "(Bramka SMS › Integracja (API) › Adresy IP). An empty list refuses every call."
+        ),
         False,
     ),
     "LOGIN_INCORRECT": (
-        "Wrong API username or password. They are not the panel login; a regenerated "
-        "API password replaces the old one at once.",
+        gettext_noop(
+            "Wrong API username or password. They are not the panel login; a regenerated "
+            "API password replaces the old one at once."
+        ),
         False,
     ),
     "TOO_MANY_FAILED_LOGINS": (
-        "Too many failed logins (or unknown SMS hashes) from this address (an IPv6 "
-        "address counts as its /64), or for this username from anywhere. Until the time "
-        "in retry_after (seconds, also the Retry-After header) has passed, only the right "
-        "credentials from an address on the service's allowlist get in; every other "
-        "request gets this answer, whatever its password.",
+        gettext_noop(
+            "Too many failed logins (or unknown SMS hashes) from this address (an IPv6 "
+            "address counts as its /64), or for this username from anywhere. Until the time "
+            "in retry_after (seconds, also the Retry-After header) has passed, only the right "
+            "credentials from an address on the service's allowlist get in; every other "
+            "request gets this answer, whatever its password."
+        ),
         True,
     ),
     "TOO_MANY_REQUESTS": (
-        "More calls a second for this service than the platform takes; this one was not "
-        "stored. Send it again after retry_after seconds (also the Retry-After header).",
+        gettext_noop(
+            "More calls a second for this service than the platform takes; this one was not "
+            "stored. Send it again after retry_after seconds (also the Retry-After header)."
+        ),
         True,
     ),
-    "MISSING_FIELDS": ("Required fields are missing; they are listed in fields.", False),
-    "MISSING_RECIPIENT_DATA": ("Give the recipients in to_list or to_file.", False),
+    "MISSING_FIELDS": (
+        gettext_noop("Required fields are missing; they are listed in fields."),
+        False,
+    ),
+    "MISSING_RECIPIENT_DATA": (gettext_noop("Give the recipients in to_list or to_file."), False),
     "RECIPIENT_LIST_IS_EMPTY": (
-        "No valid Polish mobile number was left after the list was read.",
+        gettext_noop("No valid Polish mobile number was left after the list was read."),
         False,
     ),
-    "RECIPIENT_DATA_CONFLICT": ("Send to_list or to_file, not both.", False),
+    "RECIPIENT_DATA_CONFLICT": (gettext_noop("Send to_list or to_file, not both."), False),
     "ERROR_SAVING_UPLOADED_FILE": (
-        "The uploaded recipient file could not be read: it is larger than the limit "
-        "or the request body was malformed.",
+        gettext_noop(
+            "The uploaded recipient file could not be read: it is larger than the limit "
+            "or the request body was malformed."
+        ),
         False,
     ),
+    # Flagged by the content rules (seed 001 §8e).
     "MESSAGE_CONTENT_WARNING": (
-        "The text may be blocked by operators (seed §8e). Send again with force=1 to "
-        "send it at your own risk.",
+        gettext_noop(
+            "The text may be blocked by operators. Send again with force=1 to send it at "
+            "your own risk."
+        ),
         False,
     ),
     "SENDER_ID_NOT_REGISTERED": (
-        "The from value is not a sender ID of this service (Nazwy nadawcy in the panel).",
+        gettext_noop(
+            "The from value is not a sender ID of this service (Nazwy nadawcy in the panel)."
+        ),
         False,
     ),
     "SENDER_ID_NOT_VERIFIED": (
-        "The sender ID is still awaiting moderation or has been disabled.",
+        gettext_noop("The sender ID is still awaiting moderation or has been disabled."),
         False,
     ),
     "INVALID_DATE_TME": (
-        "send_datetime (or sms_date) is not a Unix timestamp: whole seconds in ASCII "
-        "digits, optionally signed; a decimal fraction is dropped, exponents are refused.",
+        gettext_noop(
+            "send_datetime (or sms_date) is not a Unix timestamp: whole seconds in ASCII "
+            "digits, optionally signed; a decimal fraction is dropped, exponents are refused."
+        ),
         False,
     ),
     "DATE_SET_TOO_FAR_INTO_FUTURE": (
-        "A send can be scheduled at most 3 months ahead (any larger number too).",
+        gettext_noop("A send can be scheduled at most 3 months ahead (any larger number too)."),
         False,
     ),
     "MESSAGE_TOO_LONG": (
-        "The text needs more parts than the route allows (6 at most: 918 GSM-7 or "
-        "402 UCS-2 characters).",
+        gettext_noop(
+            "The text needs more parts than the route allows (6 at most: 918 GSM-7 or "
+            "402 UCS-2 characters)."
+        ),
         False,
     ),
     "INSUFFICIENT_FUNDS": (
-        "The balance plus the credit limit does not cover this send; nothing was charged.",
+        gettext_noop(
+            "The balance plus the credit limit does not cover this send; nothing was charged."
+        ),
         False,
     ),
     "SERVICE_NOT_ACTIVE": (
-        "The service may not send now; service_state gives its code: 101 not yet "
-        "activated, 102 in debt, 103 suspended, 104 deactivated, 105 blocked by you "
-        "(unblock it in the panel), 106 blocked by staff.",
+        gettext_noop(
+            "The service may not send now; service_state gives its code: 101 not yet "
+            "activated, 102 in debt, 103 suspended, 104 deactivated, 105 blocked by you "
+            "(unblock it in the panel), 106 blocked by staff."
+        ),
         True,
     ),
     "INVALID_FIELD": (
-        "A field has a value the API cannot use, or the body a charset it does not read "
-        "(error_from Content-Type: send UTF-8, ISO-8859-2 or Windows-1250); error_from "
-        "names it and error_description says why.",
+        gettext_noop(
+            "A field has a value the API cannot use, or the body a charset it does not read "
+            "(error_from Content-Type: send UTF-8, ISO-8859-2 or Windows-1250); error_from "
+            "names it and error_description says why."
+        ),
         True,
     ),
-    "MESSAGE_ID_NOT_FOUND": ("No message with this message_id belongs to this service.", False),
-    "MISSING_MESSAGE_CONTENT": ("Give the text to check in message.", False),
+    "MESSAGE_ID_NOT_FOUND": (
+        gettext_noop("No message with this message_id belongs to this service."),
+        False,
+    ),
+    "MISSING_MESSAGE_CONTENT": (gettext_noop("Give the text to check in message."), False),
     "INVALID_HASH": (
-        "The SMS hash in the URL is not the current hash of a two-way service.",
+        gettext_noop("The SMS hash in the URL is not the current hash of a two-way service."),
         False,
     ),
     "MISSING_SMS_FIELDS": (
-        "from_number, to_number and sms_message are required; the missing ones are "
-        "listed in fields.",
+        gettext_noop(
+            "from_number, to_number and sms_message are required; the missing ones are "
+            "listed in fields."
+        ),
         False,
     ),
 }

@@ -1,9 +1,14 @@
 """The API docs page and the OpenAPI description."""
 
+import html
+
 import pytest
 import yaml
+from django.test import Client
+from django.utils import translation
 
-from messaging.api.errors import WIRE_ERRORS
+from messaging.api.docs import endpoints
+from messaging.api.errors import WIRE_ERRORS, ApiError
 
 ENDPOINTS = ["gateway/", "getProgress/<message_id>/", "cancelSms", "validateContent"]
 
@@ -44,3 +49,46 @@ def test_openapi_describes_each_endpoint_once(client):
     form = gateway["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
     fields = schema["components"]["schemas"][form.rsplit("/", 1)[1]]["properties"]
     assert {"to_list", "to_file", "from", "send_datetime", "notify_url"} <= set(fields)
+
+
+def _english_texts() -> list[str]:
+    """Every description the docs page shows, as written in English."""
+    with translation.override("en"):
+        texts = [description for description, _extension in WIRE_ERRORS.values()]
+        for endpoint in endpoints("http://testserver/sms_api/"):
+            texts.append(endpoint.summary)
+            texts.extend(meaning for _name, _required, meaning in endpoint.fields)
+    return texts
+
+
+@pytest.mark.django_db
+def test_docs_page_in_polish_has_no_english_description():
+    page = html.unescape(Client().get("/docs/api/").content.decode())  # Polish by default
+    assert 'lang="pl"' in page
+    english = [text for text in _english_texts() if text in page]
+    assert not english, english
+    # Wire names stay as they are.
+    for name in [*WIRE_ERRORS, "to_list", "send_datetime", "notify_url", "from_number"]:
+        assert f"<code>{name}</code>" in page
+    assert "Zły login lub hasło do API." in page  # LOGIN_INCORRECT, translated
+
+
+@pytest.mark.django_db
+def test_docs_page_in_english_has_every_description(client):
+    page = html.unescape(client.get("/docs/api/").content.decode())
+    missing = [text for text in _english_texts() if text not in page]
+    assert not missing, missing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_docs_page_cites_no_internal_reference(language):
+    page = Client(HTTP_ACCEPT_LANGUAGE=language).get("/docs/api/").content.decode()
+    assert "seed" not in page.lower() and "§" not in page
+
+
+def test_the_wire_keeps_english_descriptions_whatever_the_language():
+    with translation.override("pl"):
+        payload = ApiError("LOGIN_INCORRECT").payload()
+    assert payload["error_description"] == WIRE_ERRORS["LOGIN_INCORRECT"][0]
+    assert payload["error_description"].startswith("Wrong API username or password.")
