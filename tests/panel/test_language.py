@@ -145,3 +145,12 @@ def test_a_login_without_a_customer_signs_in_as_before(django_user_model):
     django_user_model.objects.create_user("staffer", password="pw-staffer")
     response = sign_in(Client(), "staffer")
     assert response.status_code == 302 and "django_language" not in response.cookies
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_the_menu_names_each_language_in_itself(language):
+    html = Client(HTTP_ACCEPT_LANGUAGE=language).get(reverse("login")).content.decode()
+    assert '<option value="pl" lang="pl"' in html and ">Polski</option>" in html
+    assert '<option value="en" lang="en"' in html and ">English</option>" in html
+    for translated in ["angielski", ">polski<", ">Polish<"]:
+        assert translated not in html
