@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -340,7 +341,8 @@ Q_CLUSTER = {
     "retry": 180,
     "catch_up": False,
     "save_limit": 1000,
-    "label": "Kolejka zadań",
+    # django-q2's section in admin, in the reader's language (its texts: django_q_texts).
+    "label": gettext_lazy("Task queue"),
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
