@@ -22,7 +22,10 @@ ZERO = Decimal("0.0000")
 
 class Customer(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="customer",
+        verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=200, help_text=_("Company or person."))
     phone = models.CharField(_("contact phone"), max_length=32, blank=True)
@@ -322,7 +325,12 @@ class Service(models.Model):
 class AllowedAddress(models.Model):
     """Bramka SMS › Integracja (API) › Adresy IP. An empty list refuses every API call."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="allowed_addresses")
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.CASCADE,
+        related_name="allowed_addresses",
+        verbose_name=_("service"),
+    )
     network = models.CharField(
         _("address or range"),
         max_length=64,

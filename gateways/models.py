@@ -116,7 +116,13 @@ class SimulatedSms(models.Model):
     """
 
     # No index of its own: rows are found by instance id or by simulated_unreported.
-    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="+", db_index=False)
+    gateway = models.ForeignKey(
+        Gateway,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("gateway"),
+    )
     recipient_id = models.BigIntegerField(_("instance id"), unique=True)
     number = models.CharField(_("number"), max_length=15)
     text = models.TextField(_("text"))

@@ -101,7 +101,7 @@ class Sms2EmailSettings(models.Model):
         verbose_name_plural = _("Sms2Email settings")
 
     def __str__(self):
-        return f"Sms2Email of {self.service}"
+        return _("Sms2Email of %(service)s") % {"service": self.service}
 
     def save(self, *args, **kwargs):
         if not self.password_sealed:
@@ -162,7 +162,7 @@ class AuthorisedSender(models.Model):
         Sms2EmailSettings, on_delete=models.CASCADE, related_name="sender_entries"
     )
     # Lower case: an address (a@b.pl) or a whole domain (b.pl).
-    entry = models.CharField(max_length=254, unique=True)
+    entry = models.CharField(_("address or domain"), max_length=254, unique=True)
 
     class Meta:
         verbose_name = _("authorised sender")
@@ -181,6 +181,8 @@ class UsedMd5(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("used md5 line")
+        verbose_name_plural = _("used md5 lines")
         constraints = [models.UniqueConstraint(fields=["service", "digest"], name="md5_used_once")]
 
     def __str__(self):
@@ -212,7 +214,12 @@ class InboundMail(models.Model):
     """
 
     service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="inbound_mail"
+        Service,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="inbound_mail",
+        verbose_name=_("service"),
     )
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     sender = models.CharField(_("sender"), max_length=254)
@@ -235,11 +242,11 @@ class InboundMail(models.Model):
     reply_state = models.CharField(
         _("reply"), max_length=16, choices=ReplyState.choices, default=ReplyState.NONE, blank=True
     )
-    reply_attempts = models.PositiveSmallIntegerField(default=0)
-    reply_due_at = models.DateTimeField(null=True, blank=True)
+    reply_attempts = models.PositiveSmallIntegerField(_("reply attempts"), default=0)
+    reply_due_at = models.DateTimeField(_("reply due at"), null=True, blank=True)
     reply_error = models.CharField(_("last SMTP error"), max_length=500, blank=True)
     # When this request's last delivery report was written (mailbridge.reports).
-    last_report_at = models.DateTimeField(null=True, blank=True)
+    last_report_at = models.DateTimeField(_("last report at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("received mail")
@@ -274,28 +281,31 @@ class OutboundMail(models.Model):
     transaction of what it tells, then sent by the workers (mailbridge.outbound).
     One address each: no recipient learns another's address."""
 
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="outbound_mail")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="outbound_mail", verbose_name=_("service")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=OutboundKind.choices)
     from_address = models.CharField(_("from"), max_length=254)
     to = models.TextField(_("to"), help_text=_("Addresses, separated by commas."))
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"))
     # The Message-ID a report answers, so that mail clients thread it.
-    in_reply_to = models.CharField(max_length=300, blank=True)
+    in_reply_to = models.CharField(_("in reply to"), max_length=300, blank=True)
     incoming = models.ForeignKey(
         "messaging.IncomingMessage",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("incoming SMS message"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     state = models.CharField(
         _("state"), max_length=16, choices=ReplyState.choices, default=ReplyState.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    due_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.CharField(_("last SMTP error"), max_length=500, blank=True)
 
     class Meta:
@@ -311,7 +321,7 @@ class OutboundMail(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} to {self.to}"
+        return _("%(kind)s to %(to)s") % {"kind": self.get_kind_display(), "to": self.to}
 
 
 class ReportLine(models.Model):
@@ -326,6 +336,8 @@ class ReportLine(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("report line")
+        verbose_name_plural = _("report lines")
         constraints = [models.UniqueConstraint(fields=["recipient_id"], name="report_line_once")]
 
     def __str__(self):

@@ -36,6 +36,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.display(description=_("Message ID"), ordering="message_id")
+def message_number(obj):
+    """The message's id as a column: listed as ``message_id`` (a foreign key's
+    column), Django titles it "Message id" in every language."""
+    return obj.message_id
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = [
@@ -60,7 +67,7 @@ class MessageAdmin(ReadOnlyAdmin):
 class RecipientAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
-        "message_id",
+        message_number,
         "number",
         "status",
         "status_at",
@@ -137,7 +144,7 @@ class CallbackAdmin(ReadOnlyAdmin):
         "id",
         "service",
         "kind",
-        "message_id",
+        message_number,
         "url",
         "record_count",
         "state",

@@ -10,13 +10,34 @@ from django.test import Client, RequestFactory
 from django.utils import translation
 from django.utils.text import capfirst
 
+from accounts.models import SENDER_OPERATORS
+
 pytestmark = pytest.mark.django_db
 
 # Labels written the same way in both languages (names, codes, loanwords Polish uses).
 SAME_IN_BOTH = {
     "Cron",
+    "English",
+    "GSM-7",
+    "HTTP API",
     "ID",
+    "Message-ID",
+    "Polski",
     "Sms2Email",
+    "UCS-2",
+    "URL",
+    "alias",
+    "application/x-www-form-urlencoded",
+    "callback",
+    "callback URL",
+    "e-mail",
+    "flash",
+    "host",
+    "panel",
+    "port",
+    "status",
+    # seed 004's operator columns, named as its senders.php names them
+    *SENDER_OPERATORS,
 }
 
 
@@ -123,3 +144,21 @@ def test_the_task_queue_pages_render_in_polish(admin_user):
         assert "Kolejka zadań" in page
         for english in ["Scheduled task", "Schedule Type", "Next Run", "Function"]:
             assert english not in page, (url, english)
+
+
+def test_every_admin_label_is_polish(admin_user):
+    english = untranslated(list(admin.site._registry), admin_user)
+    assert not english, "\n".join(english)
+
+
+def test_admin_object_names_are_polish(service):
+    from mailbridge.models import OutboundKind, OutboundMail, Sms2EmailSettings
+
+    settings_row = Sms2EmailSettings(service=service)
+    mail = OutboundMail(service=service, kind=OutboundKind.REPORT, to="jan@example.com")
+    with translation.override("pl"):
+        assert str(settings_row) == f"Sms2Email usługi {service}"
+        assert str(mail) == "raport doręczenia do jan@example.com"
+    with translation.override("en"):
+        assert str(settings_row) == f"Sms2Email of {service}"
+        assert str(mail) == "delivery report to jan@example.com"
