@@ -54,7 +54,12 @@ class CodeAlreadySent(SenderError):
 
 
 class WrongCode(SenderError):
-    """Not the code sent, or no code is waiting (error 11)."""
+    """Not the code sent, or no code is waiting (error 11). ``tries_left``: the wrong
+    tries the code still takes, None when no code is waiting."""
+
+    def __init__(self, message: str, tries_left: int | None = None):
+        super().__init__(message)
+        self.tries_left = tries_left
 
 
 class NoTriesLeft(WrongCode):
@@ -184,4 +189,5 @@ def check_code(sender: SenderId, code: str) -> SenderId:
         return locked
     if locked.code_tries >= CODE_TRIES:
         raise NoTriesLeft(f"{CODE_TRIES} wrong codes; ask for a new one later")
-    raise WrongCode(f"wrong code; {CODE_TRIES - locked.code_tries} tries left")
+    tries_left = CODE_TRIES - locked.code_tries
+    raise WrongCode(f"wrong code; {tries_left} tries left", tries_left=tries_left)

@@ -641,8 +641,15 @@ def sender_ids(request, service_id):
             sender = senders.add(
                 service.pk, form.cleaned_data["name"], form.cleaned_data.get("comment", "")
             )
+        except senders.NotSaved:
+            # Registered by a request that raced this one past the form's check.
+            form.add_error(
+                "name",
+                _("You have already registered the sender name %(name)s.")
+                % {"name": form.cleaned_data["name"]},
+            )
         except senders.SenderError as exc:
-            form.add_error("name", str(exc))
+            form.add_error("name", str(exc))  # InvalidName: the validator's own words
         else:
             text = _("Sender name %(name)s sent for moderation.") % {"name": sender.name}
             if sender.is_phone:
@@ -717,7 +724,18 @@ def sender_confirm(request, service_id, sender_id):
         )
         messages.error(request, wrong % {"n": senders.CODE_TRIES})
     except senders.WrongCode as exc:
-        messages.error(request, _("That is not the code: %(why)s.") % {"why": exc})
+        if exc.tries_left is None:
+            messages.error(request, _("No code is waiting for this number: ask for one first."))
+        else:
+            messages.error(
+                request,
+                ngettext(
+                    "That is not the code: %(n)d try left.",
+                    "That is not the code: %(n)d tries left.",
+                    exc.tries_left,
+                )
+                % {"n": exc.tries_left},
+            )
     else:
         messages.success(request, _("%(name)s is confirmed.") % {"name": sender.name})
     return redirect("sender_ids", service.pk)

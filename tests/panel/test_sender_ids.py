@@ -226,3 +226,39 @@ def test_a_number_spelt_with_spaces_is_a_number(alice_client, service):
     alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "601 234 567"})
     sender = service.sender_ids.get()
     assert sender.name == "601234567" and sender.is_phone
+
+
+def test_the_wrong_code_message_is_polish_with_its_plural(service, simulator):
+    from django.test import Client
+
+    polish = Client()  # the panel's default language
+    polish.force_login(service.customer.user)
+    sender = add_number(polish, service)
+    polish.post(reverse("sender_send_code", args=[service.pk, sender.pk]))
+    code = code_sent_to("48601234567")
+    wrong = "000000" if code != "000000" else "111111"
+    confirm = reverse("sender_confirm", args=[service.pk, sender.pk])
+    said = [polish.post(confirm, {"code": wrong}, follow=True).content.decode() for _ in range(4)]
+    assert "To nie jest ten kod: zostały 4 próby." in said[0]
+    assert "To nie jest ten kod: została 1 próba." in said[3]
+    assert not any("tries left" in page or "wrong code" in page for page in said)
+
+
+def test_a_code_typed_before_one_was_sent_is_refused_in_words(alice_client, service):
+    sender = add_number(alice_client, service)
+    confirm = reverse("sender_confirm", args=[service.pk, sender.pk])
+    page = alice_client.post(confirm, {"code": "123456"}, follow=True).content.decode()
+    assert "No code is waiting for this number: ask for one first." in page
+
+
+def test_a_name_registered_meanwhile_is_refused_in_words(alice_client, service, monkeypatch):
+    from accounts import senders
+
+    def raced(*args, **kwargs):
+        raise senders.NotSaved("MyShop is registered already")
+
+    monkeypatch.setattr(senders, "add", raced)
+    response = alice_client.post(reverse("sender_ids", args=[service.pk]), {"name": "MyShop"})
+    assert response.context["form"].errors["name"] == [
+        "You have already registered the sender name MyShop."
+    ]
