@@ -161,12 +161,13 @@ class Sms2EmailSettingsForm(forms.ModelForm):
             "require_pgp": _("Require encrypted mail (PGP)"),
             "ups_enabled": _("Handle mail from UPS"),
         }
+        # Example addresses the reader would write (Polish ones in Polish).
         widgets = {
             "authorised_senders": forms.Textarea(
-                attrs={"rows": 3, "placeholder": "jan@firma.pl, biuro.pl"}
+                attrs={"rows": 3, "placeholder": _("john@example.com, example.com")}
             ),
             "incoming_recipients": forms.Textarea(
-                attrs={"rows": 2, "placeholder": "jan@firma.pl, anna@firma.pl"}
+                attrs={"rows": 2, "placeholder": _("john@example.com, anna@example.com")}
             ),
         }
 

@@ -415,3 +415,14 @@ def test_the_log_shows_the_mail_the_platform_sent_with_its_delivery_state(
     assert 'data-state="sent"' in html and 'data-state="pending"' in html
     assert "delivery report" in html and "queued" in html
     assert "Re: Cudzy raport" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "example"),
+    [("pl", "jan@firma.pl, biuro.pl"), ("en", "john@example.com, example.com")],
+)
+def test_the_example_addresses_are_the_readers(service, sms2email, language, example):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(service.customer.user)
+    page = client.get(url("sms2email_settings", service)).content.decode()
+    assert f'placeholder="{example}"' in page
