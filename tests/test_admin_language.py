@@ -33,6 +33,7 @@ SAME_IN_BOTH = {
     "e-mail",
     "flash",
     "host",
+    "operator",
     "panel",
     "port",
     "status",
