@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench screenshots
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,10 @@ bench: $(VENV)/.installed
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(PY) manage.py migrate -v0
 	DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) $(PY) manage.py bench $(BENCH_ARGS)
 	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(BENCH_DB)"
+
+# Screenshots of every panel page at 390 and 1280 px, Polish and English, with the
+# pages' widths (widths.txt), for a reviewer to look at; CI does not run it.
+SCREENSHOTS ?= var/screenshots
+screenshots: $(VENV)/.installed
+	SCREENSHOTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:cacheprovider tests/panel/screenshots.py
+	@echo "PNGs and widths.txt in $(SCREENSHOTS)/"
