@@ -10,7 +10,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from lib import l10n
 
-WIDTH, HEIGHT, PAD = 720, 180, 24
+# Heights in pixels, positions across in percent of the width: the bars stretch with the
+# page while the text keeps its size (a viewBox would shrink it to 4 px on a phone).
+HEIGHT, PAD = 180, 24
+TICK_EVERY = 5  # days between two dates under the bars, counted back from the last
 
 
 def bars(
@@ -24,29 +27,31 @@ def bars(
     ticks = ticks or [label[-5:] for label in labels]
     peak = max([float(v) for _, _, values in series for v in values] + [0.0])
     scale = (HEIGHT - 2 * PAD) / peak if peak else 0.0
-    group = (WIDTH - 2 * PAD) / max(len(labels), 1)
-    width = max(group / (len(series) + 1), 1.0)
+    group = 100 / max(len(labels), 1)
+    width = group / (len(series) + 1)
     shapes = []
     for i, label in enumerate(labels):
         for j, (name, css, values) in enumerate(series):
             value = float(values[i])
             height = value * scale
-            x = PAD + i * group + j * width
+            x = i * group + (j + 0.5) * width
             y = HEIGHT - PAD - height
             shapes.append(
-                f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+                f'<rect class="{css}" x="{x:.2f}%" y="{y:.1f}" width="{width:.2f}%" '
                 f'height="{height:.1f}"><title>{escape(label)}: {escape(name)} '
                 f"{escape(_figure(values[i]))}</title></rect>"
             )
+    last = len(labels) - 1
     ticks = "".join(
-        f'<text x="{PAD + i * group:.1f}" y="{HEIGHT - 6}" class="tick">{escape(tick)}</text>'
+        f'<text x="{100 if i == last else (i + 0.5) * group:.2f}%" y="{HEIGHT - 6}" '
+        f'text-anchor="{"end" if i == last else "middle"}" class="tick">{escape(tick)}</text>'
         for i, tick in enumerate(ticks)
-        if i % 5 == 0 or i == len(labels) - 1
+        if (last - i) % TICK_EVERY == 0
     )
-    top = f'<text x="2" y="{PAD - 6}" class="tick">{escape(_figure(peak))}</text>'
+    top = f'<text x="2" y="{PAD - 8}" class="tick">{escape(_figure(peak))}</text>'
     svg = (
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-        f'class="chart"><line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" '
+        f'<svg class="chart" width="100%" height="{HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}"><line x1="0" y1="{HEIGHT - PAD}" x2="100%" '
         f'y2="{HEIGHT - PAD}" class="axis"/>{"".join(shapes)}{ticks}{top}</svg>'
     )
     legend = "".join(

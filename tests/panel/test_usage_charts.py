@@ -18,7 +18,7 @@ def test_the_service_page_draws_the_last_30_days(alice_client, service, simulato
     )
     dispatch.dispatch_batch()
     page = alice_client.get(f"/services/{service.pk}/").content.decode()
-    assert page.count('<svg viewBox="0 0 720 180" role="img"') == 2
+    assert page.count('<svg class="chart" width="100%" height="180" role="img"') == 2
     assert "<script" not in page.split('id="usage"')[1].split("</div>")[0]
     titles = re.findall(r"<title>([^:<]+): (\w+) ([\d.]+)</title>", page)
     today = [t for t in titles if t[0] == titles[-1][0]]
