@@ -27,6 +27,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.db.models import Sum
 
+from . import alerts
 from .models import ZERO, LedgerEntry, LedgerKind, Service
 
 
@@ -70,7 +71,14 @@ def lock(service_id: int) -> Service:
     return (
         Service.objects.select_for_update(of=("self",), no_key=True)
         .select_related("tariff")
-        .only("state", "balance", "credit_limit", "tariff")
+        .only(
+            "state",
+            "balance",
+            "credit_limit",
+            "tariff",
+            "low_balance_threshold",
+            "low_balance_alerted",
+        )
         .get(pk=service_id)
     )
 
@@ -101,8 +109,16 @@ def apply_locked(
     if enforce_limit and not service.covers(-delta):
         raise InsufficientFunds(needed=-delta, available=service.available_funds)
     new_balance = service.balance + delta
-    Service.objects.filter(pk=service.pk).update(balance=new_balance)
+    # The low-balance alert's flag changes in the same UPDATE (accounts.alerts); the
+    # row lock makes this transaction the only one that can raise it now.
+    alerted = alerts.flag_after(
+        new_balance, service.low_balance_threshold, service.low_balance_alerted, delta
+    )
+    Service.objects.filter(pk=service.pk).update(balance=new_balance, low_balance_alerted=alerted)
+    if alerted and not service.low_balance_alerted:
+        alerts.announce(service.pk)
     service.balance = new_balance
+    service.low_balance_alerted = alerted
     return LedgerEntry.objects.create(
         service_id=service.pk,
         kind=kind,

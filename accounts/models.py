@@ -185,6 +185,18 @@ class Service(models.Model):
     smsc_api_enabled = models.BooleanField(_("SMSC API on"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    # The low-balance alert (accounts.alerts): one mail when a charge takes the
+    # balance below the threshold, none again until the balance is back at or above it.
+    low_balance_threshold = models.DecimalField(
+        _("low-balance alert threshold (PLN)"),
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text=_("Empty: no alert."),
+    )
+    low_balance_alerted = models.BooleanField(
+        _("low-balance alert sent"), default=False, editable=False
+    )
 
     class Meta:
         verbose_name = _("service")

@@ -6,3 +6,6 @@ from django.dispatch import Signal
 service_activated = Signal()
 # Staff moderated sender IDs (allowed or disabled them); sent with ``senders``, a list.
 senders_moderated = Signal()
+# A charge took a service's balance below its low-balance threshold (accounts.alerts);
+# sent once per dip, after the commit, with ``service_id``.
+balance_low = Signal()

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from accounts import pricing
+from accounts import alerts, pricing
 from accounts.models import Service
 from lib import xactlock
 
@@ -41,7 +41,8 @@ def in_use() -> bool:
 # (the one apply_locked would write, with services.charge_params' reason and
 # params, built here in SQL) and
 # its recipients are inserted only when the UPDATE charged. One round trip
-# instead of six, for the API's hot path: single-recipient sends.
+# instead of six, for the API's hot path: single-recipient sends. It also returns
+# the balance, threshold and flag the low-balance alert decides on (accounts.alerts).
 # tests/messaging/test_services.py compares what the two paths write.
 _SEND = f"""
 WITH price AS (
@@ -53,7 +54,8 @@ WITH price AS (
        SET balance = s.balance - price.recipient * %(count)s
       FROM price
      WHERE s.id = %(service)s AND {Service.may_send_after_sql("price.recipient * %(count)s")}
-    RETURNING s.balance, price.recipient, price.recipient * %(count)s AS total
+    RETURNING s.balance, price.recipient, price.recipient * %(count)s AS total,
+        s.low_balance_threshold, s.low_balance_alerted
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
         flash, express, forced, send_at, notify_url, user_flag, recipient_count,
@@ -81,7 +83,9 @@ WITH price AS (
       FROM message, unnest(%(numbers)s::varchar[]) WITH ORDINALITY AS n(number, position)
      ORDER BY position
 )
-SELECT message.id, charged.recipient, charged.total FROM message, charged
+SELECT message.id, charged.recipient, charged.total,
+    charged.balance, charged.low_balance_threshold, charged.low_balance_alerted
+  FROM message, charged
 """  # noqa: S608 - the interpolated fragments are constants of accounts, not input
 
 
@@ -116,7 +120,11 @@ def charge_and_store(message: Message, numbers: Sequence[str]) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    message.pk, message.recipient_price, message.price = row
+    message.pk, message.recipient_price, message.price, balance, threshold, alerted = row
+    # The low-balance alert: the statement returns what the rule needs, so only a send
+    # that left the balance below the threshold pays a query, the claim of the alert.
+    if message.price > 0 and alerts.crossed(balance, threshold, alerted):
+        alerts.claim(message.service_id)
     message._state.adding = False
     return True
 

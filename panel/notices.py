@@ -1,4 +1,5 @@
-"""E-mails telling a customer what staff did: a service activated, sender names moderated.
+"""E-mails telling a customer what staff did (a service activated, sender names moderated)
+and that a service's balance fell below their alert threshold (accounts.alerts).
 
 Written to the platform's mail outbox (``mailbridge.outbound.queue_notice``) in the
 transaction of the change, so a notice goes out once the change is kept, with
@@ -9,8 +10,8 @@ panel's customers read it, then English.
 
 from django.dispatch import receiver
 
-from accounts.models import SenderStatus
-from accounts.signals import senders_moderated, service_activated
+from accounts.models import SenderStatus, Service
+from accounts.signals import balance_low, senders_moderated, service_activated
 from lib.emails import render_email
 from mailbridge import outbound
 
@@ -50,3 +51,18 @@ def tell_senders_moderated(sender, senders, **kwargs):
         context = {"service": service, "senders": told, "allowed": SenderStatus.ALLOWED}
         subject, body = render_email("senders_moderated", context, service.customer.mail_language)
         outbound.queue_notice(service.pk, to, subject, body)
+
+
+@receiver(balance_low)
+def tell_balance_low(sender, service_id, **kwargs):
+    service = Service.objects.select_related("customer__user").get(pk=service_id)
+    to = _address(service)
+    if not to or service.low_balance_threshold is None:  # the alert was switched off since
+        return
+    context = {
+        "service": service,
+        "balance": service.balance,
+        "threshold": service.low_balance_threshold,
+    }
+    subject, body = render_email("low_balance", context, service.customer.mail_language)
+    outbound.queue_notice(service.pk, to, subject, body)

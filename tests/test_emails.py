@@ -2,6 +2,7 @@
 and in English, a string left without its Polish would show, and a mail to someone whose
 language is not known carries both, Polish first."""
 
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -113,6 +114,30 @@ CASES = {
             "\n"
             "If not, do nothing: without a confirmation nothing more is sent to this address. "
             "The link works for 7 days.\n",
+        ),
+    ),
+    "low_balance": (
+        {"service": SERVICE, "balance": Decimal("1234.5678"), "threshold": Decimal("2000")},
+        {
+            "pl": (
+                "Niskie saldo usługi",
+                "wynosi 1\xa0234,57 zł i spadło poniżej progu 2\xa0000,00 zł",
+            ),
+            "en": ("Low balance of service", "is 1,234.57 PLN, below the 2,000.00 PLN"),
+        },
+        (
+            'Niskie saldo usługi Sklep & "Ala" <b> / Low balance of service Sklep & "Ala" <b>',
+            'Saldo usługi Sklep & "Ala" <b> (#7) wynosi 1\xa0234,57 zł i spadło poniżej progu '
+            "2\xa0000,00 zł, który ustawiono dla tego powiadomienia.\n"
+            "\n"
+            "Doładuj je, aby wiadomości nadal wychodziły. Nie napiszemy o tym ponownie, dopóki "
+            "saldo nie wróci do co najmniej 2\xa0000,00 zł.\n"
+            "\n"
+            'The balance of service Sklep & "Ala" <b> (#7) is 1,234.57 PLN, below the '
+            "2,000.00 PLN you asked to be alerted at.\n"
+            "\n"
+            "Top it up so that your messages keep going out. We will not write about it again "
+            "until the balance is back at 2,000.00 PLN or more.\n",
         ),
     ),
 }
