@@ -11,7 +11,7 @@ balance, so no send pays an extra query for it:
 - the PostgreSQL one-statement send (messaging.pg) returns the balance, threshold
   and flag it left, and only when ``crossed`` says so calls ``claim``: a conditional
   UPDATE that one of several concurrent sends wins;
-- the customer's new threshold re-arms the alert (``rearm``).
+- the customer's new threshold re-arms the alert (``set_threshold``).
 
 The mail itself is the panel's (panel.notices, on ``balance_low``), queued after
 the commit that kept the charge.
@@ -59,10 +59,13 @@ def announce(service_id: int) -> None:
     transaction.on_commit(lambda: balance_low.send(sender=Service, service_id=service_id))
 
 
-def rearm(service_id: int) -> None:
-    """A new threshold starts afresh: the next charge that leaves the balance below it
-    alerts, even when the balance is already there."""
-    Service.objects.filter(pk=service_id).update(low_balance_alerted=False)
+def set_threshold(service_id: int, threshold: Decimal | None) -> None:
+    """The customer's threshold (None: off). A new one starts afresh: the next charge
+    that leaves the balance below it alerts, even when the balance is already there.
+    Only these two columns are written, never a balance read earlier."""
+    Service.objects.filter(pk=service_id).update(
+        low_balance_threshold=threshold, low_balance_alerted=False
+    )
 
 
 def is_low(service: Service) -> bool:

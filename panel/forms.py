@@ -1,4 +1,5 @@
 import math
+from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts import ipallow
+from accounts import alerts, ipallow
 from accounts.models import AllowedAddress, SenderId, Service
 from lib.clientaddress import request_address
 from mailbridge import recipients, senders
@@ -113,6 +114,37 @@ class CallbackUrlForm(forms.ModelForm):
     class Meta:
         model = Service
         fields = ["callback_url"]
+
+
+class LowBalanceAlertForm(forms.Form):
+    """The low-balance alert's threshold (accounts.alerts), on the SMS settings page."""
+
+    low_balance_threshold = forms.DecimalField(
+        label=_("Alert me when the balance falls below"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "aria-describedby": "low-balance-help"}
+        ),
+        help_text=_(
+            "In PLN. When a send takes the balance below this amount we e-mail you once, "
+            "and again only after the balance has been back at or above it. Leave empty "
+            "for no alert."
+        ),
+    )
+
+    def __init__(self, *args, service: Service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        threshold = service.low_balance_threshold
+        if threshold is not None:  # kept to four places, typed with two
+            self.initial["low_balance_threshold"] = threshold.quantize(Decimal("0.01"))
+
+    def save(self) -> None:
+        alerts.set_threshold(self.service.pk, self.cleaned_data["low_balance_threshold"])
 
 
 class SenderIdForm(forms.ModelForm):

@@ -32,6 +32,7 @@ from . import charts, confirm, history, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
+    LowBalanceAlertForm,
     OrderServiceForm,
     SenderIdForm,
     Sms2EmailSettingsForm,
@@ -220,9 +221,17 @@ def service_unblock(request, service_id):
 @login_required
 def sms_settings(request, service_id):
     service = get_service(request, service_id)
+    form = LowBalanceAlertForm(request.POST or None, service=service)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        if form.cleaned_data["low_balance_threshold"] is None:
+            messages.success(request, _("Low-balance alert switched off."))
+        else:
+            messages.success(request, _("Low-balance alert saved."))
+        return redirect("sms_settings", service.pk)
     incoming_url = request.build_absolute_uri("/sms_api/incoming/") + "<SMS hash>/"
     return service_page(
-        request, service, "sms", "panel/sms_settings.html", incoming_url=incoming_url
+        request, service, "sms", "panel/sms_settings.html", incoming_url=incoming_url, form=form
     )
 
 
