@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts import apiauth, orders, senders
+from accounts import alerts, apiauth, orders, senders
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib import l10n
@@ -68,11 +68,15 @@ def service_page(request, service, tab, template, **context):
 
 @login_required
 def dashboard(request):
-    services = customer_services(request.user).select_related("tariff").order_by("name")
+    services = list(customer_services(request.user).select_related("tariff").order_by("name"))
     return render(
         request,
         "panel/dashboard.html",
-        {"services": services, "has_customer": hasattr(request.user, "customer")},
+        {
+            "services": services,
+            "has_customer": hasattr(request.user, "customer"),
+            "low_balance": {s.pk for s in services if alerts.is_low(s)},
+        },
     )
 
 

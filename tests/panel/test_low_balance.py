@@ -74,3 +74,20 @@ def test_another_customers_service_is_not_reachable(client, make_service, servic
     response = client.post(settings_url(service), {"low_balance_threshold": "1"})
     assert response.status_code == 404
     assert threshold_of(service) == (None, False)
+
+
+def test_the_dashboard_warns_of_a_balance_below_the_threshold(alice_client, service, make_service):
+    quiet = make_service(customer=service.customer, name="Quiet", balance=Decimal("1.00"))
+    Service.objects.filter(pk=service.pk).update(low_balance_threshold=Decimal("20"))
+    Service.objects.filter(pk=quiet.pk).update(low_balance_threshold=Decimal("1"))
+    polish = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert polish.count('role="alert"') == 1
+    assert "Poniżej progu powiadomienia: 20,00 zł" in polish
+    english = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert english.count('role="alert"') == 1
+    assert "Below your alert threshold of 20.00 PLN" in english
+
+
+def test_the_dashboard_is_quiet_without_a_threshold(alice_client, service):
+    html = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'role="alert"' not in html and "alert threshold" not in html
