@@ -38,6 +38,7 @@ service_patterns = [
     private("send/", views.send_sms, name="send_sms"),
     private("send/estimate/", views.send_estimate, name="send_estimate"),
     private("messages/", views.message_list, name="message_list"),
+    private("messages.csv", views.message_list_csv, name="message_list_csv"),
     private(
         "messages/<int:message_id>/recipients.csv",
         views.message_recipients_csv,

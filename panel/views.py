@@ -420,8 +420,22 @@ def message_list(request, service_id):
     form, query = _filtered(request, history.MessageFilterForm)
     page = Paginator(history.messages_of(service, form), 50).get_page(request.GET.get("page"))
     return service_page(
-        request, service, "messages", "panel/message_list.html", page=page, form=form, query=query
+        request,
+        service,
+        "messages",
+        "panel/message_list.html",
+        page=page,
+        rows=history.with_outcomes(page.object_list),
+        form=form,
+        query=query,
     )
+
+
+@login_required
+def message_list_csv(request, service_id):
+    service = get_service(request, service_id)
+    form = history.MessageFilterForm(request.GET or None)
+    return history.messages_csv(service, form, history.dialect_of(request.GET))
 
 
 @login_required

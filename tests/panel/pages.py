@@ -99,7 +99,7 @@ PAGES: dict[str, Page] = {
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
-DOWNLOADS = {"balance_csv", "incoming_csv", "message_recipients_csv"}
+DOWNLOADS = {"balance_csv", "incoming_csv", "message_list_csv", "message_recipients_csv"}
 
 # POST only: each changes something and sends the browser back to a page of the list
 # (or, send_estimate, answers the send form's counter in JSON); a GET is refused (405).

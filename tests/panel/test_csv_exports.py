@@ -56,6 +56,7 @@ def exports(service, message):
         "balance": f"{base}balance.csv",
         "recipients": f"{base}messages/{message.pk}/recipients.csv",
         "incoming": f"{base}incoming.csv",
+        "messages": f"{base}messages.csv",
     }
 
 
@@ -78,6 +79,22 @@ HEADERS = {
             "Status",
         ],
         "incoming": ["Received", "From", "To", "Text"],
+        "messages": [
+            "Message ID",
+            "Accepted",
+            "Send at",
+            "Sent through",
+            "Sender",
+            "Text",
+            "Recipients",
+            "Parts",
+            "Price (PLN)",
+            "Refunded (PLN)",
+            "Delivered",
+            "Failed",
+            "Waiting",
+            "Cancelled",
+        ],
     },
     "pl": {
         "balance": ["Czas", "Rodzaj", "Kwota (zł)", "Saldo po (zł)", "Referencja", "Opis"],
@@ -90,6 +107,22 @@ HEADERS = {
             "Status",
         ],
         "incoming": ["Odebrano", "Od", "Do", "Treść"],
+        "messages": [
+            "ID wiadomości",
+            "Przyjęto",
+            "Wysyłka o",
+            "Kanał",
+            "Nadawca",
+            "Treść",
+            "Odbiorcy",
+            "Części",
+            "Cena (zł)",
+            "Zwrócono (zł)",
+            "Doręczone",
+            "Nieudane",
+            "Oczekujące",
+            "Anulowane",
+        ],
     },
 }
 
@@ -143,6 +176,7 @@ def test_every_export_is_linked_beside_its_excel_variant(service, history):
     for page, url in [
         ("balance/?kind=charge", f"/services/{service.pk}/balance.csv?kind=charge"),
         ("incoming/", f"/services/{service.pk}/incoming.csv"),
+        ("messages/?q=Hej", f"/services/{service.pk}/messages.csv?q=Hej"),
         (f"messages/{history.pk}/", f"/services/{service.pk}/messages/{history.pk}/recipients.csv"),
     ]:
         html = client.get(f"/services/{service.pk}/{page}").content.decode()

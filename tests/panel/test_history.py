@@ -170,6 +170,8 @@ def test_every_history_page_of_another_customer_is_not_found(alice_client, make_
         f"/services/{bob.pk}/balance/",
         f"/services/{bob.pk}/balance.csv",
         f"/services/{bob.pk}/incoming.csv",
+        f"/services/{bob.pk}/messages/",
+        f"/services/{bob.pk}/messages.csv",
         f"/services/{bob.pk}/messages/{message.pk}/recipients.csv",
     ):
         assert alice_client.get(path).status_code == 404, path
@@ -189,3 +191,4 @@ def test_dates_out_of_range_are_form_errors_not_crashes(alice_client, service, q
     rows = rows_of(alice_client.get(f"/services/{service.pk}/balance.csv", query))
     assert rows[0][0] == "Time"
     rows_of(alice_client.get(f"/services/{service.pk}/incoming.csv", query))
+    rows_of(alice_client.get(f"/services/{service.pk}/messages.csv", query))
