@@ -83,22 +83,29 @@ def count(service_id: int, first: date, last: date) -> dict[date, Day]:
 
 def _keep(service_id: int, first: date, last: date, now: datetime) -> dict[date, Day]:
     counted = count(service_id, first, last)
+    kept = []
     day = first
     while day <= last:
-        found = counted.get(day, Day(day))
-        UsageDay.objects.update_or_create(
-            service_id=service_id,
-            day=day,
-            defaults={
-                "sent": found.sent,
-                "delivered": found.delivered,
-                "failed": found.failed,
-                "spent": found.spent,
-                "counted_at": now,
-            },
+        found = counted.setdefault(day, Day(day))
+        kept.append(
+            UsageDay(
+                service_id=service_id,
+                day=day,
+                sent=found.sent,
+                delivered=found.delivered,
+                failed=found.failed,
+                spent=found.spent,
+                counted_at=now,
+            )
         )
-        counted.setdefault(day, found)
         day += timedelta(days=1)
+    # One statement for the whole span, however many days it has.
+    UsageDay.objects.bulk_create(
+        kept,
+        update_conflicts=True,
+        unique_fields=["service", "day"],
+        update_fields=["sent", "delivered", "failed", "spent", "counted_at"],
+    )
     return counted
 
 
