@@ -152,6 +152,8 @@ def build_showcase(simulator) -> Showcase:
         state=ServiceState.BLOCKED_BY_CUSTOMER,
     )
     ledger.top_up(blocked.pk, Decimal("12.50"), note="przelew 2026/11/004")
+    # Below its alert threshold: the dashboard says so.
+    Service.objects.filter(pk=blocked.pk).update(low_balance_threshold=Decimal("20.00"))
     ledger.top_up(service.pk, Decimal("300.00"), note="przelew 2026/11/017")
 
     for network, note in [
@@ -224,6 +226,16 @@ def build_showcase(simulator) -> Showcase:
             source=Source.PANEL,
         ),
     )
+    called_off = services.submit(
+        service.pk,
+        services.SendRequest(
+            recipients=["48605111224", "48605111225", "48605111226"],
+            text="Zapraszamy na kiermasz świąteczny w sobotę.",
+            send_at=timezone.now() + timedelta(days=5),
+            source=Source.PANEL,
+        ),
+    ).message
+    services.cancel(service.pk, called_off.pk)  # cancelled and refunded, as listed
     for call in Callback.objects.filter(message=message):
         CallbackAttempt.objects.create(
             callback=call,
