@@ -31,10 +31,12 @@ class Encoding(models.TextChoices):
     UCS2 = "UCS-2", "UCS-2"
 
 
-def _customer_visible(service_id: int, via: str = "") -> models.Q:
+def _customer_visible(service_id, via: str = "") -> models.Q:
     """What a customer sees and reaches of a message (``via``: the path to it): the
-    service's own, not deleted, not a confirmation code (Source.CODE)."""
-    return models.Q(**{f"{via}service_id": service_id, f"{via}deleted_at": None}) & ~models.Q(
+    service's own (any of them, for a list of ids), not deleted, not a confirmation
+    code (Source.CODE)."""
+    service = f"{via}service_id__in" if isinstance(service_id, list) else f"{via}service_id"
+    return models.Q(**{service: service_id, f"{via}deleted_at": None}) & ~models.Q(
         **{f"{via}source": Source.CODE}
     )
 
@@ -44,6 +46,10 @@ class MessageQuerySet(models.QuerySet):
         """The service's messages its customer sees and reaches: the panel's lists and
         pages, getProgress and cancel, status.php; any other is "not found"."""
         return self.filter(_customer_visible(service_id))
+
+    def visible_to_any(self, service_ids: list[int]):
+        """``visible_to`` for several services at once (a customer's, on the dashboard)."""
+        return self.filter(_customer_visible(service_ids))
 
 
 class RecipientQuerySet(models.QuerySet):
@@ -378,6 +384,14 @@ class Callback(models.Model):
                 fields=["next_attempt_at"],
                 name="callback_due",
                 condition=models.Q(state="pending"),
+            ),
+            # The dashboard's "callback URL failing" (panel.overview): the few given up,
+            # found without reading the service's delivered ones (the pending ones
+            # through callback_due).
+            models.Index(
+                fields=["service", "finished_at"],
+                name="callback_given_up",
+                condition=models.Q(state="given_up"),
             ),
         ]
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts import alerts, apiauth, orders, senders
+from accounts import apiauth, orders, senders
 from accounts.models import Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib import l10n
@@ -28,7 +28,7 @@ from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
-from . import charts, confirm, history, sending
+from . import charts, confirm, history, overview, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -68,14 +68,14 @@ def service_page(request, service, tab, template, **context):
 
 @login_required
 def dashboard(request):
-    services = list(customer_services(request.user).select_related("tariff").order_by("name"))
+    services = list(customer_services(request.user).order_by("name"))
     return render(
         request,
         "panel/dashboard.html",
         {
             "services": services,
+            "overview": overview.overview(services),
             "has_customer": hasattr(request.user, "customer"),
-            "low_balance": {s.pk for s in services if alerts.is_low(s)},
         },
     )
 

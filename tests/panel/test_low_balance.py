@@ -80,14 +80,17 @@ def test_the_dashboard_warns_of_a_balance_below_the_threshold(alice_client, serv
     quiet = make_service(customer=service.customer, name="Quiet", balance=Decimal("1.00"))
     Service.objects.filter(pk=service.pk).update(low_balance_threshold=Decimal("20"))
     Service.objects.filter(pk=quiet.pk).update(low_balance_threshold=Decimal("1"))
-    polish = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="pl").content.decode()
-    assert polish.count('role="alert"') == 1
-    assert "Poniżej progu powiadomienia: 20,00 zł" in polish
+    polish = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="pl")
+    [low] = polish.context["overview"].attention
+    assert low.service == service
+    html = polish.content.decode()
+    assert html.count('class="low-balance"') == 1
+    assert "Saldo 10,00 zł jest poniżej progu powiadomienia 20,00 zł." in html
     english = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert english.count('role="alert"') == 1
-    assert "Below your alert threshold of 20.00 PLN" in english
+    assert english.count('class="low-balance"') == 1
+    assert "The balance of 10.00 PLN is below your alert threshold of 20.00 PLN." in english
 
 
 def test_the_dashboard_is_quiet_without_a_threshold(alice_client, service):
     html = alice_client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'role="alert"' not in html and "alert threshold" not in html
+    assert 'class="low-balance"' not in html and "alert threshold" not in html
