@@ -209,36 +209,34 @@ def _senders(by_id) -> dict[int, list[Attention]]:
         elif sender.status == SenderStatus.PENDING:
             in_moderation.setdefault(sender.service_id, []).append(sender)
     found = {}
-    for service_id, senders in need_code.items():
-        found.setdefault(service_id, []).append(
-            Attention(
-                by_id[service_id].service,
-                ngettext(
-                    "Confirm the number %(names)s with the code we sent to it by SMS.",
-                    "Confirm the numbers %(names)s with the codes we sent to them by SMS.",
-                    len(senders),
+    for groups in (need_code, in_moderation):
+        for service_id, senders in groups.items():
+            text, level = _sender_words(senders, groups is need_code)
+            found.setdefault(service_id, []).append(
+                Attention(
+                    by_id[service_id].service,
+                    text,
+                    reverse("sender_ids", args=[service_id]),
+                    _("Sender names"),
+                    level,
                 )
-                % {"names": _names(senders)},
-                reverse("sender_ids", args=[service_id]),
-                _("Sender names"),
             )
-        )
-    for service_id, senders in in_moderation.items():
-        found.setdefault(service_id, []).append(
-            Attention(
-                by_id[service_id].service,
-                ngettext(
-                    "The sender name %(names)s is waiting for moderation by our staff.",
-                    "The sender names %(names)s are waiting for moderation by our staff.",
-                    len(senders),
-                )
-                % {"names": _names(senders)},
-                reverse("sender_ids", args=[service_id]),
-                _("Sender names"),
-                level="info",
-            )
-        )
     return found
+
+
+def _sender_words(senders: list[SenderId], need_code: bool) -> tuple[str, str]:
+    names = {"names": _names(senders)}
+    if need_code:
+        return ngettext(
+            "Confirm the number %(names)s with the code we sent to it by SMS.",
+            "Confirm the numbers %(names)s with the codes we sent to them by SMS.",
+            len(senders),
+        ) % names, "bad"
+    return ngettext(
+        "The sender name %(names)s is waiting for moderation by our staff.",
+        "The sender names %(names)s are waiting for moderation by our staff.",
+        len(senders),
+    ) % names, "info"
 
 
 def _callbacks(by_id) -> dict[int, list[Attention]]:
