@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench screenshots
+.PHONY: run test lint bench screenshots axe
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,10 @@ SCREENSHOTS ?= var/screenshots
 screenshots: $(VENV)/.installed
 	SCREENSHOTS=$(SCREENSHOTS) $(PY) -m pytest -q -p no:cacheprovider tests/panel/screenshots.py
 	@echo "PNGs and widths.txt in $(SCREENSHOTS)/"
+
+# The accessibility test (tests/panel/test_accessibility.py): axe-core on every panel
+# page in Polish; shows its report, each page's violations by impact, pass or fail.
+AXE_REPORT ?= var/axe-report.txt
+axe: $(VENV)/.installed
+	@rm -f $(AXE_REPORT); AXE_REPORT=$(AXE_REPORT) $(PY) -m pytest -q -p no:cacheprovider tests/panel/test_accessibility.py; \
+		status=$$?; cat $(AXE_REPORT); exit $$status

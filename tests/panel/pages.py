@@ -1,7 +1,8 @@
 """The panel's pages, in one list, and a customer with something on every one of them.
 
-The layout test (test_page_layout.py) opens each page at phone and desktop widths and
-``make screenshots`` (tests/panel/screenshots.py) photographs them; test_pages.py
+The layout test (test_page_layout.py) opens each page at phone and desktop widths, the
+accessibility test (test_accessibility.py) runs axe-core on each and ``make
+screenshots`` (tests/panel/screenshots.py) photographs them; test_pages.py
 checks the list against the URLconf, so a page added to panel.urls and left out of
 ``PAGES`` (or of the exclusions below, each with its reason) fails there.
 """
