@@ -163,6 +163,11 @@ else:
     # Keep connections open between requests: opening one costs more than a send.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, its health check asking the socket first (lib/pgengine).
+        DATABASES["default"]["ENGINE"] = "lib.pgengine"
+# A kept connection is checked with SELECT 1 at least this often (lib/pgengine).
+DB_FULL_CHECK_SECONDS = env.float("DB_FULL_CHECK_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
