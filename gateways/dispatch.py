@@ -204,14 +204,22 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
     holds no claim, and hands the rest over in a new task.
     """
     linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
+    gather = settings.DISPATCH_GATHER_SECONDS
     started = time.monotonic()
     idle_since = None
     total = 0
     while time.monotonic() - started < budget and not shutdown.requested():
         count = dispatch_batch()
         total += count
-        if count:
+        if count >= settings.DISPATCH_BATCH_SIZE:
             idle_since = None
+            continue
+        if count:
+            # A batch costs a dozen statements whatever its size: under a stream of
+            # single sends, wait a moment for more to gather rather than dispatch
+            # them one by one. The first send after a quiet spell does not wait.
+            idle_since = None
+            shutdown.wait(gather)
             continue
         idle_since = idle_since or time.monotonic()
         if time.monotonic() - idle_since >= linger:

@@ -69,6 +69,7 @@ DISPATCH_BATCH_SIZE = env.int("DISPATCH_BATCH_SIZE", default=1000)
 DISPATCH_LEASE_SECONDS = env.int("DISPATCH_LEASE_SECONDS", default=120)
 DISPATCH_COALESCE_SECONDS = env.float("DISPATCH_COALESCE_SECONDS", default=0.5)
 DISPATCH_LINGER_SECONDS = env.float("DISPATCH_LINGER_SECONDS", default=1.0)
+DISPATCH_GATHER_SECONDS = env.float("DISPATCH_GATHER_SECONDS", default=0.1)
 # A recipient QUEUED this long without a report is EXPIRED (and refunded): the
 # upstream forgot it (SMSC archives statuses after a day).
 QUEUED_EXPIRY_HOURS = env.int("QUEUED_EXPIRY_HOURS", default=48)

@@ -136,3 +136,34 @@ def test_progress_shows_what_the_dispatcher_changed(api_service, simulator, sett
     assert services.progress(api_service.pk, message.pk).recipients.pairs() == [
         ("48600100123", Status.DELIVERED)
     ]
+
+
+def test_a_stream_of_single_sends_gathers_into_batches(
+    api_service, simulator, settings, monkeypatch
+):
+    """After a batch that was not full the dispatcher waits DISPATCH_GATHER_SECONDS, so
+    sends accepted meanwhile go out together; a full batch is followed at once."""
+    settings.DISPATCH_BATCH_SIZE = 3
+    settings.DISPATCH_GATHER_SECONDS = 0.25
+    for n in range(4):  # a full batch of three, then one
+        send(api_service, [f"4860010020{n}"])
+    batches, waits = [], []
+    one_batch = dispatch.dispatch_batch
+
+    def counted(*args, **kwargs):
+        batches.append(one_batch(*args, **kwargs))
+        return batches[-1]
+
+    def wait(seconds):
+        waits.append((len(batches), seconds))
+        if len(batches) == 2:  # two more accepted while it waits
+            send(api_service, ["48600100210"])
+            send(api_service, ["48600100211"])
+        return False
+
+    monkeypatch.setattr(dispatch, "dispatch_batch", counted)
+    monkeypatch.setattr(dispatch.shutdown, "wait", wait)
+    assert dispatch.run(budget=10, linger=0) == 6
+    assert batches == [3, 1, 2, 0]
+    assert waits == [(2, 0.25), (3, 0.25)]  # none after the full batch
+    assert SimulatedSms.objects.count() == 6
