@@ -6,4 +6,3 @@ from smspanel.settings import *  # noqa: F403
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
 ROOT_URLCONF = "bench.floor"
 DEBUG = False
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405

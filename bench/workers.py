@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -44,13 +45,22 @@ class Cluster:
         environment = {**os.environ, "DATABASE_URL": url, "Q_WORKERS": "2", "LOG_LEVEL": "WARNING"}
         environment.pop("REDIS_URL", None)
         environment.update({k: str(v) for k, v in env.items()})
+        # What it logs goes to a file (kept open as long as the cluster runs), not
+        # among the figures; ``tail`` shows the end of it when the work is not done.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603
             [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
             env=environment,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
         )
         time.sleep(3)  # up and idle
+
+    def tail(self, size: int = 4000) -> str:
+        self.log.seek(0, os.SEEK_END)
+        self.log.seek(max(0, self.log.tell() - size))
+        return self.log.read().decode(errors="replace")
 
     def stop(self):
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -60,6 +70,7 @@ class Cluster:
             # A task still lingering or sleeping for the tick: the work measured is done.
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        self.log.close()
 
 
 def wait_for(done, timeout: float) -> float:
