@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import connection
 
 from messaging.pg import in_use as in_use  # the test the callers ask of this module
+from messaging.pg import ints, texts
 
 from .drivers.base import Outgoing
 
@@ -36,10 +37,10 @@ def simulator_record_sent(
                 "gateway": gateway_id,
                 "now": now,
                 "report_at": report_at,
-                "ids": [o.recipient_id for o in batch],
-                "numbers": [o.number for o in batch],
-                "texts": [o.text for o in batch],
-                "senders": [o.sender for o in batch],
+                "ids": ints(o.recipient_id for o in batch),
+                "numbers": texts(o.number for o in batch),
+                "texts": texts(o.text for o in batch),
+                "senders": texts(o.sender for o in batch),
             },
         )
 
@@ -64,10 +65,17 @@ def simulator_take_due(
     (instance id, number, report time) of the rows it marked reported.
     """
     # By instance id when known (its unique index), else the unreported index.
-    which = "recipient_id = ANY(%(sent)s)" if sent is not None else "gateway_id = %(gateway)s"
+    which = (
+        "recipient_id = ANY(%(sent)s::bigint[])" if sent is not None else "gateway_id = %(gateway)s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             _SIMULATOR_TAKE_DUE.format(which=which),
-            {"gateway": gateway_id, "now": now, "sent": sent, "limit": limit},
+            {
+                "gateway": gateway_id,
+                "now": now,
+                "sent": ints(sent) if sent is not None else None,
+                "limit": limit,
+            },
         )
         return cursor.fetchall()

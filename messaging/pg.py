@@ -10,7 +10,7 @@ whole suite on both databases, so a twin that drifts fails a test.
 import io
 import sys
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,34 @@ from .models import REFUNDED_STATUSES, Callback, Message, Recipient, Status
 def in_use() -> bool:
     """True when the default database is PostgreSQL: the statements here apply."""
     return connection.vendor == "postgresql"
+
+
+# -- array parameters ---------------------------------------------------------------------
+# psycopg's client-side binding (Django's) quotes a list parameter element by element
+# in Python: for a batch of a thousand recipients, more than the statement itself costs
+# the worker. These write an array's literal in one go; the statement casts it
+# (``%(ids)s::bigint[]``), and it travels as one quoted string.
+
+
+def ints(values: Iterable[int]) -> str:
+    """``{1,2,3}``."""
+    return "{" + ",".join(["%d" % value for value in values]) + "}"  # noqa: UP031 - ints only
+
+
+def texts(values: Iterable[str]) -> str:
+    """``{"a","b\\"c"}``: each element quoted, its backslashes and quotes escaped."""
+    return "{" + ",".join([_quoted(value) for value in values]) + "}"
+
+
+def moments(values: Iterable[datetime]) -> str:
+    """Aware datetimes as an array literal, in ISO 8601 with their offset."""
+    return "{" + ",".join(['"' + value.isoformat() + '"' for value in values]) + "}"
+
+
+def _quoted(value: str) -> str:
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + value + '"'
 
 
 # -- the send (messaging.services) ------------------------------------------------------
@@ -113,7 +141,7 @@ def charge_and_store(message: Message, numbers: Sequence[str]) -> bool:
         "notify_url": message.notify_url,
         "user_flag": message.user_flag,
         "now": message.created_at,
-        "numbers": list(numbers),
+        "numbers": texts(numbers),
     }
     with connection.cursor() as cursor:
         cursor.execute(_SEND, params)
@@ -187,14 +215,14 @@ def claim_due(now: datetime, limit: int, until: datetime) -> list[tuple]:
 
 _RENEW_CLAIMS = (
     "UPDATE messaging_recipient SET claimed_until = %s"
-    " WHERE id = ANY(%s) AND status = 'PENDING' AND claimed_until = %s RETURNING id"
+    " WHERE id = ANY(%s::bigint[]) AND status = 'PENDING' AND claimed_until = %s RETURNING id"
 )
 
 
 def renew_claims(ids: list[int], until: datetime, new_until: datetime) -> list[int]:
     """PostgreSQL twin of transitions.renew_claims's ORM path: the ids renewed."""
     with connection.cursor() as cursor:
-        cursor.execute(_RENEW_CLAIMS, [new_until, ids, until])
+        cursor.execute(_RENEW_CLAIMS, [new_until, ints(ids), until])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -215,8 +243,8 @@ def mark_queued(gateway_id: int, accepted: list[tuple[int, str]], now: datetime)
     params = {
         "now": now,
         "gateway": gateway_id,
-        "ids": [rid for rid, _ in accepted],
-        "refs": [ref or "" for _, ref in accepted],
+        "ids": ints(rid for rid, _ in accepted),
+        "refs": texts(ref or "" for _, ref in accepted),
     }
     with connection.cursor() as cursor:
         cursor.execute(_MARK_QUEUED, params)
@@ -225,14 +253,14 @@ def mark_queued(gateway_id: int, accepted: list[tuple[int, str]], now: datetime)
 
 _SERVICES_OF = (
     "SELECT DISTINCT m.service_id FROM messaging_recipient r"
-    " JOIN messaging_message m ON m.id = r.message_id WHERE r.id = ANY(%s)"
+    " JOIN messaging_message m ON m.id = r.message_id WHERE r.id = ANY(%s::bigint[])"
 )
 
 
 def services_of(recipient_ids: list[int]) -> list[int]:
     """PostgreSQL twin of transitions._services_of's ORM path: service ids, sorted."""
     with connection.cursor() as cursor:
-        cursor.execute(_SERVICES_OF, [recipient_ids])
+        cursor.execute(_SERVICES_OF, [ints(recipient_ids)])
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -261,9 +289,9 @@ def update_statuses(whole: Mapping[int, Any], now: datetime) -> list[tuple]:
     params = {
         "now": now,
         "refunded": sorted(REFUNDED_STATUSES),
-        "ids": list(whole),
-        "statuses": [r.status for r in whole.values()],
-        "ats": [r.at or now for r in whole.values()],
+        "ids": ints(whole),
+        "statuses": texts(r.status for r in whole.values()),
+        "ats": moments(r.at or now for r in whole.values()),
     }
     with connection.cursor() as cursor:
         cursor.execute(_UPDATE_FROM_REPORTS, params)

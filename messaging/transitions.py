@@ -33,6 +33,8 @@ from .models import REFUNDED_STATUSES, Message, Recipient, Status
 
 # Statuses a report may still change (a final status is final).
 OPEN_STATUSES = (Status.PENDING, Status.QUEUED)
+# Status.values builds a new list each time it is read: once here, not once a report.
+KNOWN_STATUSES = frozenset(Status.values)
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
     nothing (a repeated or late report is harmless).
     """
     now = now or timezone.now()
-    reports = [r for r in reports if r.status in Status.values]
+    reports = [r for r in reports if r.status in KNOWN_STATUSES]
     if not reports:
         return []
     refunding = any(r.status in REFUNDED_STATUSES for r in reports)
