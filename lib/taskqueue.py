@@ -2,12 +2,14 @@
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
+
+from lib import shutdown
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +34,9 @@ def kick_after_commit(func: str) -> None:
     """Queue ``func`` once the transaction commits, at most once per process every
     DISPATCH_COALESCE_SECONDS.
 
-    The tasks kicked this way (dispatch, callbacks) stay at least that long
-    after their last work before they stop, so work committed in between is
-    picked up by the run already queued.
+    The tasks kicked this way (dispatch, callbacks, mail reports and the mail they
+    send) stay at least that long after their last work before they stop (``drain``),
+    so work committed in between is picked up by the run already queued.
     """
     transaction.on_commit(lambda: _kick(func))
 
@@ -45,6 +47,29 @@ def _kick(func: str) -> None:
         return
     _last_kick[func] = now
     enqueue(func)
+
+
+def drain(step: Callable[[], int], again: str, budget: float = 50.0) -> int:
+    """The body of a task ``kick_after_commit`` queues: run ``step`` (one batch of work,
+    returning how much it did) until it has found nothing for DISPATCH_LINGER_SECONDS,
+    so that work committed while the kick was being coalesced is done by this run;
+    out of ``budget`` with work left, or asked to stop, queue ``again`` (this task)
+    for the rest. Returns the work done."""
+    started = time.monotonic()
+    idle_since = None
+    total = 0
+    while time.monotonic() - started < budget and not shutdown.requested():
+        done = step()
+        total += done
+        if done:
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since >= settings.DISPATCH_LINGER_SECONDS:
+            return total
+        shutdown.wait(0.1)
+    enqueue(again)
+    return total
 
 
 def wake_at(func: str, when, name: str) -> None:

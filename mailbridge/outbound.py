@@ -25,12 +25,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ServiceKind
 from lib import sealed
-from lib.taskqueue import enqueue
+from lib.taskqueue import kick_after_commit
 from messaging.numbers import normalise_msisdn
 
 from . import replies
@@ -113,7 +112,7 @@ def queue(service_id: int, kind: str, to: str, subject: str, body: str, **fields
             to,
         )
     else:
-        transaction.on_commit(lambda: enqueue(SEND_TASK))
+        kick_after_commit(SEND_TASK)
     return mail
 
 
@@ -159,14 +158,14 @@ def queue_notice(service_id: int, to: str, subject: str, body: str) -> OutboundM
         subject=subject,
         body=body,
     )
-    transaction.on_commit(lambda: enqueue(SEND_TASK))
+    kick_after_commit(SEND_TASK)
     return mail
 
 
 def send_again(rows) -> int:
     """Staff's "send again": due now, with a fresh set of attempts."""
     count = rows.update(state=ReplyState.PENDING, due_at=timezone.now(), attempts=0, last_error="")
-    transaction.on_commit(lambda: enqueue(SEND_TASK))
+    kick_after_commit(SEND_TASK)
     return count
 
 

@@ -1,5 +1,7 @@
 """django-q2 tasks of the mail bridge: thin wrappers around its functions."""
 
+from lib.taskqueue import drain
+
 from . import log, outbound, replies, reports
 
 
@@ -9,13 +11,15 @@ def send_replies() -> int:
 
 
 def send_outbound() -> int:
-    """Send the platform's other mail that is due (incoming SMS, queued as each is stored)."""
-    return outbound.send_due()
+    """Send the platform's other mail that is due (kicked as each is queued), staying for
+    what is queued meanwhile."""
+    return drain(outbound.send_due, outbound.SEND_TASK)
 
 
 def write_reports() -> int:
-    """Write the delivery reports that are due (kicked when outcomes of mailed SMS come)."""
-    return reports.write_due()
+    """Write the delivery reports that are due (kicked when outcomes of mailed SMS come),
+    staying for the outcomes that come meanwhile."""
+    return drain(reports.write_due, reports.WRITE_TASK)
 
 
 def minute() -> dict:
