@@ -97,6 +97,18 @@ def simulator() -> Gateway:
     return gateway
 
 
+BROKER_URL = "redis://127.0.0.1:6379/14"  # django-q2's broker, as deployed with REDIS_URL
+
+
+def fresh_broker() -> str:
+    """The bench's Redis broker, emptied: tasks an earlier run left queued (for a database
+    since dropped) must not keep this run's workers busy. Returns its URL."""
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    return BROKER_URL
+
+
 def forget_earlier_work() -> None:
     """The bench database is throwaway: what P1/P2 queued must not run in front of P3."""
     Recipient.objects.filter(status=Status.PENDING).update(status=Status.CANCELLED)

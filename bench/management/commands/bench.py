@@ -48,7 +48,6 @@ from messaging.transitions import Report
 
 BENCH_USER = "bench"
 BENCH_CACHE_URL = "redis://127.0.0.1:6379/15"
-BENCH_BROKER_URL = "redis://127.0.0.1:6379/14"
 
 
 def free_port() -> int:
@@ -458,7 +457,7 @@ class Command(BaseCommand):
         )
         workers.forget_earlier_work()
         workers.simulator()
-        server = Server(workers=2, REDIS_URL=BENCH_BROKER_URL)
+        server = Server(workers=2, REDIS_URL=workers.fresh_broker())
         try:
             for _ in range(4):
                 self.gateway(server, "48600000001")
@@ -468,7 +467,7 @@ class Command(BaseCommand):
             # What the floor and the warm-up stored is not for the worker to send.
             workers.forget_earlier_work()
             first = Recipient.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            cluster = workers.Cluster(REDIS_URL=BENCH_BROKER_URL, LOG_LEVEL="INFO")
+            cluster = workers.Cluster(REDIS_URL=workers.BROKER_URL, LOG_LEVEL="INFO")
             try:
                 body = urlencode(
                     {**self.credentials(), "to_list": "600123456", "message": "Bench P2E"}
