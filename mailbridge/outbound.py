@@ -65,9 +65,9 @@ LIMITED_KINDS = [OutboundKind.INCOMING_SMS, OutboundKind.REPORT, OutboundKind.CO
 SEALED_KINDS = {OutboundKind.CONFIRMATION}
 
 
-def over_hourly_limit(service_id: int, now) -> bool:
-    """Whether the service's mail of the last hour (mails of LIMITED_KINDS and replies)
-    reached SMS2EMAIL_MAIL_PER_HOUR."""
+def sent_in_the_last_hour(service_id: int, now) -> int:
+    """The service's mail of the last hour that the hourly limit counts: mails of
+    LIMITED_KINDS not kept back, and replies to refused mail."""
     since = now - timedelta(hours=1)
     mails = (
         OutboundMail.objects.filter(
@@ -76,44 +76,65 @@ def over_hourly_limit(service_id: int, now) -> bool:
         .exclude(state=ReplyState.LIMITED)
         .count()
     )
-    if mails >= settings.SMS2EMAIL_MAIL_PER_HOUR:
-        return True
     answered = [ReplyState.PENDING, ReplyState.SENT, ReplyState.FAILED]
     replies_sent = InboundMail.objects.filter(
         service_id=service_id, received_at__gte=since, reply_state__in=answered
     ).count()
-    return mails + replies_sent >= settings.SMS2EMAIL_MAIL_PER_HOUR
+    return mails + replies_sent
+
+
+def over_hourly_limit(service_id: int, now) -> bool:
+    """Whether the service's mail of the last hour reached SMS2EMAIL_MAIL_PER_HOUR."""
+    return sent_in_the_last_hour(service_id, now) >= settings.SMS2EMAIL_MAIL_PER_HOUR
 
 
 def queue(service_id: int, kind: str, to: str, subject: str, body: str, **fields) -> OutboundMail:
     """Write one mail to one address for the workers to send, or, past the service's
     hourly limit, keep it as LIMITED for the customer to see."""
+    fields.update(service_id=service_id, kind=kind, to=to, subject=subject, body=body)
+    return queue_many([fields])[0]
+
+
+def queue_many(mails: list[dict]) -> list[OutboundMail]:
+    """``queue`` for many mails at once (each a dict of OutboundMail's fields): the
+    hourly limit counted once per service, the rows written in one statement."""
     now = timezone.now()
-    limited = over_hourly_limit(service_id, now)
-    if kind in SEALED_KINDS:
-        body = sealed.seal(body)
-    mail = OutboundMail.objects.create(
-        service_id=service_id,
-        kind=kind,
-        from_address=fields.pop("from_address", settings.DEFAULT_FROM_EMAIL),
-        to=to,
-        subject=subject[:300],
-        body=body,
-        created_at=now,
-        state=ReplyState.LIMITED if limited else ReplyState.PENDING,
-        **fields,
-    )
-    if limited:
-        logger.warning(
-            "sms2email: service %s is over %s mails an hour; %s to %s kept, not sent",
-            service_id,
-            settings.SMS2EMAIL_MAIL_PER_HOUR,
-            kind,
-            to,
+    room = {}
+    rows = []
+    for fields in mails:
+        service_id = fields["service_id"]
+        if service_id not in room:
+            room[service_id] = settings.SMS2EMAIL_MAIL_PER_HOUR - sent_in_the_last_hour(
+                service_id, now
+            )
+        limited = room[service_id] <= 0
+        if fields["kind"] in LIMITED_KINDS:
+            room[service_id] -= 1
+        body = fields["body"]
+        rows.append(
+            OutboundMail(
+                **{
+                    **fields,
+                    "from_address": fields.get("from_address", settings.DEFAULT_FROM_EMAIL),
+                    "subject": fields["subject"][:300],
+                    "body": sealed.seal(body) if fields["kind"] in SEALED_KINDS else body,
+                    "created_at": now,
+                    "state": ReplyState.LIMITED if limited else ReplyState.PENDING,
+                }
+            )
         )
-    else:
+        if limited:
+            logger.warning(
+                "sms2email: service %s is over %s mails an hour; %s to %s kept, not sent",
+                service_id,
+                settings.SMS2EMAIL_MAIL_PER_HOUR,
+                fields["kind"],
+                fields["to"],
+            )
+    OutboundMail.objects.bulk_create(rows)
+    if any(row.state == ReplyState.PENDING for row in rows):
         kick_after_commit(SEND_TASK)
-    return mail
+    return rows
 
 
 def on_incoming(incoming) -> list[OutboundMail]:

@@ -23,6 +23,7 @@ the status's wire name, its Polish word and the time (Europe/Warsaw), e.g.
 ``48601123456 DELIVERED doręczono 2026-12-01 15:02:11``.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -84,57 +85,58 @@ def line(row: ReportLine) -> str:
     return f"{row.number} {row.status} {POLISH.get(row.status, row.status)} {at:%Y-%m-%d %H:%M:%S}"
 
 
-def write_due(now=None) -> int:
-    """Write the reports that are due; returns how many."""
+def write_due(now=None, limit: int = 500) -> int:
+    """Write the reports that are due, up to ``limit`` of them in one transaction (the
+    requests locked, another worker skipping them); returns how many."""
     now = now or timezone.now()
     quiet_since = now - timedelta(seconds=settings.SMS2EMAIL_REPORT_INTERVAL)
-    due = (
-        InboundMail.objects.filter(id__in=ReportLine.objects.values("inbound_id"))
-        .exclude(last_report_at__gt=quiet_since)
-        .values_list("id", flat=True)[:500]
-    )
-    written = 0
-    for inbound_id in list(due):
-        written += _write_one(inbound_id, now)
-    return written
-
-
-def _write_one(inbound_id: int, now) -> int:
     with transaction.atomic():
-        request = (
-            InboundMail.objects.select_for_update(of=("self",))
+        requests = list(
+            InboundMail.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("service__sms2email")
-            .filter(id=inbound_id, outcome=Outcome.SENT)
-            .first()
+            .filter(id__in=ReportLine.objects.values("inbound_id"), outcome=Outcome.SENT)
+            .exclude(last_report_at__gt=quiet_since)
+            .order_by("id")[:limit]
         )
-        if request is None:
+        if not requests:
             return 0
-        lines = list(
-            ReportLine.objects.select_for_update().filter(inbound_id=inbound_id).order_by("id")
-        )
-        if not lines:
-            return 0
-        ReportLine.objects.filter(id__in=[row.id for row in lines]).delete()
-        request.last_report_at = now
-        request.save(update_fields=["last_report_at"])
-        to = _report_recipients(request)
-        if not to:
-            return 0  # reports switched off: the lines are done with all the same
-        subject = request.subject or ""
-        if not subject.lower().startswith("re:"):
-            subject = f"Re: {subject}".rstrip()
-        body = "\n".join(line(row) for row in lines) + "\n"
-        for address in to:
-            outbound.queue(
-                request.service_id,
-                OutboundKind.REPORT,
-                address,
-                subject,
-                body,
-                from_address=box_address(),
-                in_reply_to="" if request.mail_id.startswith("sha256:") else request.mail_id,
-            )
-        return 1
+        lines = defaultdict(list)
+        for row in (
+            ReportLine.objects.select_for_update()
+            .filter(inbound_id__in=[request.pk for request in requests])
+            .order_by("id")
+        ):
+            lines[row.inbound_id].append(row)
+        taken = [row.id for rows in lines.values() for row in rows]
+        ReportLine.objects.filter(id__in=taken).delete()
+        InboundMail.objects.filter(id__in=list(lines)).update(last_report_at=now)
+        mails = []
+        for request in requests:
+            if not lines[request.pk]:
+                continue
+            # No recipient (reports switched off): the lines are done with all the same.
+            mails += _report_mails(request, lines[request.pk])
+        outbound.queue_many(mails)
+    return len(lines)
+
+
+def _report_mails(request: InboundMail, lines: list[ReportLine]) -> list[dict]:
+    subject = request.subject or ""
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}".rstrip()
+    body = "\n".join(line(row) for row in lines) + "\n"
+    return [
+        {
+            "service_id": request.service_id,
+            "kind": OutboundKind.REPORT,
+            "to": address,
+            "subject": subject,
+            "body": body,
+            "from_address": box_address(),
+            "in_reply_to": "" if request.mail_id.startswith("sha256:") else request.mail_id,
+        }
+        for address in _report_recipients(request)
+    ]
 
 
 def _report_recipients(request: InboundMail) -> list[str]:

@@ -115,3 +115,20 @@ def test_api_sends_write_no_report_lines(api_service):
     transitions.apply_reports([Report(message.recipients.get().pk, Status.DELIVERED)])
     assert ReportLine.objects.count() == 0
     assert InboundMail.objects.count() == 0
+
+
+def test_many_reports_are_written_in_one_go_within_the_hourly_limit(
+    mail_service, settings, django_assert_max_num_queries
+):
+    settings.SMS2EMAIL_MAIL_PER_HOUR = 3
+    requests = [mailed(numbers=(f"60112345{n}",), subject=f"Zamówienie {n}") for n in range(5)]
+    for n, request in enumerate(requests):
+        report(request, f"4860112345{n}", Status.DELIVERED)
+    # One transaction for the five, the hourly limit counted once: not a round per report.
+    with django_assert_max_num_queries(12):
+        assert reports.write_due() == 5
+    states = sorted(OutboundMail.objects.values_list("state", flat=True))
+    assert states == ["limited", "limited", "pending", "pending", "pending"]
+    assert not ReportLine.objects.exists()
+    assert reports.write_due() == 0
+    assert len(sent_reports()) == 3
