@@ -8,11 +8,12 @@ queue that lost the task. Each reply carries ``Auto-Submitted: auto-replied`` (R
 well-behaved system never answers it.
 """
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -97,20 +98,42 @@ def send_pending(rows, fields: Fields, build, limit: int = 100) -> int:
             .order_by(fields.due_at)[:limit]
         )
         rows.filter(pk__in=[row.pk for row in due]).update(**{fields.due_at: now + SEND_LEASE})
-    for row in due:
-        attempt = send_once(build(row), getattr(row, fields.attempts), now)
-        setattr(row, fields.state, attempt.state)
-        setattr(row, fields.attempts, attempt.attempts)
-        setattr(row, fields.due_at, attempt.due_at or getattr(row, fields.due_at))
-        setattr(row, fields.error, attempt.error)
-        changed = [fields.state, fields.attempts, fields.due_at, fields.error]
-        if attempt.state == ReplyState.SENT:
-            sent += 1
-            if fields.sent_at:
-                setattr(row, fields.sent_at, now)
-                changed.append(fields.sent_at)
-        row.save(update_fields=changed)
+    # One SMTP session for the batch, not a connection a mail; a mail that fails ends
+    # the session, and the next mail opens a fresh one.
+    smtp = get_connection()
+    _open(smtp)
+    try:
+        for row in due:
+            mail = build(row)
+            mail.connection = smtp
+            attempt = send_once(mail, getattr(row, fields.attempts), now)
+            if attempt.state != ReplyState.SENT:
+                smtp.close()
+                _open(smtp)
+            _record(row, fields, attempt, now)
+            sent += attempt.state == ReplyState.SENT
+    finally:
+        smtp.close()
     return sent
+
+
+def _open(smtp) -> None:
+    """Open the batch's session; if the server is not there, each mail's own attempt
+    says so (and is retried), so the error is not raised here."""
+    with contextlib.suppress(Exception):  # send_once records the failure of each mail
+        smtp.open()
+
+
+def _record(row, fields: "Fields", attempt: "Attempt", now) -> None:
+    setattr(row, fields.state, attempt.state)
+    setattr(row, fields.attempts, attempt.attempts)
+    setattr(row, fields.due_at, attempt.due_at or getattr(row, fields.due_at))
+    setattr(row, fields.error, attempt.error)
+    changed = [fields.state, fields.attempts, fields.due_at, fields.error]
+    if attempt.state == ReplyState.SENT and fields.sent_at:
+        setattr(row, fields.sent_at, now)
+        changed.append(fields.sent_at)
+    row.save(update_fields=changed)
 
 
 @dataclass(frozen=True)

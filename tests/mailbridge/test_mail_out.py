@@ -146,3 +146,36 @@ def test_with_the_smtp_server_down_the_mail_is_retried_and_delivered_once(
     assert outbound.send_due() == 1
     assert outbound.send_due() == 0
     assert len(sink.received) == 1
+
+
+class CountingSink(Sink):
+    """A sink that counts its SMTP sessions (one EHLO each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_a_batch_of_mail_goes_out_in_one_smtp_session(sink, mail_service, settings):
+    port = free_port()
+    counting = CountingSink()
+    controller = Controller(counting, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_PORT = port
+    try:
+        for n in range(3):
+            outbound.queue_notice(mail_service.pk, f"biuro{n}@firma.pl", f"Notice {n}", "Body")
+        assert outbound.send_due() == 3
+    finally:
+        controller.stop()
+    assert sorted(rcpt for _from, [rcpt], _mail in counting.received) == [
+        "biuro0@firma.pl",
+        "biuro1@firma.pl",
+        "biuro2@firma.pl",
+    ]
+    assert counting.sessions == 1
