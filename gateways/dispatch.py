@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Route
-from lib import shutdown
+from lib import shutdown, taskqueue
 from lib.taskqueue import enqueue
 from messaging import services, transitions
 from messaging.models import Status
@@ -205,13 +205,23 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
     """
     linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
     gather = settings.DISPATCH_GATHER_SECONDS
+    # As many loops as the cluster has workers; a task finding them all running ends.
+    loop = taskqueue.Loop(services.DISPATCH_TASK, places=settings.Q_CLUSTER["workers"])
+    if not loop.enter():
+        return 0
     started = time.monotonic()
     idle_since = None
     total = 0
+    helped = False
     while time.monotonic() - started < budget and not shutdown.requested():
+        loop.renew()
         count = dispatch_batch()
         total += count
         if count >= settings.DISPATCH_BATCH_SIZE:
+            # A bulk send: another worker may take the batches beside this one.
+            if not helped:
+                enqueue(services.DISPATCH_TASK)
+                helped = True
             idle_since = None
             continue
         if count:
@@ -222,9 +232,17 @@ def run(budget: float = 50.0, linger: float | None = None) -> int:
             shutdown.wait(gather)
             continue
         idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since >= linger:
+        if time.monotonic() - idle_since < linger:
+            time.sleep(0.1)
+            continue
+        # Leave, then look once more: a send whose kick saw this loop is found now.
+        loop.leave()
+        count = dispatch_batch()
+        total += count
+        if not count or not loop.enter():
             return total
-        time.sleep(0.1)
+        idle_since = None
+    loop.leave()
     # Out of time, or stopping, with work perhaps left: carry on in a new task
     # (another worker's, or the restarted worker's).
     enqueue(services.DISPATCH_TASK)

@@ -1,10 +1,12 @@
 """Hand work to the django-q2 workers (ORM broker by default, Redis when configured)."""
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
@@ -30,6 +32,50 @@ def enqueue(func: str, *args, **kwargs) -> None:
 _last_kick: dict[str, float] = {}
 
 
+# How long a running loop's mark lasts unless renewed: a killed worker's lapses soon.
+LOOP_LIFE = 10
+
+
+class Loop:
+    """A kicked task's place among the loops doing its kind of work, marked in the cache
+    (shared by every process when it is Redis): at most ``places`` loops run at once,
+    a task finding them all taken ends at once instead of lingering beside them, and a
+    kick while one runs queues nothing (``_kick``), since the loop finds the work.
+    Without a shared cache (the demo's per-process one), or with the cache down, every
+    task runs, as if there were no marks."""
+
+    def __init__(self, func: str, places: int = 1):
+        self.keys = [f"taskqueue:loop:{func}:{n}" for n in range(places)]
+        self.key = None
+
+    def enter(self) -> bool:
+        try:
+            self.key = next((key for key in self.keys if cache.add(key, 1, LOOP_LIFE)), None)
+        except Exception:  # no cache to mark in: run unmarked
+            logger.warning("no cache for the loop marks; running unmarked", exc_info=True)
+            self.key = ""
+        return self.key is not None
+
+    def renew(self) -> None:
+        if self.key:
+            with contextlib.suppress(Exception):  # a lapsed mark costs a spare task, no more
+                cache.set(self.key, 1, LOOP_LIFE)
+
+    def leave(self) -> None:
+        if self.key:
+            with contextlib.suppress(Exception):
+                cache.delete(self.key)
+        self.key = None
+
+
+def looping(func: str) -> bool:
+    """Whether a loop of ``func`` is running (its first place is taken)."""
+    try:
+        return cache.get(Loop(func).keys[0]) is not None
+    except Exception:  # the cache is down: queue the task
+        return False
+
+
 def kick_after_commit(func: str) -> None:
     """Queue ``func`` once the transaction commits, at most once per process every
     DISPATCH_COALESCE_SECONDS.
@@ -42,6 +88,8 @@ def kick_after_commit(func: str) -> None:
 
 
 def _kick(func: str) -> None:
+    if looping(func):
+        return  # it finds the work: it looks again after leaving its place (``drain``)
     now = time.monotonic()
     if now - _last_kick.get(func, -1e9) < settings.DISPATCH_COALESCE_SECONDS:
         return
@@ -52,22 +100,35 @@ def _kick(func: str) -> None:
 def drain(step: Callable[[], int], again: str, budget: float = 50.0) -> int:
     """The body of a task ``kick_after_commit`` queues: run ``step`` (one batch of work,
     returning how much it did) until it has found nothing for DISPATCH_LINGER_SECONDS,
-    so that work committed while the kick was being coalesced is done by this run;
-    out of ``budget`` with work left, or asked to stop, queue ``again`` (this task)
-    for the rest. Returns the work done."""
+    so that work committed while the kick was being coalesced, or skipped because this
+    loop was running, is done by this run; out of ``budget`` with work left, or asked
+    to stop, queue ``again`` (this task) for the rest. One such loop runs at a time
+    (``Loop``). Returns the work done."""
+    loop = Loop(again)
+    if not loop.enter():
+        return 0
     started = time.monotonic()
     idle_since = None
     total = 0
     while time.monotonic() - started < budget and not shutdown.requested():
+        loop.renew()
         done = step()
         total += done
         if done:
             idle_since = None
             continue
         idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since >= settings.DISPATCH_LINGER_SECONDS:
+        if time.monotonic() - idle_since < settings.DISPATCH_LINGER_SECONDS:
+            shutdown.wait(0.1)
+            continue
+        # Leave, then look once more: a kick skipped while the mark was up is found now.
+        loop.leave()
+        done = step()
+        total += done
+        if not done or not loop.enter():
             return total
-        shutdown.wait(0.1)
+        idle_since = None
+    loop.leave()
     enqueue(again)
     return total
 
