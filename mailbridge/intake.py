@@ -392,19 +392,23 @@ def _ups_sender(settings_row: Sms2EmailSettings, address: str) -> bool:
 
 
 def _logged_once(row: InboundMail, decide) -> InboundMail | None:
-    # The log row goes in last, in the transaction of everything the mail did: a
-    # copy handled before (or at the same time) fails its unique key there, and all
-    # it did, a charge included, is rolled back with it. Only that insert's failure
-    # means "a copy": any other error propagates (the door answers "try later").
+    # The log row goes in first, in the transaction of everything the mail did: a copy
+    # handled before (or at the same time) fails its unique key there, before anything
+    # is charged, and nothing it did stays. What the mail did is written to the row
+    # last: the service's balance row, locked by the charge until the commit, is then
+    # held for one UPDATE and the commit, not for a savepoint and an INSERT as well
+    # (mails for one service are charged one after another on that lock). Only that
+    # insert's failure means "a copy": any other error propagates (the door answers
+    # "try later").
     with transaction.atomic():
-        decide(row)
         try:
-            with transaction.atomic():
-                row.save(force_insert=True)
+            row.save(force_insert=True)
         except IntegrityError:
             transaction.set_rollback(True)
             logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, row.sender)
             return None
+        decide(row)
+        row.save(force_update=True)
     return row
 
 
