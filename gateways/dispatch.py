@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Route
-from lib import shutdown, taskqueue
+from lib import taskqueue
 from lib.taskqueue import enqueue
 from messaging import services, transitions
 from messaging.models import Status
@@ -194,59 +194,37 @@ def follow_up(gateway: Gateway, driver, sent: list[int]) -> None:
 
 
 def run(budget: float = 50.0, linger: float | None = None) -> int:
-    """Dispatch until nothing is due; then stay a moment for sends accepted meanwhile.
+    """Dispatch until nothing is due; then stay a moment for sends accepted meanwhile
+    (``taskqueue.drain``, as many loops at once as the cluster has workers).
 
-    The web side queues at most one dispatch per process every
-    ``DISPATCH_COALESCE_SECONDS``; lingering longer than that means no send
-    accepted in between waits for the tick.
+    A batch costs a dozen statements whatever its size: after one that was not full,
+    the loop waits ``DISPATCH_GATHER_SECONDS`` for more sends to gather rather than
+    dispatch a stream of single sends one by one (the first send after a quiet spell
+    does not wait). After a full one (a bulk send) it queues one helper, so that
+    another worker takes batches beside it.
 
-    A worker asked to stop (lib.shutdown) stops between batches, when it
-    holds no claim, and hands the rest over in a new task.
+    A worker asked to stop (lib.shutdown) stops between batches, when it holds no
+    claim, and hands the rest over in a new task.
     """
-    linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
-    gather = settings.DISPATCH_GATHER_SECONDS
-    # As many loops as the cluster has workers; a task finding them all running ends.
-    loop = taskqueue.Loop(services.DISPATCH_TASK, places=settings.Q_CLUSTER["workers"])
-    if not loop.enter():
-        return 0
-    started = time.monotonic()
-    idle_since = None
-    total = 0
     helped = False
-    while time.monotonic() - started < budget and not shutdown.requested():
-        loop.renew()
-        count = dispatch_batch()
-        total += count
-        if count >= settings.DISPATCH_BATCH_SIZE:
-            # A bulk send: another worker may take the batches beside this one.
-            if not helped:
-                enqueue(services.DISPATCH_TASK)
-                helped = True
-            idle_since = None
-            continue
-        if count:
-            # A batch costs a dozen statements whatever its size: under a stream of
-            # single sends, wait a moment for more to gather rather than dispatch
-            # them one by one. The first send after a quiet spell does not wait.
-            idle_since = None
-            shutdown.wait(gather)
-            continue
-        idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since < linger:
-            time.sleep(0.1)
-            continue
-        # Leave, then look once more: a send whose kick saw this loop is found now.
-        loop.leave()
-        count = dispatch_batch()
-        total += count
-        if not count or not loop.enter():
-            return total
-        idle_since = None
-    loop.leave()
-    # Out of time, or stopping, with work perhaps left: carry on in a new task
-    # (another worker's, or the restarted worker's).
-    enqueue(services.DISPATCH_TASK)
-    return total
+
+    def pause(count: int) -> float:
+        nonlocal helped
+        if count < settings.DISPATCH_BATCH_SIZE:
+            return settings.DISPATCH_GATHER_SECONDS
+        if not helped:
+            enqueue(services.DISPATCH_TASK)
+            helped = True
+        return 0
+
+    return taskqueue.drain(
+        dispatch_batch,
+        services.DISPATCH_TASK,
+        budget,
+        linger=linger,
+        places=settings.Q_CLUSTER["workers"],
+        pause=pause,
+    )
 
 
 def poll_gateway(gateway: Gateway, sent: list[int] | None = None) -> int:

@@ -97,14 +97,25 @@ def _kick(func: str) -> None:
     enqueue(func)
 
 
-def drain(step: Callable[[], int], again: str, budget: float = 50.0) -> int:
+def drain(
+    step: Callable[[], int],
+    again: str,
+    budget: float = 50.0,
+    *,
+    linger: float | None = None,
+    places: int = 1,
+    pause: Callable[[int], float] | None = None,
+) -> int:
     """The body of a task ``kick_after_commit`` queues: run ``step`` (one batch of work,
-    returning how much it did) until it has found nothing for DISPATCH_LINGER_SECONDS,
-    so that work committed while the kick was being coalesced, or skipped because this
-    loop was running, is done by this run; out of ``budget`` with work left, or asked
-    to stop, queue ``again`` (this task) for the rest. One such loop runs at a time
-    (``Loop``). Returns the work done."""
-    loop = Loop(again)
+    returning how much it did) until it has found nothing for ``linger`` seconds
+    (DISPATCH_LINGER_SECONDS), so that work committed while the kick was being
+    coalesced, or skipped because this loop was running, is done by this run; out of
+    ``budget`` with work left, or asked to stop, queue ``again`` (this task) for the
+    rest. At most ``places`` such loops run at once (``Loop``). ``pause(done)``, after
+    a batch that did work, says how long to wait before the next (0: none). Returns
+    the work done."""
+    linger = settings.DISPATCH_LINGER_SECONDS if linger is None else linger
+    loop = Loop(again, places)
     if not loop.enter():
         return 0
     started = time.monotonic()
@@ -116,9 +127,12 @@ def drain(step: Callable[[], int], again: str, budget: float = 50.0) -> int:
         total += done
         if done:
             idle_since = None
+            wait = pause(done) if pause else 0
+            if wait:
+                shutdown.wait(wait)
             continue
         idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since < settings.DISPATCH_LINGER_SECONDS:
+        if time.monotonic() - idle_since < linger:
             shutdown.wait(0.1)
             continue
         # Leave, then look once more: a kick skipped while the mark was up is found now.

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gateways import dispatch
 from gateways.models import SimulatedSms
+from lib import shutdown
 from messaging import services, transitions
 from messaging.models import Status
 from tests.sending import send, statuses
@@ -162,7 +163,7 @@ def test_a_stream_of_single_sends_gathers_into_batches(
         return False
 
     monkeypatch.setattr(dispatch, "dispatch_batch", counted)
-    monkeypatch.setattr(dispatch.shutdown, "wait", wait)
+    monkeypatch.setattr(shutdown, "wait", wait)
     assert dispatch.run(budget=10, linger=0) == 6
     assert batches == [3, 1, 2, 0, 0]  # the last: a look after leaving its place
     assert waits == [(2, 0.25), (3, 0.25)]  # none after the full batch

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gateways import dispatch, tasks
 from gateways.models import SimulatedSms
-from lib import shutdown
+from lib import shutdown, taskqueue
 from messaging import services
 from messaging.models import Recipient, Status
 
@@ -24,6 +24,8 @@ def queued(monkeypatch):
     """The tasks queued, instead of queueing them."""
     calls = []
     monkeypatch.setattr(dispatch, "enqueue", lambda func, *args, **kwargs: calls.append(func))
+    # The hand-over is queued by the loop's body (lib.taskqueue.drain).
+    monkeypatch.setattr(taskqueue, "enqueue", lambda func, *args, **kwargs: calls.append(func))
     return calls
 
 
