@@ -338,3 +338,16 @@ def open_page(page, base: str, name: str, showcase: Showcase) -> None:
 def in_order(pages=PAGES) -> list[str]:
     """The signed-out pages first: the browser signs in after them."""
     return sorted(pages, key=lambda name: not pages[name].signed_out)
+
+
+def visit_every_page(page, base: str, showcase: Showcase, width: int):
+    """Open each page of the list in turn at ``width`` px, signing in once the
+    signed-out ones are done; yields each page's name while it is open."""
+    signed_in = False
+    for name in in_order():
+        if not signed_in and not PAGES[name].signed_out:
+            sign_in(page, base)
+            signed_in = True
+        page.set_viewport_size({"width": width, "height": 800})
+        open_page(page, base, name, showcase)
+        yield name

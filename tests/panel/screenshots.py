@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.panel.pages import PAGES, build_showcase, in_order, open_page, sign_in
+from tests.panel.pages import build_showcase, visit_every_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,13 +27,7 @@ def test_screenshots(page_in, live_server, simulator):
     rows = []
     for language, locale in LANGUAGES.items():
         page = page_in(locale)
-        signed_in = False
-        for name in in_order():
-            if not signed_in and not PAGES[name].signed_out:
-                sign_in(page, live_server.url)
-                signed_in = True
-            page.set_viewport_size({"width": MEASURED_WIDTHS[0], "height": 800})
-            open_page(page, live_server.url, name, showcase)
+        for name in visit_every_page(page, live_server.url, showcase, MEASURED_WIDTHS[0]):
             for width in MEASURED_WIDTHS:
                 page.set_viewport_size({"width": width, "height": 800})
                 scroll = page.evaluate("document.documentElement.scrollWidth")

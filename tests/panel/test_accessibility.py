@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.panel.pages import PAGES, build_showcase, in_order, open_page, sign_in
+from tests.panel.pages import build_showcase, visit_every_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,13 +96,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(page_in, live
     showcase = build_showcase(simulator)
     page = page_in("pl-PL", bypass_csp=True)
     found: dict[str, list[dict]] = {}
-    signed_in = False
-    for name in in_order():
-        if not signed_in and not PAGES[name].signed_out:
-            sign_in(page, live_server.url)
-            signed_in = True
-        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
-        open_page(page, live_server.url, name, showcase)
+    for name in visit_every_page(page, live_server.url, showcase, WIDTHS[0]):
         page.add_script_tag(path=AXE)
         runs = {}
         for width in WIDTHS:

@@ -5,7 +5,7 @@ own ("Send SMS · <service> · SMS panel")."""
 
 import pytest
 
-from tests.panel.pages import PAGES, build_showcase, in_order, open_page, sign_in
+from tests.panel.pages import build_showcase, visit_every_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,13 +20,7 @@ def test_every_page_fits_the_window_and_has_a_title_of_its_own(
     showcase = build_showcase(simulator)
     page = page_in({"pl": "pl-PL", "en": "en-US"}[language])
     too_wide, titles, languages = {}, {}, set()
-    signed_in = False
-    for name in in_order():
-        if not signed_in and not PAGES[name].signed_out:
-            sign_in(page, live_server.url)
-            signed_in = True
-        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
-        open_page(page, live_server.url, name, showcase)
+    for name in visit_every_page(page, live_server.url, showcase, WIDTHS[0]):
         titles[name] = page.title()
         languages.add(page.get_attribute("html", "lang"))
         for width in WIDTHS:
