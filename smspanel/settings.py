@@ -167,6 +167,14 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, its health check asking the socket first (lib/pgengine).
         DATABASES["default"]["ENGINE"] = "lib.pgengine"
+        if env.bool("DB_PREPARED_STATEMENTS", default=True):
+            # Parameters bound by the server, and a statement a connection has run five
+            # times (psycopg's default) kept prepared: PostgreSQL then stops parsing and
+            # planning each send's statements anew, half its CPU a mail or an API send.
+            # Off behind a pooler in transaction mode that cannot keep them.
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                server_side_binding=True, prepare_threshold=5
+            )
 # A kept connection is checked with SELECT 1 at least this often (lib/pgengine).
 DB_FULL_CHECK_SECONDS = env.float("DB_FULL_CHECK_SECONDS", default=10.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,7 +2,11 @@
 closed is still found and replaced before a request's first query, without the round
 trip Django's check pays on every request."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -60,3 +64,36 @@ def test_a_connection_not_checked_for_a_while_is_checked_in_full(kept, monkeypat
     with kept.cursor() as cursor:
         cursor.execute("SELECT 1")
     assert checks == [1]
+
+
+def test_a_statement_run_often_is_prepared_on_the_server():
+    with connection.cursor() as cursor:
+        for n in range(6):  # prepared at the fifth run
+            cursor.execute("SELECT %s::int + 4141", [n])
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%+ 4141%"]
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(("value", "prepared"), [("", True), ("false", False)])
+def test_prepared_statements_can_be_switched_off_for_a_pooler(value, prepared):
+    environment = {**os.environ, "DB_PREPARED_STATEMENTS": value}
+    if not value:
+        environment.pop("DB_PREPARED_STATEMENTS")
+    shown = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ("'server_side_binding': True" in shown) is prepared
+    assert ("'prepare_threshold': 5" in shown) is prepared
