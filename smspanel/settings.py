@@ -365,9 +365,13 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # aiosmtpd logs each SMTP command of every session, addresses included, at INFO
+    # (five lines a mail): shown at DEBUG only; the Sms2Email log keeps every mail.
+    "loggers": {"mail.log": {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"}},
 }

@@ -59,3 +59,30 @@ def test_the_keyring_defaults_to_a_git_ignored_folder_under_var():
         check=False,
     )
     assert ignored.returncode == 0, "var/ must be git-ignored: the keyring holds the secret key"
+
+
+def test_the_smtp_listener_logs_each_command_only_at_debug():
+    shown = {}
+    for level in ("INFO", "DEBUG"):
+        shown[level] = (
+            subprocess.run(  # noqa: S603
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "import logging; print(logging.getLogger('mail.log').getEffectiveLevel(), "
+                    "logging.getLogger('mailbridge.intake').getEffectiveLevel())",
+                ],
+                cwd=ROOT,
+                env={**os.environ, "LOG_LEVEL": level},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.splitlines()[-1]
+            .split()
+        )
+    # aiosmtpd's line per command: not at INFO, where our own log of each mail is.
+    assert shown["INFO"] == ["30", "20"]
+    assert shown["DEBUG"] == ["10", "10"]
