@@ -54,6 +54,7 @@ must be a notification (mailbridge.ups) and becomes the SMS of §5.1.1.1. No
 password, md5 or PGP: UPS can send none of them.
 """
 
+import functools
 import hashlib
 import logging
 import re
@@ -64,14 +65,13 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 
 from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import ServiceState
 from lib import classtable, xactlock
 from messaging import services
-from messaging.models import Source
+from messaging.models import Message, Source
 
 from . import mime, outbound, parse, pgp, replies, ups
 from .models import InboundMail, Outcome, ReplyState, Sms2EmailSettings, UsedMd5
@@ -330,7 +330,7 @@ def _handle_one(mail: _Mail, envelope_sender, recipient, target) -> InboundMail 
         # No From: to trust or to answer: logged with the header as it came, dropped.
         return _logged_once(
             _log_row(mail, headers.get("From"), envelope, recipient, None),
-            lambda row: _close(
+            lambda row, _sent_before: _close(
                 row, Outcome.DROPPED, Refusal(BAD_FROM, "nieczytelny nagłówek From")
             ),
         )
@@ -348,14 +348,14 @@ def _handle_one(mail: _Mail, envelope_sender, recipient, target) -> InboundMail 
     row = _log_row(mail, sender, envelope, recipient, chosen)
     drop, silent = _automatic(headers, envelope_sender)
 
-    def decide(row):
+    def decide(row, sent_before):
         if drop:
             _close(row, Outcome.DROPPED, Refusal(AUTOMATIC, "automatyczna wiadomość"))
         elif chosen is None:
             _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SENDER, "nieznany nadawca"))
             logger.info("sms2email: mail from unknown sender %r dropped", sender)
         else:
-            _decide(row, mail, chosen, target, answer=not silent)
+            _decide(row, mail, chosen, target, answer=not silent, sent_before=sent_before)
 
     return _logged_once(row, decide)
 
@@ -368,7 +368,7 @@ def _handle_ups(mail: _Mail, sender, envelope, recipient, target) -> InboundMail
     )
     row = _log_row(mail, sender, envelope, recipient, chosen)
 
-    def decide(row):
+    def decide(row, sent_before):
         if chosen is None:
             # seed 000 §5.1.2: after "regeneruj" the old subdomain is no one's.
             _close(row, Outcome.DROPPED, Refusal(UNKNOWN_SUBDOMAIN, "nieznana subdomena UPS"))
@@ -377,7 +377,7 @@ def _handle_ups(mail: _Mail, sender, envelope, recipient, target) -> InboundMail
             refusal = Refusal(UPS_SENDER, "Nadawca nie jest systemem powiadomień UPS.")
             _close(row, Outcome.REFUSED, refusal)
         else:
-            _decide(row, mail, chosen, target, answer=False)
+            _decide(row, mail, chosen, target, answer=False, sent_before=sent_before)
 
     return _logged_once(row, decide)
 
@@ -392,24 +392,56 @@ def _ups_sender(settings_row: Sms2EmailSettings, address: str) -> bool:
 
 
 def _logged_once(row: InboundMail, decide) -> InboundMail | None:
-    # The log row goes in first, in the transaction of everything the mail did: a copy
-    # handled before (or at the same time) fails its unique key there, before anything
-    # is charged, and nothing it did stays. What the mail did is written to the row
-    # last: the service's balance row, locked by the charge until the commit, is then
-    # held for one UPDATE and the commit, not for a savepoint and an INSERT as well
-    # (mails for one service are charged one after another on that lock). Only that
-    # insert's failure means "a copy": any other error propagates (the door answers
-    # "try later").
+    # Everything a mail does, its log row included, is one transaction, which begins
+    # by holding the mail's lock (its sender and Message-ID: its other deliveries
+    # wait, other mail does not) and reading, in one query, whether this address of
+    # it was handled before (a copy: nothing is done) and how many numbers its other
+    # addresses sent to ("Maks. ilość numerów w mailu"). ``decide(row, sent_before)``
+    # then does what the mail asks, and the row goes in last, in one INSERT: while
+    # the service's balance row is locked by the charge until the commit, this
+    # transaction holds it for that INSERT and the commit alone (mails for one
+    # service are charged one after another on that lock). The row's unique key
+    # stays the last word: a copy that got past the lock (none should) fails there
+    # and undoes everything, and the door answers "try later".
     with transaction.atomic():
-        try:
-            row.save(force_insert=True)
-        except IntegrityError:
-            transaction.set_rollback(True)
+        _lock_mail(row)
+        handled, sent_before = _earlier_deliveries(row)
+        if handled:
             logger.info("sms2email: %s from %s handled before; ignored", row.mail_id, row.sender)
             return None
-        decide(row)
-        row.save(force_update=True)
+        decide(row, sent_before)
+        row.save(force_insert=True)
     return row
+
+
+def _earlier_deliveries(row: InboundMail) -> tuple[bool, int]:
+    """(whether the mail was handled for this address before, the numbers the
+    messages it became for its other addresses went to)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_earlier_sql(), [row.recipient, Outcome.SENT, row.sender, row.mail_id])
+        handled, sent = cursor.fetchone()
+    return bool(handled), sent or 0
+
+
+@functools.cache
+def _earlier_sql() -> str:
+    # Written out once: every mail asks, and the ORM's aggregates over the join cost
+    # more to build than to run.
+    quote = connection.ops.quote_name
+    mail, message = InboundMail._meta, Message._meta
+
+    def column(meta, name):
+        return quote(meta.get_field(name).column)
+
+    return f"""
+        SELECT COUNT(CASE WHEN i.{column(mail, "recipient")} = %s THEN 1 END),
+               SUM(CASE WHEN i.{column(mail, "outcome")} = %s
+                        THEN m.{column(message, "recipient_count")} END)
+        FROM {quote(mail.db_table)} i
+        LEFT JOIN {quote(message.db_table)} m
+               ON m.{quote(message.pk.column)} = i.{column(mail, "message")}
+        WHERE i.{column(mail, "sender")} = %s AND i.{column(mail, "mail_id")} = %s
+    """  # noqa: S608 - only the models' own table and column names are written in
 
 
 def _close(row: InboundMail, outcome: str, refusal: Refusal | None = None, *, answer=False):
@@ -425,7 +457,7 @@ def _answer(row: InboundMail) -> None:
     within the service's hourly limit of mail (mailbridge.outbound), which counts
     replies too: a forged From: of an authorised address must not make the platform
     mail whatever Subject it likes to that address without end."""
-    _lock_mail(row)  # two deliveries of one mail answer one after the other
+    # Under the mail's lock (_logged_once): two deliveries of it answer one after the other.
     answered = (
         InboundMail.objects.filter(sender=row.sender, mail_id=row.mail_id)
         .exclude(reply_state=ReplyState.NONE)
@@ -449,8 +481,10 @@ def _lock_mail(row: InboundMail) -> None:
     xactlock.hold(f"sms2email-mail:{row.sender}\x1f{row.mail_id}")
 
 
-def _decide(row, mail: _Mail, settings_row: Sms2EmailSettings, target, *, answer: bool) -> None:
-    refusal = _refusal(row, mail, settings_row, target)
+def _decide(
+    row, mail: _Mail, settings_row: Sms2EmailSettings, target, *, answer: bool, sent_before: int
+) -> None:
+    refusal = _refusal(row, mail, settings_row, target, sent_before)
     if isinstance(refusal, Refusal):
         _close(row, Outcome.REFUSED, refusal, answer=answer)
         return
@@ -458,7 +492,7 @@ def _decide(row, mail: _Mail, settings_row: Sms2EmailSettings, target, *, answer
     _close(row, Outcome.SENT)
 
 
-def _refusal(row, mail: _Mail, settings_row, target):
+def _refusal(row, mail: _Mail, settings_row, target, sent_before: int):
     """A Refusal, or the Message the mail became."""
     service = settings_row.service
     if not settings_row.enabled:
@@ -492,7 +526,7 @@ def _refusal(row, mail: _Mail, settings_row, target):
     security = _security(settings_row, parsed, password, mail)
     if security is not None:
         return security
-    too_many = _too_many_numbers(row, settings_row, len(parsed.numbers))
+    too_many = _too_many_numbers(settings_row, len(parsed.numbers), sent_before)
     if too_many is not None:
         return too_many
     request = services.SendRequest(
@@ -508,11 +542,12 @@ def _refusal(row, mail: _Mail, settings_row, target):
         return _send_refusal(exc)
 
 
-def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted: int):
+def _too_many_numbers(settings_row: Sms2EmailSettings, wanted: int, taken: int):
     """A refusal when the mail would send to more numbers than "Maks. ilość numerów w
-    mailu": those its other recipient addresses already sent to count (five easy-mode
-    addresses are five numbers), in this delivery or an earlier one (a client sends
-    the recipients a server answered 452 in a later transaction, same Message-ID)."""
+    mailu": the ``taken`` its other recipient addresses already sent to count (five
+    easy-mode addresses are five numbers), in this delivery or an earlier one (a
+    client sends the recipients a server answered 452 in a later transaction, same
+    Message-ID; ``_logged_once`` counts them under the mail's lock)."""
     limit = settings_row.max_numbers
     if wanted > limit:  # too many whatever the mail's other addresses sent
         return Refusal(
@@ -520,14 +555,6 @@ def _too_many_numbers(row: InboundMail, settings_row: Sms2EmailSettings, wanted:
             f"Mail zawiera {wanted} numerów, a ustawienie „Maks. ilość numerów w mailu” "
             f"pozwala na {limit}.",
         )
-    _lock_mail(row)  # two deliveries of one mail count in turn
-    # What the mail's other addresses sent: their messages' recipients.
-    taken = (
-        InboundMail.objects.filter(
-            sender=row.sender, mail_id=row.mail_id, outcome=Outcome.SENT
-        ).aggregate(total=Sum("message__recipient_count"))["total"]
-        or 0
-    )
     if taken + wanted <= limit:
         return None
     return Refusal(
