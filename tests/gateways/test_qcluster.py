@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 from gateways.models import SimulatedSms
 from messaging import services
 from messaging.models import FINAL_STATUSES, Recipient, Status
-from tests.workers import kill, start_qcluster, wait_until
+from tests.workers import descendants, kill, start_qcluster, title, wait_until
 
 logger = logging.getLogger(__name__)
 
@@ -168,3 +168,22 @@ def test_a_worker_past_its_timeout_is_still_ended(start_cluster, tmp_path):
     wait_until(pid_file.exists, timeout=20)
     pid = int(pid_file.read_text())
     wait_until(lambda: not alive(pid), timeout=15)
+
+
+def test_workers_killed_while_waiting_for_a_task_do_not_stop_the_cluster(start_cluster):
+    """An idle worker waits in the task queue's get(), holding the queue's read lock;
+    SIGKILLed there (the OOM killer), it never gives it back. django-q2 alone then runs
+    no task again, silently; ours starts its processes again on new queues."""
+    process = start_cluster()
+    idle = [pid for pid in descendants(process.pid) if title(pid).endswith(" idle")]
+    assert len(idle) == 2, [title(pid) for pid in descendants(process.pid)]
+    for pid in idle:
+        os.kill(pid, signal.SIGKILL)
+
+    def new_workers():
+        return {p for p in descendants(process.pid) if title(p).endswith(" idle")} - set(idle)
+
+    wait_until(lambda: len(new_workers()) == 2, timeout=30)
+    probe = async_task("math.floor", 2.5)
+    wait_until(lambda: Task.objects.filter(id=probe).exists(), timeout=30)
+    assert Task.objects.get(id=probe).result == 2
