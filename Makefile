@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench screenshots axe
+.PHONY: run test lint bench screenshots axe chaos
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "chromium missing: browser tests will be skipped"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The chaos tests (tests/chaos): faults injected into real processes on a PostgreSQL
+# cluster and a Redis server of their own; slow, so apart from `make test`.
+chaos: $(VENV)/.installed
+	$(PY) -m pytest -m chaos tests/chaos $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,27 @@
+"""Chaos tests: faults injected into real processes on servers of the test's own
+(tests/chaos/servers.py). Slow: they run with ``pytest -m chaos`` (``make chaos``),
+not in the main suite."""
+
+import pytest
+
+from .servers import Postgres, Redis
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/chaos/" in str(item.fspath):
+            item.add_marker(pytest.mark.chaos)
+
+
+@pytest.fixture
+def postgres():
+    server = Postgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def redis_server():
+    server = Redis()
+    yield server
+    server.close()
