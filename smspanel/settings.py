@@ -325,8 +325,11 @@ if "CACHE_URL" in env:
 elif REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, or the process's own memory for a while when Redis does not answer
+            # (lib/rediscache): the API keeps answering through a Redis outage.
+            "BACKEND": "lib.rediscache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
