@@ -7,6 +7,9 @@ from django.urls import include, path
 from panel import language
 from panel.forms import ThrottledAdminLoginForm
 
+# A database that does not answer: 503 and "try again", not a 500 (smspanel/errorpages).
+handler500 = "smspanel.errorpages.server_error"
+
 # Admin's login counts failures like the panel's (panel.login).
 admin.site.login_form = ThrottledAdminLoginForm
 

@@ -44,6 +44,14 @@ WIRE_ERRORS: dict[str, tuple[str, bool]] = {
         ),
         True,
     ),
+    "SERVICE_UNAVAILABLE": (
+        gettext_noop(
+            "The platform's database did not answer (a restart or maintenance); the call "
+            "was not completed. Send it again after retry_after seconds (also the "
+            "Retry-After header). Answered with HTTP 503."
+        ),
+        True,
+    ),
     "MISSING_FIELDS": (
         gettext_noop("Required fields are missing; they are listed in fields."),
         False,
@@ -177,15 +185,20 @@ ENDPOINT_ERRORS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Any call may meet the database away.
+ENDPOINT_ERRORS = {name: (*found, "SERVICE_UNAVAILABLE") for name, found in ENDPOINT_ERRORS.items()}
+
 
 class ApiError(Exception):
-    """A business outcome other than OK: answered with HTTP 200 and ``error``."""
+    """A business outcome other than OK: answered with HTTP 200 (503 for
+    SERVICE_UNAVAILABLE) and ``error``."""
 
     def __init__(self, name: str, error_from: str | None = None, detail: str = "", **extra):
         if name not in WIRE_ERRORS:
             raise KeyError(f"{name} is not in WIRE_ERRORS")
         super().__init__(name)
         self.name = name
+        self.status = 503 if name == "SERVICE_UNAVAILABLE" else 200
         self.error_from = error_from
         self.detail = detail
         self.extra = extra
@@ -242,3 +255,14 @@ def from_pipeline(exc: services.SendError, field_names: dict[str, str] | None = 
     if isinstance(exc, services.InsufficientFunds):
         error_from = None
     return ApiError(name, error_from, exc.detail, **extra)
+
+
+# How long a caller is asked to wait when the database did not answer.
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+def unavailable() -> ApiError:
+    """SERVICE_UNAVAILABLE, with its retry hint in the body and the Retry-After header."""
+    error = ApiError("SERVICE_UNAVAILABLE", retry_after=UNAVAILABLE_RETRY_SECONDS)
+    error.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return error

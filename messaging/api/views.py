@@ -7,12 +7,14 @@ allowlist, then the request itself.
 """
 
 import codecs
+import logging
 import re
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
 from drf_spectacular.utils import extend_schema
@@ -29,9 +31,11 @@ from messaging import content, services
 from messaging.choices import Status
 from messaging.statuslist import StatusList
 
-from . import schema
+from . import errors, schema
 from .errors import ApiError, from_pipeline
 from .render import UrlFormatNegotiation, WireJSONRenderer, WireXMLRenderer
+
+logger = logging.getLogger(__name__)
 
 # The seed spells some fields differently in its own examples (SPEC §4).
 ALTERNATE_SPELLINGS = {"Username": "username", "Password": "password"}
@@ -221,8 +225,11 @@ class SmsApiView(APIView):
                 "Content-Type",
                 "Send application/x-www-form-urlencoded or multipart/form-data.",
             )
+        if isinstance(exc, OperationalError | InterfaceError):
+            logger.warning("API call without a database: %s", exc)
+            exc = errors.unavailable()
         if isinstance(exc, ApiError):
-            return Response(exc.payload(), headers=exc.headers)
+            return Response(exc.payload(), headers=exc.headers, status=exc.status)
         if isinstance(exc, services.SendError):
             return Response(from_pipeline(exc).payload())
         return super().handle_exception(exc)

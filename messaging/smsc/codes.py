@@ -55,6 +55,8 @@ PARAMETERS = wire.PARAMETERS  # wire.py answers a field it cannot read with it t
 AUTHORISE = (2, "authorise error")
 IP_BLOCKED = (4, "IP blocked")
 TOO_MANY = (9, "duplicate request, wait a minute")
+# The database did not answer: the code SMSC's clients read as "wait, then send again".
+UNAVAILABLE = (9, "service temporarily unavailable, try again later")
 
 DELETE_ERROR = (5, "delete error")
 

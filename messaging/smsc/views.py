@@ -14,6 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -60,6 +61,10 @@ def endpoint(handler):
             wire.charset_name(fields.get("charset"))
             identity = _admit(request, fields)
             text = handler(fields, identity, fmt)
+        except (OperationalError, InterfaceError) as exc:
+            # The database did not answer: SMSC's "wait and send again".
+            logger.warning("SMSC call without a database: %s", exc)
+            text = wire.error(_error(codes.UNAVAILABLE), fmt)
         except wire.WireError as exc:
             if fields is None:
                 # The body could not be read: answer in the fmt the query string asks.

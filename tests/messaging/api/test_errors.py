@@ -732,3 +732,21 @@ def test_progress_xml_stays_well_formed_for_a_user_flag_with_a_control_character
     response = api(f"getProgress/{data['message_id']}/xml/")
 
     assert ET.fromstring(response.content).findtext("error") == "OK"
+
+
+# -- SERVICE_UNAVAILABLE (extension) ------------------------------------------------------
+
+
+def test__service_unavailable_when_the_database_does_not_answer(api, monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends import utils
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", refuse)
+    response = api("gateway/", to_list=NUMBER, message=TEXT)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert error_of(response.json(), "SERVICE_UNAVAILABLE")["retry_after"] == 5
