@@ -8,6 +8,7 @@ an element, a list as that element repeated. A recipient list can hold
 
 import json
 import re
+import uuid
 from xml.sax.saxutils import escape
 
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
@@ -16,16 +17,15 @@ from rest_framework.renderers import BaseRenderer
 from messaging.statuslist import StatusList
 
 
-def _placeholder(index: int) -> str:
-    return f"\x00raw{index}\x00"
-
-
 def to_json(payload: dict) -> bytes:
     raws: list[bytes] = []
     plain = {}
+    # Each list stands in as a placeholder no caller's text can hold (a user_flag of
+    # "\x00raw0\x00" once took the recipient list's place): made anew for each answer.
+    marker = uuid.uuid4().hex
     for key, value in payload.items():
         if isinstance(value, StatusList):
-            plain[key] = _placeholder(len(raws))
+            plain[key] = f"\x00{marker}:{len(raws)}\x00"
             raws.append(value.to_json())
         else:
             plain[key] = value
@@ -33,7 +33,7 @@ def to_json(payload: dict) -> bytes:
     # Lists go in whole, as rendered: 4 MB copied once, not replaced into a string.
     pieces = []
     for index, raw in enumerate(raws):
-        before, rest = rest.split(json.dumps(_placeholder(index)).encode(), 1)
+        before, rest = rest.split(json.dumps(f"\x00{marker}:{index}\x00").encode(), 1)
         pieces += [before, raw]
     pieces.append(rest)
     return b"".join(pieces)
@@ -48,7 +48,8 @@ def _xml_scalar(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return escape(_NOT_XML.sub("", str(value)))
+    # A carriage return as a reference: a parser turns a literal one into a line feed.
+    return escape(_NOT_XML.sub("", str(value)), {"\r": "&#13;"})
 
 
 def _xml_element(tag: str, value, out: list[str]) -> None:
