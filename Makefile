@@ -23,8 +23,15 @@ test: $(VENV)/.installed
 
 # The chaos tests (tests/chaos): faults injected into real processes on a PostgreSQL
 # cluster and a Redis server of their own; slow, so apart from `make test`.
+# Then the property tests of what reads outside input (number normaliser, GSM-7 counter,
+# mail body and MIME parsers, SMSC's fields and time, the API's and SMSC's renderers)
+# at 10,000 examples each (the "deep" Hypothesis profile, tests/conftest.py).
+PROPERTY_TESTS = tests/messaging/test_numbers.py tests/messaging/test_gsm7.py \
+	tests/mailbridge/test_parse.py tests/mailbridge/test_mime.py tests/messaging/smsc/wire \
+	tests/messaging/api/test_render_properties.py tests/messaging/test_statuslist.py
 chaos: $(VENV)/.installed
 	$(PY) -m pytest -m chaos tests/chaos $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -q $(PROPERTY_TESTS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -22,6 +22,9 @@ def _required(name: str) -> bool:
 CI_EXAMPLES = 100  # Hypothesis' own default, the count the suite has always run
 hypothesis_settings.register_profile("ci", max_examples=CI_EXAMPLES)
 hypothesis_settings.register_profile("dev", max_examples=CI_EXAMPLES // 10)
+# The chaos run's (make chaos): every property test at least DEEP_EXAMPLES examples.
+DEEP_EXAMPLES = 10_000
+hypothesis_settings.register_profile("deep", max_examples=DEEP_EXAMPLES, deadline=None)
 
 
 def hypothesis_profile(environ) -> str:
@@ -37,7 +40,10 @@ hypothesis_settings.load_profile(hypothesis_profile(os.environ))
 
 def examples(ci_count: int) -> int:
     """A test's own ``max_examples`` under the loaded profile: ``ci_count`` in CI, the
-    same share of it as the profile's count is of CI's elsewhere, at least one."""
+    same share of it as the profile's count is of CI's elsewhere, at least one; in the
+    deep profile at least DEEP_EXAMPLES."""
+    if hypothesis_settings.default.max_examples >= DEEP_EXAMPLES:
+        return max(ci_count, DEEP_EXAMPLES)
     return max(1, ci_count * hypothesis_settings.default.max_examples // CI_EXAMPLES)
 
 

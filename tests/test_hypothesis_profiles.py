@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.conftest import CI_EXAMPLES, examples, hypothesis_profile
+from tests.conftest import CI_EXAMPLES, DEEP_EXAMPLES, examples, hypothesis_profile
 
 
 @pytest.fixture
@@ -51,3 +51,10 @@ def test_a_profile_of_ones_own_scales_the_counts_too(load_profile):
     load_profile("thorough-test")
 
     assert examples(300) == 3_000
+
+
+def test_the_chaos_runs_deep_profile_gives_every_test_ten_thousand_examples(load_profile):
+    load_profile("deep")
+
+    assert hypothesis_settings().max_examples == DEEP_EXAMPLES == 10_000
+    assert [examples(n) for n in (20_000, 300, 1)] == [20_000, 10_000, 10_000]

@@ -4,9 +4,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from messaging.smsc import wire
 from messaging.smsc.wire import WireError
+from tests.conftest import examples
 
 from .samples import WARSAW
 
@@ -87,3 +90,28 @@ def test_send_time_refuses_short_fields_strptime_would_take(value):
     with pytest.raises(wire.WireError) as refused:
         wire.send_time(value, now)
     assert refused.value.code == 1
+
+
+# -- any text ------------------------------------------------------------------------------
+
+# Text shaped like the forms SMSC reads, and any text at all.
+TIME_LIKE = st.one_of(
+    st.text(alphabet="0123456789.: +-", max_size=24),
+    st.from_regex(
+        r"\A(\d{10}|\d\d\.\d\d\.\d{2,4} \d\d:\d\d(:\d\d)?"
+        r"|0\d{1,12}|\+\d{1,8}|\d{1,2}-\d{1,2})\Z"
+    ),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=examples(300))
+@given(TIME_LIKE)
+def test_any_time_is_a_moment_in_local_time_or_error_1(value):
+    try:
+        result = wire.send_time(value, NOW)
+    except WireError as error:
+        assert error.code == 1  # parameters: never a 500
+        return
+    if result is not None:
+        assert result.tzinfo is WARSAW
