@@ -1,4 +1,6 @@
 import os
+import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +88,24 @@ def test_the_smtp_listener_logs_each_command_only_at_debug():
     # aiosmtpd's line per command: not at INFO, where our own log of each mail is.
     assert shown["INFO"] == ["30", "20"]
     assert shown["DEBUG"] == ["10", "10"]
+
+
+def readme_production_environment() -> dict[str, str]:
+    """The variables the README's "Running on PostgreSQL and Redis" section exports,
+    with a real secret in place of its ``…``."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Running on PostgreSQL and Redis", 1)[1].split("\n## ", 1)[0]
+    found = {}
+    for command in re.findall(r"export ((?:[A-Z_]+=\S+\s*)+)", section.replace("\n  ", " ")):
+        for name, value in re.findall(r"([A-Z_]+)=(\S+?)`?(?=\s|$)", command):
+            found[name] = value
+    found["SECRET_KEY"] = secrets.token_urlsafe(50)
+    return found
+
+
+def test_check_deploy_is_clean_with_the_readmes_production_settings():
+    environment = readme_production_environment()
+    # What the README sets, HTTPS part included.
+    assert {"DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SECURE_HSTS_SECONDS"} <= set(environment)
+    output = deploy_check(**environment)
+    assert "System check identified no issues" in output, output
