@@ -18,6 +18,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,18 @@ RETRY_SECONDS = 1.0
 # The longest anything is kept in the process's memory while Redis is away.
 FALLBACK_SECONDS = 5
 
-_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, ResponseError)
+
+
+def _unavailable(error: Exception) -> bool:
+    """Whether ``error`` says Redis cannot serve now rather than that the call was wrong:
+    no connection, or a Redis that answers but cannot serve: a replica (after a failover)
+    refusing writes, or writes stopped after a failed save (a full disk)."""
+    if isinstance(error, ReadOnlyError):
+        return True
+    if isinstance(error, ResponseError):
+        return str(error).startswith("MISCONF")
+    return True
 
 
 class ResilientRedisCache(RedisCache):
@@ -43,6 +55,8 @@ class ResilientRedisCache(RedisCache):
             try:
                 result = getattr(super(), name)(*args, **kwargs)
             except _UNAVAILABLE as exc:
+                if not _unavailable(exc):
+                    raise
                 self._away(exc)
             else:
                 self._forget_memory()
@@ -110,6 +124,8 @@ class ResilientRedisCache(RedisCache):
             try:
                 result = getattr(super(), name)(*leading, timeout, version=version)
             except _UNAVAILABLE as exc:
+                if not _unavailable(exc):
+                    raise
                 self._away(exc)
             else:
                 self._forget_memory()

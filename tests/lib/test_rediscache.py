@@ -64,3 +64,25 @@ def test_what_is_kept_during_an_outage_lasts_seconds(cache, redis_server, monkey
     assert cache.get("password-digest") == "old"
     time.sleep(0.7)
     assert cache.get("password-digest") is None
+
+
+def test_a_redis_that_refuses_writes_is_away_too(cache, redis_server):
+    """A replica after a failover answers reads and refuses writes (READONLY), as a
+    Redis that could not save to a full disk does (MISCONF)."""
+    import redis
+
+    server = redis.Redis(port=redis_server.port)
+    server.replicaof("127.0.0.1", "1")  # a primary that is not there: read-only
+    try:
+        assert cache.set("mark", 1, 30) is None  # no error: kept in memory
+        assert cache.get("mark") == 1
+    finally:
+        server.replicaof("NO", "ONE")
+
+
+def test_any_other_redis_error_is_not_hidden(cache, redis_server):
+    import redis
+
+    redis.Redis(port=redis_server.port).lpush(":1:listed", "x")  # a list, not a string
+    with pytest.raises(redis.ResponseError):
+        cache.incr("listed")
