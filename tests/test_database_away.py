@@ -5,8 +5,9 @@ restarts a real server."""
 
 import json
 
+import psycopg
 import pytest
-from django.db import OperationalError
+from django.db import InternalError, OperationalError
 from django.db.backends import utils
 from django.test import Client
 
@@ -15,10 +16,21 @@ from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def database_away(monkeypatch, api_service):
+def connection_lost():
+    return OperationalError("server closed the connection unexpectedly")
+
+
+def read_only():
+    # As Django wraps psycopg's error for a write on a read-only database (SQLSTATE 25006).
+    error = InternalError("cannot execute INSERT in a read-only transaction")
+    error.__cause__ = psycopg.errors.ReadOnlySqlTransaction(str(error))
+    return error
+
+
+@pytest.fixture(params=[connection_lost, read_only])
+def database_away(request, monkeypatch, api_service):
     def refuse(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
+        raise request.param()
 
     def away():
         monkeypatch.setattr(utils.CursorWrapper, "execute", refuse)
@@ -75,9 +87,12 @@ def test_a_panel_page_says_to_try_again_in_polish(database_away, alice_client):
     assert "Zaraz wracamy" in page and "odświeży się sama" in page
 
 
-def test_any_other_server_error_is_still_a_500(monkeypatch, alice_client):
+@pytest.mark.parametrize(
+    "bug", [RuntimeError("a bug"), InternalError("tuple concurrently updated")]
+)
+def test_any_other_server_error_is_still_a_500(monkeypatch, alice_client, bug):
     def broken(*args, **kwargs):
-        raise RuntimeError("a bug")
+        raise bug
 
     alice_client.raise_request_exception = False
     monkeypatch.setattr(utils.CursorWrapper, "execute", broken)

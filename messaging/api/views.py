@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
 from drf_spectacular.utils import extend_schema
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import apiauth
+from lib import dbstate
 from lib.clientaddress import request_address
 from lib.throttle import RateLimit
 from lib.unixtime import LATEST_UNIX_TIME
@@ -225,7 +225,7 @@ class SmsApiView(APIView):
                 "Content-Type",
                 "Send application/x-www-form-urlencoded or multipart/form-data.",
             )
-        if isinstance(exc, OperationalError | InterfaceError):
+        if dbstate.unavailable(exc):
             logger.warning("API call without a database: %s", exc)
             exc = errors.unavailable()
         if isinstance(exc, ApiError):

@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from accounts import apiauth, ledger, senders
+from lib import dbstate
 from lib.clientaddress import request_address
 from messaging import numbers, services
 from messaging.choices import Source
@@ -61,8 +62,10 @@ def endpoint(handler):
             wire.charset_name(fields.get("charset"))
             identity = _admit(request, fields)
             text = handler(fields, identity, fmt)
-        except (OperationalError, InterfaceError) as exc:
-            # The database did not answer: SMSC's "wait and send again".
+        except DatabaseError as exc:
+            if not dbstate.unavailable(exc):
+                raise
+            # The database cannot serve: SMSC's "wait and send again".
             logger.warning("SMSC call without a database: %s", exc)
             text = wire.error(_error(codes.UNAVAILABLE), fmt)
         except wire.WireError as exc:
