@@ -4,7 +4,7 @@ not in the main suite."""
 
 import pytest
 
-from .servers import Postgres, Redis
+from .servers import Platform, Postgres, Redis
 
 
 def pytest_collection_modifyitems(items):
@@ -25,3 +25,18 @@ def redis_server():
     server = Redis()
     yield server
     server.close()
+
+
+@pytest.fixture
+def deploy():
+    """``deploy(postgres, redis, **env)``: a Platform whose processes are all killed when
+    the test ends, passed or not."""
+    made = []
+
+    def make(*args, **kwargs) -> Platform:
+        made.append(Platform(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for platform in made:
+        platform.close()

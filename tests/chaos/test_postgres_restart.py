@@ -15,17 +15,15 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 
-from .servers import Platform
-
 logger = logging.getLogger(__name__)
 
 CLIENTS = 8
 TIMEOUT = 10  # a request not answered in this long counts as a hang
 
 
-def test_a_postgres_crash_under_load_loses_no_accepted_send(postgres, redis_server):
+def test_a_postgres_crash_under_load_loses_no_accepted_send(postgres, redis_server, deploy):
     # Work claimed when the server crashed waits for its lease (deployed: 120 s).
-    platform = Platform(postgres, redis_server, DISPATCH_LEASE_SECONDS=10)
+    platform = deploy(postgres, redis_server, DISPATCH_LEASE_SECONDS=10)
     _, port = platform.gunicorn()
     platform.qcluster()
     base = f"http://127.0.0.1:{port}"
@@ -138,7 +136,9 @@ class Load:
         self.answers: list[tuple[str, float, float]] = []  # (kind, seconds, when)
         self.accepted: list[tuple[str, float, int]] = []
         self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.client, args=(n,)) for n in range(CLIENTS)]
+        self.threads = [
+            threading.Thread(target=self.client, args=(n,), daemon=True) for n in range(CLIENTS)
+        ]
 
     def start(self):
         for thread in self.threads:

@@ -6,15 +6,13 @@ django-q2 takes tasks again without a restart."""
 import logging
 import time
 
-from .servers import Platform
-
 logger = logging.getLogger(__name__)
 
 OUTAGE_SENDS = 20
 
 
-def test_a_redis_outage_costs_no_answer_and_loses_no_send(postgres, redis_server):
-    platform = Platform(postgres, redis_server)
+def test_a_redis_outage_costs_no_answer_and_loses_no_send(postgres, redis_server, deploy):
+    platform = deploy(postgres, redis_server)
     _, port = platform.gunicorn()
     platform.qcluster()
     before = platform.api(port, "gateway/", to_list="48603000001", message="Przed")
