@@ -21,6 +21,7 @@ class Receiver:
     """Answers each POST with the next of ``answers`` (the last one repeats).
 
     An answer is a body (str or bytes, HTTP 200) or a ``(status, body)`` pair.
+    ``port``: a given one (a receiver that comes up where callbacks were failing).
     ``delay`` seconds pass before each answer; ``drip`` sends the answer one
     byte at a time, ``drip`` seconds apart; ``pause`` seconds pass between the
     head and the body, sent without a Content-Length when ``length`` is false.
@@ -34,6 +35,7 @@ class Receiver:
         drip: float = 0.0,
         pause: float = 0.0,
         length: bool = True,
+        port: int = 0,
     ):
         self.answers = list(answers)
         self.delay = delay
@@ -42,7 +44,7 @@ class Receiver:
         self.length = length
         self.requests: list[Received] = []
         self._lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/callback"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
