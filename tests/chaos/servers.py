@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import smtplib
 import subprocess
 import sys
 import tempfile
@@ -202,6 +203,22 @@ class Platform:
         process = self._start([*command, "-w", str(workers), "-b", f"127.0.0.1:{port}"], **env)
         wait_for_http(f"http://127.0.0.1:{port}/login/", process)
         return process, port
+
+    def smtpd(self, **env) -> tuple[subprocess.Popen, int]:
+        port = free_port()
+        process = self._start(
+            [sys.executable, "manage.py", "smtpd", "--host", "127.0.0.1", "--port", str(port)],
+            **env,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                smtplib.SMTP("127.0.0.1", port, timeout=5).quit()
+                return process, port
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def qcluster(self, **env) -> subprocess.Popen:
         return self._start([sys.executable, "manage.py", "qcluster"], **env)
