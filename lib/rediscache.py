@@ -51,6 +51,10 @@ class ResilientRedisCache(RedisCache):
         self._remembering = False  # the memory holds what was written while Redis was away
 
     def _call(self, name: str, *args, **kwargs):
+        return self._either(name, args, kwargs, args, kwargs)
+
+    def _either(self, name: str, args, kwargs, memory_args, memory_kwargs):
+        """Redis's ``name``, unless Redis is away; then the memory's, with its arguments."""
         if time.monotonic() >= self._away_until:
             try:
                 result = getattr(super(), name)(*args, **kwargs)
@@ -62,7 +66,7 @@ class ResilientRedisCache(RedisCache):
                 self._forget_memory()
                 return result
         self._remembering = True
-        return getattr(self._memory, name)(*args, **kwargs)
+        return getattr(self._memory, name)(*memory_args, **memory_kwargs)
 
     def _forget_memory(self) -> None:
         if self._remembering:
@@ -120,15 +124,10 @@ class ResilientRedisCache(RedisCache):
 
     def _write(self, name, *args):
         *leading, timeout, version = args
-        if time.monotonic() >= self._away_until:
-            try:
-                result = getattr(super(), name)(*leading, timeout, version=version)
-            except _UNAVAILABLE as exc:
-                if not _unavailable(exc):
-                    raise
-                self._away(exc)
-            else:
-                self._forget_memory()
-                return result
-        self._remembering = True
-        return getattr(self._memory, name)(*leading, self._capped(timeout), version=version)
+        return self._either(
+            name,
+            (*leading, timeout),
+            {"version": version},
+            (*leading, self._capped(timeout)),
+            {"version": version},
+        )

@@ -260,3 +260,13 @@ def simulator(db):
         serves_standard=True,
         serves_premium=True,
     )
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own (tests/chaos/servers.py), to stop and start."""
+    from tests.chaos.servers import Redis
+
+    server = Redis()
+    yield server
+    server.close()

@@ -8,8 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def deploy_check(**env):
-    environment = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+def deploy_check(inherit=True, **env):
+    """``check --deploy`` with ``env`` over this run's environment (without its
+    SECRET_KEY), or, with ``inherit`` false, over PATH and HOME alone."""
+    if inherit:
+        environment = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    else:  # nothing of this test run (the browser tests' async switch, say)
+        environment = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
     environment.update(env)
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy"],
@@ -107,15 +112,5 @@ def test_check_deploy_is_clean_with_the_readmes_production_settings():
     environment = readme_production_environment()
     # What the README sets, HTTPS part included.
     assert {"DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SECURE_HSTS_SECONDS"} <= set(environment)
-    # Nothing of this test run's own environment (the browser tests' async switch, say).
-    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), **environment}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check", "--deploy"],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    output = result.stdout + result.stderr
+    output = deploy_check(inherit=False, **environment)
     assert "System check identified no issues" in output, output

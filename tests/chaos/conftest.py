@@ -4,7 +4,7 @@ not in the main suite."""
 
 import pytest
 
-from .servers import Platform, Postgres, Redis
+from .servers import Platform, Postgres
 
 
 def pytest_collection_modifyitems(items):
@@ -16,13 +16,6 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def postgres():
     server = Postgres()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def redis_server():
-    server = Redis()
     yield server
     server.close()
 

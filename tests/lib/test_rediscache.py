@@ -8,14 +8,6 @@ import pytest
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 from lib import rediscache
-from tests.chaos.servers import Redis
-
-
-@pytest.fixture
-def redis_server():
-    server = Redis()
-    yield server
-    server.close()
 
 
 @pytest.fixture
