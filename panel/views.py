@@ -470,6 +470,22 @@ def balance_history(request, service_id):
 
 
 @login_required
+def change_history(request, service_id):
+    """Historia zmian: the service's audit log, staff's changes too (a top-up, a block),
+    with staff named as such rather than by their user."""
+    service = get_service(request, service_id)
+    page = Paginator(audit.for_service(service.pk), 50).get_page(request.GET.get("page"))
+    return service_page(
+        request,
+        service,
+        "changes",
+        "panel/change_history.html",
+        page=page,
+        rows=[history.change_row(entry) for entry in page.object_list],
+    )
+
+
+@login_required
 def balance_csv(request, service_id):
     service = get_service(request, service_id)
     form = history.LedgerFilterForm(request.GET or None)
