@@ -347,9 +347,12 @@ def test_an_entry_cannot_be_changed_or_deleted_through_the_orm(entry):
     "sql", ["UPDATE accounts_auditentry SET target = 'x'", "DELETE FROM accounts_auditentry"]
 )
 def test_postgres_refuses_raw_update_and_delete(entry, sql):
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert AuditEntry.objects.filter(pk=entry.pk, target="").exists()
 
 

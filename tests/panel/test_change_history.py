@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from accounts import audit, ledger
 from accounts.models import ActorKind, AllowedAddress, AuditAction, AuditEntry, ServiceState
-from mailbridge import settings_ops
 from mailbridge.models import Sms2EmailSettings
 from messaging import callbacks
 
@@ -267,7 +266,8 @@ def test_the_page_is_paginated(alice_client, service):
     assert len(first.context["rows"]) == 50
     assert "https://e.example/54" in first.content.decode()
     second = page_of(alice_client, service, page=2)
-    assert len(second.context["rows"]) == 6  # the five oldest callbacks and the setup's top-up
+    # The five oldest callbacks and the setup's top-up.
+    assert len(second.context["rows"]) == 6
     assert "https://e.example/0" in second.content.decode()
 
 
