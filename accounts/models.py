@@ -297,9 +297,10 @@ class Service(models.Model):
         from .signals import state_changed
 
         with transaction.atomic():
-            # The row is locked for the state it had, which the audit log keeps.
+            # The row is locked for the state it had, which the audit log keeps; NO KEY,
+            # as accounts.ledger.lock: rows that only reference the service do not wait.
             before = (
-                Service.objects.select_for_update()
+                Service.objects.select_for_update(no_key=True)
                 .filter(pk=self.pk)
                 .values_list("state", flat=True)
                 .first()
