@@ -46,6 +46,8 @@ class AuditedAdmin:
     audit_created: str
     audit_changed: str
     audit_deleted: str | None = None
+    # What a deletion records of the object (None: every field but its id).
+    audit_deleted_fields: list[str] | None = None
 
     def audit_service(self, obj):
         return None
@@ -73,7 +75,9 @@ class AuditedAdmin:
 
     def _audit_deletion(self, obj):
         if self.audit_deleted:
-            names = [f.name for f in obj._meta.concrete_fields if not f.primary_key]
+            names = self.audit_deleted_fields or [
+                f.name for f in obj._meta.concrete_fields if not f.primary_key
+            ]
             before = audit.snapshot(obj, names)
             self._audit(
                 self.audit_deleted, obj, {n: [v, None] for n, v in before.items() if v is not None}
@@ -539,6 +543,8 @@ class SenderOperatorStatusAdmin(AuditedAdmin, ConfiguredOperators, admin.ModelAd
 @admin.register(SenderId)
 class SenderIdAdmin(AuditedAdmin, admin.ModelAdmin):
     audit_created = audit_changed = AuditAction.SENDER_MODERATED
+    audit_deleted = AuditAction.SENDER_DELETED
+    audit_deleted_fields = ["name", "status", "comment"]
 
     list_display = ["name", "service", "status", "created_at", "updated_at"]
     list_filter = ["status", "created_at"]

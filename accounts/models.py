@@ -637,6 +637,7 @@ class AuditAction(models.TextChoices):
     CALLBACK_URL = "callback.url", _("callback URL changed")
     SENDER_MODERATED = "sender.moderate", _("sender name moderated")
     SENDER_OPERATOR = "sender.operator", _("sender name's status at an operator changed")
+    SENDER_DELETED = "sender.delete", _("sender name removed by staff")
     TARIFF_CREATED = "tariff.create", _("tariff created")
     TARIFF_CHANGED = "tariff.change", _("tariff changed")
     TARIFF_DELETED = "tariff.delete", _("tariff deleted")

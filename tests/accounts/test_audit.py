@@ -281,6 +281,24 @@ def test_staff_editing_a_sender_and_its_operator_statuses_is_recorded(
     assert at_operator.changes["status"] == [None, OperatorStatus.REFUSED]
 
 
+def test_staff_deleting_a_sender_id_is_recorded(admin_client, admin_user, service):
+    shop = SenderId.objects.create(service=service, name="MyShop", comment="shop")
+    admin_client.post(
+        reverse("admin:accounts_senderid_delete", args=[shop.pk]),
+        {"post": "yes"},
+        REMOTE_ADDR=STAFF_ADDRESS,
+    )
+    assert not SenderId.objects.filter(pk=shop.pk).exists()
+    entry = only(AuditAction.SENDER_DELETED)
+    assert_by_staff(entry, admin_user)
+    assert (entry.service_id, entry.target) == (service.pk, "MyShop")
+    assert entry.changes == {
+        "name": ["MyShop", None],
+        "status": [SenderStatus.PENDING, None],
+        "comment": ["shop", None],
+    }
+
+
 # -- tariffs -------------------------------------------------------------------------------
 
 
@@ -315,6 +333,25 @@ def test_staff_tariff_changes_are_recorded(admin_client, admin_user, db):
     assert not Tariff.objects.filter(pk=tariff.pk).exists()
     deleted = only(AuditAction.TARIFF_DELETED)
     assert deleted.changes["name"] == ["Bulk", None]
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def test_seed_demo_records_its_money_and_credentials_as_the_command_without_secrets():
+    out = StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    demo = json.loads(out.getvalue())
+    entries = list(AuditEntry.objects.filter(service_id=demo["service_id"]))
+    assert {(e.actor_kind, e.actor_label, e.address) for e in entries} == {
+        (ActorKind.COMMAND, "seed_demo", None)
+    }
+    money = [e for e in entries if e.action == AuditAction.ADJUSTMENT]
+    assert [e.changes["balance"] for e in money] == [["0.0000", "100.0000"]]
+    assert {AuditAction.API_PASSWORD, AuditAction.SMS_HASH} <= {e.action for e in entries}
+    text = " ".join(entry_text(e) for e in entries)
+    for key in ("api_password", "sms_hash", "sms2email_password", "smsc_password"):
+        assert demo[key] not in text
 
 
 # -- append-only ---------------------------------------------------------------------------
