@@ -59,6 +59,7 @@ FIELD_LABELS = {
     "password": _("Sms2Email password"),
 }
 MONEY_FIELDS = frozenset({"amount"})
+CURRENCY_CODE = "PLN"  # as the money fields' labels name it
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,8 @@ def _allowlist_saved(sender, instance, created, **kwargs):
     after = snapshot(instance, _ALLOWLIST_FIELDS)
     before = getattr(instance, "_audit_before", None)
     if created or before is None:
-        action, changes = AuditAction.ALLOWLIST_ADDED, diff({}, after)
+        added = {name: value for name, value in after.items() if value not in (None, "")}
+        action, changes = AuditAction.ALLOWLIST_ADDED, diff({}, added)
     else:
         action, changes = AuditAction.ALLOWLIST_CHANGED, diff(before, after)
         if not changes:
@@ -283,6 +285,10 @@ class Change:
     masked: bool
 
 
+def _is_money(field, name: str) -> bool:
+    return name in MONEY_FIELDS or isinstance(field, models.DecimalField)
+
+
 def _shown(field, name: str, value) -> str:
     if value is None or value == "":
         return "—"
@@ -292,9 +298,11 @@ def _shown(field, name: str, value) -> str:
         for choice, label in field.flatchoices:
             if choice == value:
                 return str(label)
-    if name in MONEY_FIELDS or isinstance(field, models.DecimalField):
+    if _is_money(field, name):
+        # Balances and limits as the panel shows them; prices and amounts as kept.
+        places = 4 if name in MONEY_FIELDS or name.endswith("_price") else 2
         try:
-            return l10n.money(Decimal(value), 4)
+            return l10n.money(Decimal(value), places)
         except (InvalidOperation, ValueError, TypeError):
             return str(value)
     return str(value)
@@ -316,6 +324,9 @@ def changes_of(entry: AuditEntry) -> list[Change]:
             label = field.verbose_name
         else:
             label = name
+        if _is_money(field, name):
+            # The amounts name their currency: "balance (PLN)" says it twice.
+            label = str(label).replace(f" ({CURRENCY_CODE})", "")
         if name in SECRET_FIELDS:
             shown.append(Change(str(label), MASK, str(_("regenerated")), True))
         else:

@@ -91,6 +91,12 @@ def test_allowlist_additions_and_removals_are_recorded(alice_client, service):
     assert_by_customer(added, service)
     assert added.changes == {"network": [None, "192.0.2.0/24"], "note": [None, "office"]}
 
+    post(alice_client, "ip_addresses", service, {"network": "203.0.113.7", "note": ""})
+    assert AuditEntry.objects.filter(action=AuditAction.ALLOWLIST_ADDED).first().changes == {
+        "network": [None, "203.0.113.7"]  # an empty note is no change
+    }
+    AllowedAddress.objects.filter(network="203.0.113.7").delete()
+
     entry = AllowedAddress.objects.get(service=service)
     post(alice_client, "ip_address_delete", service, YES, entry_id=entry.pk)
     assert not AllowedAddress.objects.filter(pk=entry.pk).exists()
@@ -229,7 +235,8 @@ def test_the_page_lists_the_customers_and_staffs_changes_newest_first(
     assert "203.0.113.250" not in html  # staff's own address is not the customer's business
     assert ADDRESS in html
     assert "https://example.com/cb" in html
-    assert "1,244.50 PLN" in html  # the balance after, the reader's way
+    assert "Balance: 10.00 PLN → 1,244.50 PLN" in html  # the reader's way, currency once
+    assert "Amount: — → 1,234.5000 PLN" in html
     assert "changed (not shown)" in html
     assert f'href="{reverse("change_history", args=[service.pk])}"' in html
 
