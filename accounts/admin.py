@@ -2,21 +2,24 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from lib import l10n
 
-from . import ledger
+from . import audit, ledger
 from .models import (
     AllowedAddress,
+    AuditAction,
+    AuditEntry,
     Customer,
     LedgerEntry,
     LedgerKind,
@@ -28,6 +31,86 @@ from .models import (
     Tariff,
 )
 from .signals import senders_moderated
+
+
+def _created(obj, names) -> dict:
+    """{field: [None, value]} of a new object's fields that hold something."""
+    values = audit.snapshot(obj, names)
+    return {name: [None, value] for name, value in values.items() if value not in (None, "")}
+
+
+class AuditedAdmin:
+    """Staff's saves and deletions here go into the audit log (accounts.audit), in the
+    transaction admin wraps each of them in: the fields the form changed, before → after."""
+
+    audit_created: str
+    audit_changed: str
+    audit_deleted: str | None = None
+    # What a deletion records of the object (None: every field but its id).
+    audit_deleted_fields: list[str] | None = None
+
+    def audit_service(self, obj):
+        return None
+
+    def audit_target(self, obj) -> str:
+        return ""
+
+    def _audit(self, action, obj, changes):
+        if changes:
+            audit.record(
+                action,
+                service=self.audit_service(obj),
+                obj=obj,
+                target=self.audit_target(obj),
+                changes=changes,
+            )
+
+    def save_model(self, request, obj, form, change):
+        changes = audit.form_changes(form) if change else None
+        super().save_model(request, obj, form, change)
+        if not change:
+            model_fields = {f.name for f in obj._meta.concrete_fields}
+            changes = _created(obj, [name for name in form.fields if name in model_fields])
+        self._audit(self.audit_changed if change else self.audit_created, obj, changes)
+
+    def _audit_deletion(self, obj):
+        if self.audit_deleted:
+            names = self.audit_deleted_fields or [
+                f.name for f in obj._meta.concrete_fields if not f.primary_key
+            ]
+            before = audit.snapshot(obj, names)
+            self._audit(
+                self.audit_deleted, obj, {n: [v, None] for n, v in before.items() if v is not None}
+            )
+
+    def delete_model(self, request, obj):
+        self._audit_deletion(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit_deletion(obj)
+            super().delete_queryset(request, queryset)
+
+
+def save_audited_formset(formset, action, service_of, target_of=str):
+    """Save an inline formset and record each row it added or changed."""
+    done = []
+    deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
+    for form in formset.forms:
+        if id(form) in deleted or not form.has_changed():
+            continue
+        done.append((form, audit.form_changes(form) if form.instance.pk else None))
+    formset.save()
+    for form, changes in done:
+        obj = form.instance
+        if changes is None:
+            changes = _created(obj, form.changed_data)
+        if changes:
+            audit.record(
+                action, service=service_of(obj), obj=obj, target=target_of(obj), changes=changes
+            )
 
 
 class ServiceInline(admin.TabularInline):
@@ -68,7 +151,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_created = AuditAction.TARIFF_CREATED
+    audit_changed = AuditAction.TARIFF_CHANGED
+    audit_deleted = AuditAction.TARIFF_DELETED
+
     list_display = [
         "name",
         "standard_part_price",
@@ -78,6 +165,9 @@ class TariffAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_default"]
     search_fields = ["name"]
+
+    def audit_target(self, obj):
+        return obj.name
 
 
 class AllowedAddressInline(admin.TabularInline):
@@ -123,7 +213,10 @@ class MoneyForm(forms.Form):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_created = AuditAction.SERVICE_CREATED
+    audit_changed = AuditAction.SERVICE_CHANGED
+
     list_display = [
         "id",
         "name",
@@ -160,6 +253,15 @@ class ServiceAdmin(admin.ModelAdmin):
     inlines = [AllowedAddressInline, SenderIdInline]
     actions = ["activate", "block_by_staff", "unblock_by_staff"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def audit_service(self, obj):
+        return obj
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is SenderId:
+            save_audited_formset(formset, AuditAction.SENDER_MODERATED, lambda s: s.service)
+        else:
+            super().save_formset(request, form, formset, change)  # the allowlist: signals
 
     @admin.display(description=_("API password"))
     def api_password_state(self, obj):
@@ -287,6 +389,62 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return entry.description
 
 
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: entries are written by accounts.audit only, and never
+    changed or deleted (the model and, on PostgreSQL, a trigger refuse it too)."""
+
+    list_display = [
+        "created_at",
+        "actor_kind",
+        "actor_label",
+        "address",
+        "customer_label",
+        "service_label",
+        "action",
+        "target",
+        "what_changed",
+    ]
+    list_filter = ["action", "actor_kind", "created_at"]
+    search_fields = [
+        "actor_label",
+        "address",
+        "customer_label",
+        "service_label",
+        "target",
+    ]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "actor_kind",
+        "actor_label",
+        "address",
+        "customer_label",
+        "service_label",
+        "action",
+        "target",
+        "what_changed",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("what changed"))
+    def what_changed(self, entry):
+        return format_html_join(
+            mark_safe("<br>"),  # noqa: S308 - a constant
+            "{}: {} → {}",
+            ((c.label, c.before, c.after) for c in audit.changes_of(entry)),
+        )
+
+
 class ConfiguredOperators:
     """The operator field offers the platform's networks (settings.SENDER_NAME_OPERATORS)
     by name, and only their rows are shown: seed 004's columns are SMSC's wire only."""
@@ -348,9 +506,22 @@ class SenderOperatorStatusInline(ConfiguredOperators, admin.TabularInline):
         return len(settings.SENDER_NAME_OPERATORS)
 
 
+def _operator_target(row) -> str:
+    operator = settings.SENDER_NAME_OPERATORS.get(row.operator, row.operator)
+    return f"{row.sender.name} · {operator}"
+
+
 @admin.register(SenderOperatorStatus)
-class SenderOperatorStatusAdmin(ConfiguredOperators, admin.ModelAdmin):
+class SenderOperatorStatusAdmin(AuditedAdmin, ConfiguredOperators, admin.ModelAdmin):
     """Every name's status at one operator, e.g. all still submitted at Play."""
+
+    audit_created = audit_changed = AuditAction.SENDER_OPERATOR
+
+    def audit_service(self, obj):
+        return obj.sender.service
+
+    def audit_target(self, obj):
+        return _operator_target(obj)
 
     list_display = ["sender", "service", "operator_name", "status", "updated_at"]
     list_filter = [OperatorFilter, "status"]
@@ -370,7 +541,11 @@ class SenderOperatorStatusAdmin(ConfiguredOperators, admin.ModelAdmin):
 
 
 @admin.register(SenderId)
-class SenderIdAdmin(admin.ModelAdmin):
+class SenderIdAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_created = audit_changed = AuditAction.SENDER_MODERATED
+    audit_deleted = AuditAction.SENDER_DELETED
+    audit_deleted_fields = ["name", "status", "comment"]
+
     list_display = ["name", "service", "status", "created_at", "updated_at"]
     list_filter = ["status", "created_at"]
     list_editable = ["status"]
@@ -385,16 +560,37 @@ class SenderIdAdmin(admin.ModelAdmin):
     inlines = [SenderOperatorStatusInline]
     actions = ["allow", "disable"]
 
+    def audit_service(self, obj):
+        return obj.service
+
+    def audit_target(self, obj):
+        return obj.name
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "status" in form.changed_data and obj.status != SenderStatus.PENDING:
             senders_moderated.send(sender=SenderId, senders=[obj])
 
+    def save_formset(self, request, form, formset, change):
+        save_audited_formset(
+            formset, AuditAction.SENDER_OPERATOR, lambda row: row.sender.service, _operator_target
+        )
+
     def _set_status(self, request, queryset, status):
-        changed = list(queryset.exclude(status=status).select_related("service__customer__user"))
-        n = queryset.update(status=status)
-        for sender in changed:
-            sender.status = status
+        with transaction.atomic():
+            changed = list(
+                queryset.exclude(status=status).select_related("service__customer__user")
+            )
+            n = queryset.update(status=status)
+            for sender in changed:
+                audit.record(
+                    AuditAction.SENDER_MODERATED,
+                    service=sender.service,
+                    obj=sender,
+                    target=sender.name,
+                    changes={"status": [sender.status, status]},
+                )
+                sender.status = status
         if changed:
             senders_moderated.send(sender=SenderId, senders=changed)
         self.message_user(

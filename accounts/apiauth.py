@@ -38,8 +38,8 @@ from lib import clientaddress
 from lib.localcache import local_cache
 from lib.throttle import Throttle
 
-from . import secrets
-from .models import AllowedAddress, Service, ServiceKind
+from . import audit, secrets
+from .models import AllowedAddress, AuditAction, Service, ServiceKind
 
 _MISSING = "-"  # cached "no such service", so guessing names costs no queries
 
@@ -269,7 +269,13 @@ def by_credentials(
 def set_api_password(service: Service, password: str) -> None:
     """Store the digest of a given API password (migrations from another platform)."""
     service.api_password_digest = secrets.digest_api_password(password)
-    Service.objects.filter(pk=service.pk).update(api_password_digest=service.api_password_digest)
+    with transaction.atomic():
+        Service.objects.filter(pk=service.pk).update(
+            api_password_digest=service.api_password_digest
+        )
+        audit.record(
+            AuditAction.API_PASSWORD, service=service, changes={"api_password": [None, None]}
+        )
     forget(service)
 
 
@@ -285,7 +291,9 @@ def regenerate_sms_hash(service: Service) -> str:
     sms_hash = secrets.generate_sms_hash()
     old_digest = service.sms_hash_digest
     service.sms_hash_digest = secrets.digest_sms_hash(sms_hash)
-    Service.objects.filter(pk=service.pk).update(sms_hash_digest=service.sms_hash_digest)
+    with transaction.atomic():
+        Service.objects.filter(pk=service.pk).update(sms_hash_digest=service.sms_hash_digest)
+        audit.record(AuditAction.SMS_HASH, service=service, changes={"sms_hash": [None, None]})
     forget(service, old_digest)
     return sms_hash
 

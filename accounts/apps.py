@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Customers and services")
 
     def ready(self):
-        from . import apiauth, checks  # noqa: F401  (the cache-clearing signals; checks)
+        # The cache-clearing signals; the audit log's receivers; checks.
+        from . import apiauth, audit, checks  # noqa: F401

@@ -27,8 +27,8 @@ from typing import NamedTuple
 from django.db import transaction
 from django.db.models import Sum
 
-from . import alerts
-from .models import ZERO, LedgerEntry, LedgerKind, Service
+from . import alerts, audit
+from .models import ZERO, AuditAction, LedgerEntry, LedgerKind, Service
 
 
 class InsufficientFunds(Exception):
@@ -148,6 +148,7 @@ def _apply(
         row = lock(service_id)
         if reference is not None and LedgerEntry.objects.filter(reference=reference).exists():
             return Applied(entry=None, balance=row.balance)
+        before = row.balance
         entry = apply_locked(
             row,
             delta,
@@ -156,6 +157,16 @@ def _apply(
             reference=reference,
             note=note,
             user=user,
+        )
+        # Staff's money (and the demo's): in the audit log beside the ledger entry.
+        audit.record(
+            AuditAction.TOP_UP if kind == LedgerKind.TOP_UP else AuditAction.ADJUSTMENT,
+            service=Service.objects.select_related("customer").get(pk=service_id),
+            changes={
+                "balance": [before, row.balance],
+                "amount": [None, delta],
+                **({"note": [None, entry.note]} if entry.note else {}),
+            },
         )
         return Applied(entry=entry, balance=row.balance)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -294,18 +294,30 @@ class Service(models.Model):
     # Each is one conditional UPDATE, so two racing requests cannot both win.
 
     def _transition(self, allowed_from, to, **extra) -> None:
-        updated = Service.objects.filter(pk=self.pk, state__in=list(allowed_from)).update(
-            state=to, **extra
-        )
-        if not updated:
-            self.refresh_from_db(fields=["state"])
-            raise StateChangeRefused(
-                f"Service #{self.pk} is {self.get_state_display()}; cannot change it to "
-                f"{ServiceState(to).label}."
+        from .signals import state_changed
+
+        with transaction.atomic():
+            # The row is locked for the state it had, which the audit log keeps; NO KEY,
+            # as accounts.ledger.lock: rows that only reference the service do not wait.
+            before = (
+                Service.objects.select_for_update(no_key=True)
+                .filter(pk=self.pk)
+                .values_list("state", flat=True)
+                .first()
             )
-        self.state = to
-        for field, value in extra.items():
-            setattr(self, field, value)
+            updated = Service.objects.filter(pk=self.pk, state__in=list(allowed_from)).update(
+                state=to, **extra
+            )
+            if not updated:
+                self.refresh_from_db(fields=["state"])
+                raise StateChangeRefused(
+                    f"Service #{self.pk} is {self.get_state_display()}; cannot change it to "
+                    f"{ServiceState(to).label}."
+                )
+            self.state = to
+            for field, value in extra.items():
+                setattr(self, field, value)
+            state_changed.send(sender=Service, service=self, before=before, after=to)
 
     def block_by_customer(self) -> None:
         self._transition([ServiceState.ACTIVE], ServiceState.BLOCKED_BY_CUSTOMER)
@@ -599,3 +611,121 @@ class SenderOperatorStatus(models.Model):
 def is_phone_sender(name: str) -> bool:
     digits = name[1:] if name.startswith("+") else name
     return digits.isascii() and digits.isdigit()
+
+
+class ActorKind(models.TextChoices):
+    """Who made a change the audit log records (accounts.audit)."""
+
+    STAFF = "staff", _("staff")
+    CUSTOMER = "customer", _("customer")
+    COMMAND = "command", _("command")
+    SYSTEM = "system", _("platform")
+
+
+class AuditAction(models.TextChoices):
+    TOP_UP = "balance.top_up", _("balance topped up")
+    ADJUSTMENT = "balance.adjust", _("balance adjusted")
+    STATE = "service.state", _("service state changed")
+    SERVICE_CREATED = "service.create", _("service created")
+    SERVICE_CHANGED = "service.change", _("service settings changed")
+    API_PASSWORD = "credentials.api_password", _("new API password")
+    SMS_HASH = "credentials.sms_hash", _("new SMS hash")
+    SIGNING_SECRET = "credentials.signing_secret", _("new callback signing secret")
+    ALLOWLIST_ADDED = "allowlist.add", _("IP address allowed")
+    ALLOWLIST_CHANGED = "allowlist.change", _("allowed IP address changed")
+    ALLOWLIST_REMOVED = "allowlist.remove", _("IP address removed")
+    CALLBACK_URL = "callback.url", _("callback URL changed")
+    SENDER_MODERATED = "sender.moderate", _("sender name moderated")
+    SENDER_OPERATOR = "sender.operator", _("sender name's status at an operator changed")
+    SENDER_DELETED = "sender.delete", _("sender name removed by staff")
+    TARIFF_CREATED = "tariff.create", _("tariff created")
+    TARIFF_CHANGED = "tariff.change", _("tariff changed")
+    TARIFF_DELETED = "tariff.delete", _("tariff deleted")
+    SMS2EMAIL_ON = "sms2email.on", _("Sms2Email switched on")
+    SMS2EMAIL_OFF = "sms2email.off", _("Sms2Email switched off")
+    SMS2EMAIL_SETTINGS = "sms2email.settings", _("Sms2Email settings changed")
+    SMS2EMAIL_PASSWORD = "sms2email.password", _("new Sms2Email password")
+    SMS2EMAIL_SUBDOMAIN = "sms2email.subdomain", _("new UPS subdomain")
+
+
+class AppendOnly(Exception):
+    """An audit entry is never changed or deleted once written."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("Audit entries are append-only.")
+
+    def delete(self):
+        raise AppendOnly("Audit entries are append-only.")
+
+
+class AuditEntry(models.Model):
+    """One change to money, a service's state, credentials, moderation or tariffs:
+    who, when, from where, what changed. Written by accounts.audit.record in the
+    transaction of the change; append-only (and on PostgreSQL a trigger refuses any
+    UPDATE or DELETE of the table, migration 0012).
+
+    The references (actor, customer, service) are kept without a database constraint
+    and never followed on delete: the entry outlives what it names, and its labels
+    say what that was."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor_kind = models.CharField(_("who"), max_length=16, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # The username, or the command's name, as it was.
+    actor_label = models.CharField(_("by"), max_length=150)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
+    )
+    customer_label = models.CharField(_("customer"), max_length=200, blank=True)
+    service_label = models.CharField(_("service"), max_length=250, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    # The changed object's model ("accounts.tariff"): it names the fields in ``changes``.
+    object_type = models.CharField(max_length=64)
+    target = models.CharField(_("object"), max_length=250, blank=True)
+    # {field: [before, after]}, plain JSON values; a secret is stored as its mask only.
+    changes = models.JSONField(_("changes"), default=dict)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["service", "-created_at"], name="audit_service_time")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("Audit entries are append-only.")

@@ -9,3 +9,6 @@ senders_moderated = Signal()
 # A charge took a service's balance below its low-balance threshold (accounts.alerts);
 # sent once per dip, after the commit, with ``service_id``.
 balance_low = Signal()
+# A service's state changed (Service._transition), inside the change's transaction;
+# sent with ``service``, ``before`` and ``after`` (ServiceState values).
+state_changed = Signal()

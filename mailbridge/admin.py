@@ -2,6 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import AuditedAdmin
+from accounts.models import AuditAction
+
 from . import recipients
 from .models import (
     EDITABLE_FIELDS,
@@ -49,7 +52,8 @@ class RecipientAddressInline(admin.TabularInline):
 
 
 @admin.register(Sms2EmailSettings)
-class Sms2EmailSettingsAdmin(admin.ModelAdmin):
+class Sms2EmailSettingsAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_created = audit_changed = AuditAction.SMS2EMAIL_SETTINGS
     list_display = ["service", "enabled", "accept_unsecured", "accept_password", "accept_md5"]
     list_filter = ["enabled", "require_pgp", "ups_enabled"]
     search_fields = ["service__name", "service__customer__name", "authorised_senders"]
@@ -57,8 +61,11 @@ class Sms2EmailSettingsAdmin(admin.ModelAdmin):
     inlines = [AuthorisedSenderInline, RecipientAddressInline]
     form = Sms2EmailSettingsForm
 
+    def audit_service(self, obj):
+        return obj.service
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # and its audit entry
         set_authorised(obj, obj.authorised_senders)
         addresses = split_addresses(obj.incoming_recipients)
         recipients.set_addresses(obj, addresses, recipients.link_for(request))

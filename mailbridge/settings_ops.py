@@ -3,7 +3,8 @@ Sms2Email settings. The panel's views and staff commands both call these."""
 
 from django.db import IntegrityError, transaction
 
-from accounts.models import Service
+from accounts import audit
+from accounts.models import AuditAction, Service
 from lib import sealed
 
 from .models import Sms2EmailSettings, generate_password
@@ -18,12 +19,25 @@ def switch_on(service: Service) -> Sms2EmailSettings:
         if not row.enabled:
             row.enabled = True
             row.save(update_fields=["enabled"])
+            audit.record(
+                AuditAction.SMS2EMAIL_ON,
+                service=service,
+                obj=row,
+                changes={"enabled": [False, True]},
+            )
     return row
 
 
 def switch_off(service: Service) -> Sms2EmailSettings | None:
     """Interfejsy › Wyłącz Sms2Email: mail is refused, the settings stay for next time."""
-    Sms2EmailSettings.objects.filter(service=service).update(enabled=False)
+    with transaction.atomic():
+        if Sms2EmailSettings.objects.filter(service=service, enabled=True).update(enabled=False):
+            audit.record(
+                AuditAction.SMS2EMAIL_OFF,
+                service=service,
+                model=Sms2EmailSettings,
+                changes={"enabled": [True, False]},
+            )
     return Sms2EmailSettings.objects.filter(service=service).first()
 
 
@@ -31,9 +45,16 @@ def regenerate_password(settings_row: Sms2EmailSettings) -> str:
     """A new Sms2Email password; the previous one stops working at once."""
     password = generate_password()
     settings_row.password_sealed = sealed.seal(password)
-    Sms2EmailSettings.objects.filter(pk=settings_row.pk).update(
-        password_sealed=settings_row.password_sealed
-    )
+    with transaction.atomic():
+        Sms2EmailSettings.objects.filter(pk=settings_row.pk).update(
+            password_sealed=settings_row.password_sealed
+        )
+        audit.record(
+            AuditAction.SMS2EMAIL_PASSWORD,
+            service=settings_row.service,
+            obj=settings_row,
+            changes={"password": [None, None]},
+        )
     return password
 
 
@@ -46,6 +67,12 @@ def regenerate_subdomain(settings_row: Sms2EmailSettings) -> str:
             # this write: the unique column refuses it and we draw again.
             with transaction.atomic():
                 Sms2EmailSettings.objects.filter(pk=settings_row.pk).update(ups_subdomain=candidate)
+                audit.record(
+                    AuditAction.SMS2EMAIL_SUBDOMAIN,
+                    service=settings_row.service,
+                    obj=settings_row,
+                    changes={"ups_subdomain": [None, None]},
+                )
         except IntegrityError:
             continue
         settings_row.ups_subdomain = candidate

@@ -28,7 +28,8 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from accounts.models import Service
+from accounts import audit
+from accounts.models import AuditAction, Service
 from lib import outbound, shutdown
 from lib.taskqueue import enqueue, kick_after_commit, wake_at
 
@@ -70,7 +71,13 @@ def signing_secret(service: Service) -> str:
 
 def regenerate_signing_secret(service: Service) -> str:
     service.callback_key_version = secrets.token_hex(8)
-    Service.objects.filter(pk=service.pk).update(callback_key_version=service.callback_key_version)
+    with transaction.atomic():
+        Service.objects.filter(pk=service.pk).update(
+            callback_key_version=service.callback_key_version
+        )
+        audit.record(
+            AuditAction.SIGNING_SECRET, service=service, changes={"signing_secret": [None, None]}
+        )
     return signing_secret(service)
 
 

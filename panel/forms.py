@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from accounts import alerts, ipallow
-from accounts.models import AllowedAddress, SenderId, Service
+from accounts import alerts, audit, ipallow
+from accounts.models import AllowedAddress, AuditAction, SenderId, Service
 from lib.clientaddress import request_address
 from mailbridge import recipients, senders
 from mailbridge.models import EDITABLE_FIELDS, Sms2EmailSettings
@@ -222,6 +222,13 @@ class Sms2EmailSettingsForm(forms.ModelForm):
             raise ValueError("the authorised senders are saved with the settings")
         with transaction.atomic():
             settings_row = super().save()
+            if changes := audit.form_changes(self):
+                audit.record(
+                    AuditAction.SMS2EMAIL_SETTINGS,
+                    service=settings_row.service,
+                    obj=settings_row,
+                    changes=changes,
+                )
             senders.set_authorised(settings_row, settings_row.authorised_senders)
             addresses = senders.split_addresses(settings_row.incoming_recipients)
             recipients.set_addresses(settings_row, addresses, self.link_for)

@@ -21,7 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import LedgerEntry, LedgerKind
+from accounts import audit
+from accounts.models import ActorKind, AuditEntry, LedgerEntry, LedgerKind
 from messaging import numbers
 from messaging.models import (
     FAILURE_STATUSES,
@@ -373,3 +374,26 @@ def incoming_csv(service, form: IncomingFilterForm, dialect: CsvDialect = PLAIN)
     )
     header = [_("Received"), _("From"), _("To"), _("Text")]
     return csv_response(f"received-{service.pk}", header, rows, dialect)
+
+
+# -- the change history (accounts.audit) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    entry: AuditEntry
+    who: str
+    address: str  # the customer's own address; staff's is not shown
+    changes: list
+
+
+def change_row(entry: AuditEntry) -> ChangeRow:
+    """One audit entry as the customer reads it: staff (and their commands) as "Staff",
+    not by name; the platform's own changes as such."""
+    if entry.actor_kind == ActorKind.CUSTOMER:
+        who, address = entry.actor_label, entry.address or ""
+    elif entry.actor_kind in (ActorKind.STAFF, ActorKind.COMMAND):
+        who, address = str(_("Staff")), ""
+    else:
+        who, address = str(_("Platform")), ""
+    return ChangeRow(entry=entry, who=who, address=address, changes=audit.changes_of(entry))

@@ -46,6 +46,7 @@ service_patterns = [
     ),
     private("balance/", views.balance_history, name="balance_history"),
     private("balance.csv", views.balance_csv, name="balance_csv"),
+    private("changes/", views.change_history, name="change_history"),
     private("incoming.csv", views.incoming_csv, name="incoming_csv"),
     private("messages/<int:message_id>/cancel/", views.message_cancel, name="message_cancel"),
     private("messages/<int:message_id>/", views.message_detail, name="message_detail"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts import apiauth, orders, senders
-from accounts.models import Service, ServiceKind, StateChangeRefused
+from accounts import apiauth, audit, orders, senders
+from accounts.models import AuditAction, Service, ServiceKind, StateChangeRefused
 from gateways.models import Driver, Gateway
 from lib import l10n
 from lib.clientaddress import request_address
@@ -134,8 +134,16 @@ def interface_switch(request, service_id, interface, state):
     field = INTERFACE_FIELDS.get(interface)
     if field is None or state not in ("on", "off"):
         raise Http404
+    before = getattr(service, field)
     setattr(service, field, state == "on")
-    service.save(update_fields=[field])  # post_save clears the cached identity
+    with transaction.atomic():
+        service.save(update_fields=[field])  # post_save clears the cached identity
+        if before != getattr(service, field):
+            audit.record(
+                AuditAction.SERVICE_CHANGED,
+                service=service,
+                changes={field: [before, getattr(service, field)]},
+            )
     names = {"http-api": _("The HTTP API"), "smsc-api": _("The SMSC API")}
     if state == "on":
         messages.success(request, _("%(name)s is on.") % {"name": names[interface]})
@@ -321,7 +329,8 @@ def ip_addresses(request, service_id):
     service = get_service(request, service_id)
     form = AllowedAddressForm(request.POST or None, service=service)
     if request.method == "POST" and form.is_valid():
-        entry = form.save()
+        with transaction.atomic():  # with its audit entry (accounts.audit)
+            entry = form.save()
         messages.success(request, _("%(network)s added.") % {"network": entry.network})
         return redirect("ip_addresses", service.pk)
     return service_page(
@@ -354,7 +363,8 @@ def ip_address_delete(request, service_id, entry_id):
             yes=_("Yes, remove the address"),
             back=reverse("ip_addresses", args=[service.pk]),
         )
-    entry.delete()
+    with transaction.atomic():  # with its audit entry (accounts.audit)
+        entry.delete()
     messages.success(request, _("%(network)s removed.") % {"network": entry.network})
     return redirect("ip_addresses", service.pk)
 
@@ -364,7 +374,10 @@ def callback_url(request, service_id):
     service = get_service(request, service_id)
     form = CallbackUrlForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if changes := audit.form_changes(form):
+                audit.record(AuditAction.CALLBACK_URL, service=service, changes=changes)
         if service.callback_url:
             messages.success(request, _("Callback URL saved."))
         else:
@@ -453,6 +466,22 @@ def balance_history(request, service_id):
     page = Paginator(history.ledger_entries(service, form), 50).get_page(request.GET.get("page"))
     return service_page(
         request, service, "balance", "panel/balance_history.html", page=page, form=form, query=query
+    )
+
+
+@login_required
+def change_history(request, service_id):
+    """Historia zmian: the service's audit log, staff's changes too (a top-up, a block),
+    with staff named as such rather than by their user."""
+    service = get_service(request, service_id)
+    page = Paginator(audit.for_service(service.pk), 50).get_page(request.GET.get("page"))
+    return service_page(
+        request,
+        service,
+        "changes",
+        "panel/change_history.html",
+        page=page,
+        rows=[history.change_row(entry) for entry in page.object_list],
     )
 
 

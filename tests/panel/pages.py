@@ -91,6 +91,7 @@ PAGES: dict[str, Page] = {
     "message_list": Page(_service),
     "message_detail": Page(lambda s: {"service_id": s.service.pk, "message_id": s.message.pk}),
     "balance_history": Page(_service),
+    "change_history": Page(_service),
     "incoming": Page(_service),
     "ip_addresses": Page(_service),
     "callback_url": Page(_service),

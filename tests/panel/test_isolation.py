@@ -9,6 +9,7 @@ pytestmark = pytest.mark.django_db
 
 SERVICE_PAGES = [
     "service",
+    "change_history",
     "sms_settings",
     "ip_addresses",
     "callback_url",

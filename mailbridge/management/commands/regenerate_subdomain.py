@@ -4,6 +4,7 @@ the moment this returns."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import audit
 from accounts.models import Service
 from mailbridge import settings_ops
 from mailbridge.models import Sms2EmailSettings
@@ -23,4 +24,5 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Service {service_id} has no Sms2Email settings: switch Sms2Email on first."
             )
-        self.stdout.write(settings_ops.regenerate_subdomain(settings_row))
+        with audit.command("regenerate_subdomain"):  # staff at the console
+            self.stdout.write(settings_ops.regenerate_subdomain(settings_row))

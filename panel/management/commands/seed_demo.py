@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts import apiauth, ledger
+from accounts import apiauth, audit, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState, Tariff
 from lib import sealed
 from mailbridge import pgp
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         if balance < 0:
             raise CommandError("--balance must not be negative")
 
-        with transaction.atomic():
+        with transaction.atomic(), audit.command("seed_demo"):
             result = self._seed(balance)
             gateways = StringIO()
             call_command("seed_simulator", stdout=gateways)
