@@ -13,6 +13,9 @@ P3  N queued recipients through the simulator (delay 0) to final states with a
 CB  delivery-report callbacks POSTed a second to a receiver on loopback
 P4  mails a second through manage.py smtpd to stored messages (8 connections),
     plain and PGP-encrypted, against mailbridge.pgp decrypting the same mails
+LOAD 50 clients for 60 s against gunicorn, qcluster and smtpd: the API's mix, status.php
+    and mail, p50/p99 by kind, none lost; and the web worker's peak memory taking a
+    20 MB upload (bench/load.py)
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
@@ -36,7 +39,7 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import mail, usage, workers
+from bench import load, mail, usage, workers
 from bench.web import Server, multipart, peak_rss_kb
 from messaging import services, transitions
 from messaging.models import Recipient, Status
@@ -52,17 +55,20 @@ def wrk_percentile(output: str, percent: int) -> float:
 
 
 class Command(BaseCommand):
-    help = "Benchmark the send path (P1-P5, callbacks) on PostgreSQL; prints figures."
+    help = "Benchmark the send path (P1-P5, callbacks, load) on PostgreSQL; prints figures."
 
     def add_arguments(self, parser):
         parser.add_argument("--recipients", type=int, default=100_000)
-        parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+        parser.add_argument(
+            "--duration", type=int, help="seconds per wrk run (10), of the load (60)"
+        )
+        parser.add_argument("--clients", type=int, default=50, help="concurrent clients of LOAD")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--p2e-duration", type=int, default=30, help="seconds of P2E sends")
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc"],
+            choices=["p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc", "load"],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
@@ -72,7 +78,7 @@ class Command(BaseCommand):
         self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-        if only not in ("p3", "p4", "callbacks", "usage") and not shutil.which("wrk"):
+        if only not in ("p3", "p4", "callbacks", "usage", "load") and not shutil.which("wrk"):
             raise CommandError("wrk is missing (apt-get install wrk)")
         self.password = "bench-" + uuid.uuid4().hex
         self.service = self.bench_service()
@@ -89,6 +95,10 @@ class Command(BaseCommand):
         if only == "usage":
             usage.run(self)
             return
+        if only == "load":
+            load.run(self, duration or 60, options["clients"])
+            return
+        load_duration, duration = duration or 60, duration or 10
         if only == "p2e":
             self.p2e(options["p2e_duration"], connections)
             return
@@ -113,6 +123,7 @@ class Command(BaseCommand):
             workers.p3(self, recipients)
             workers.callbacks(self)
             mail.run(self, options["mails"], rounds)
+            load.run(self, load_duration, options["clients"])
             usage.run(self)
 
     def out(self, text: str):
