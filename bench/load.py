@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max
 
 from bench import mail, workers
@@ -392,12 +393,13 @@ def upload_bodies(credentials: dict[str, str]) -> dict[str, tuple[bytes, str]]:
     limit = settings.API_MAX_UPLOAD_BYTES
     at_limit = lines[: lines.rfind(b"\n", 0, limit) + 1]
     return {
-        "to_file (multipart), at the limit": multipart(fields, "to_file", at_limit),
         "to_file (multipart)": multipart(fields, "to_file", lines[:UPLOAD_BYTES]),
         "to_list (urlencoded form)": (
             listed[: listed.rfind(b"%2C", 0, UPLOAD_BYTES)],
             "application/x-www-form-urlencoded",
         ),
+        # Last: a worker keeps the memory it grew to, and would need none new after it.
+        "to_file (multipart), at the limit": multipart(fields, "to_file", at_limit),
     }
 
 
@@ -435,6 +437,64 @@ def cpu_ticks() -> tuple[int, int]:
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = values[3] + values[4]
     return sum(values) - idle, sum(values)
+
+
+def process_ticks(pid: int) -> int:
+    """Clock ticks of CPU (user and system) a process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and every process under it."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found += descendants(int(child))
+    return found
+
+
+def postgres_backends() -> list[int]:
+    """The server processes of the bench database's connections but this one's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+class CpuUse:
+    """CPU the platform's parts use over a span, in cores: each part's processes as seen
+    at its end (a process gone before then is not counted). PostgreSQL's backends count
+    only when the server runs on this machine."""
+
+    def __init__(self, parts: dict[str, int]):
+        self.parts = parts  # name: root pid
+        self.started = self.ticks()
+        self.clock = time.perf_counter()
+
+    def ticks(self) -> dict[str, dict[int, int]]:
+        pids = {name: descendants(pid) for name, pid in self.parts.items()}
+        pids["PostgreSQL"] = postgres_backends()
+        return {name: {pid: process_ticks(pid) for pid in group} for name, group in pids.items()}
+
+    def cores(self) -> dict[str, float]:
+        seconds = time.perf_counter() - self.clock
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, now in self.ticks().items():
+            before = self.started.get(name, {})
+            spent = sum(ticks - before.get(pid, 0) for pid, ticks in now.items())
+            used[name] = spent / tick / seconds
+        return used
 
 
 def web_workers() -> int:
@@ -486,9 +546,17 @@ def _drive(command, server, listener, cluster, duration, clients) -> None:
     first_message = Message.objects.aggregate(last=Max("id"))["last"] or 0
     first_mail = InboundMail.objects.aggregate(last=Max("id"))["last"] or 0
     busy, total = cpu_ticks()
+    use = CpuUse(
+        {
+            "web": server.process.pid,
+            "workers": cluster.process.pid,
+            "smtpd": listener.process.pid,
+        }
+    )
     cpu = time.process_time()
     elapsed = asyncio.run(driver.run(duration, clients))
     client_cpu = (time.process_time() - cpu) / elapsed
+    platform = use.cores()
     busy_after, total_after = cpu_ticks()
     machine = (busy_after - busy) / (total_after - total) * (os.cpu_count() or 1)
     ended = time.perf_counter()
@@ -500,9 +568,12 @@ def _drive(command, server, listener, cluster, duration, clients) -> None:
     for kind, entry in driver.tally.kinds.items():
         for sample in entry.samples:
             command.out(f"    error, {LABELS[kind]}: {sample}\n")
+    parts = ", ".join(f"{name} {cores:.2f}" for name, cores in platform.items())
+    others = machine - sum(platform.values()) - client_cpu
     command.out(
-        f"    the clients used {client_cpu * 100:.0f} % of a core; the machine's {os.cpu_count()} "
-        f"cores were {machine * 100 / (os.cpu_count() or 1):.0f} % busy (everything on it)\n"
+        f"    CPU in cores (of {os.cpu_count()}): the machine {machine:.2f} busy; the platform "
+        f"{sum(platform.values()):.2f} ({parts}), the clients {client_cpu:.2f}, "
+        f"everything else on the machine {max(others, 0):.2f}\n"
     )
     mails = InboundMail.objects.filter(id__gt=first_mail)
     by_mail = mails.filter(outcome=Outcome.SENT).count()

@@ -3,7 +3,12 @@ clients, and a short run against the test server."""
 
 import asyncio
 import math
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -133,3 +138,23 @@ def test_a_refused_request_is_an_error_with_its_answer_as_the_sample(live_server
     entry = driver.tally.kinds["validate"]
     assert entry.errors == len(entry.seconds) > 0
     assert entry.samples[0].startswith("LOGIN_INCORRECT")
+
+
+def test_cpu_is_counted_for_a_process_and_everything_under_it():
+    # A shell whose child burns CPU: the child is found under the shell and charged.
+    burn = f"{sys.executable} -c 'while True: pass'"
+    shell = subprocess.Popen(["sh", "-c", f"{burn} & wait"])  # noqa: S603, S607
+    try:
+        deadline = time.monotonic() + 10
+        while len(load.descendants(shell.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        tree = load.descendants(shell.pid)
+        assert tree[0] == shell.pid and len(tree) == 2
+        before = load.process_ticks(tree[1])
+        time.sleep(0.5)
+        assert load.process_ticks(tree[1]) > before
+    finally:
+        for pid in reversed(load.descendants(shell.pid)):
+            os.kill(pid, signal.SIGKILL)
+        shell.wait()
+    assert load.process_ticks(shell.pid) == 0  # gone: nothing to read
