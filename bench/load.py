@@ -17,6 +17,7 @@ checks that each one the clients were told was accepted is in the database.
 """
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -461,40 +462,69 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def postgres_backends() -> list[int]:
-    """The server processes of the bench database's connections but this one's."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
-        )
-        return [pid for (pid,) in cursor.fetchall()]
+def postgres_backends(database: str) -> list[int]:
+    """This machine's PostgreSQL server processes serving ``database``, found by the
+    title PostgreSQL gives them ("postgres: [cluster: ]user database host(port) state")."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            found.append(int(entry.name))
+    return found
 
 
 class CpuUse:
-    """CPU the platform's parts use over a span, in cores: each part's processes as seen
-    at its end (a process gone before then is not counted). PostgreSQL's backends count
-    only when the server runs on this machine."""
+    """The CPU each of the platform's parts uses over the load, in cores: its processes
+    (and the database's backends, when PostgreSQL runs on this machine) are looked at
+    every second, so that one that ends meanwhile still counts up to its last look."""
 
-    def __init__(self, parts: dict[str, int]):
+    def __init__(self, parts: dict[str, int], database: str):
         self.parts = parts  # name: root pid
-        self.started = self.ticks()
+        self.database = database
+        self.baseline: dict[tuple[str, int], int] = {}
+        self.last: dict[tuple[str, int], int] = {}
+        self.sample(first=True)
         self.clock = time.perf_counter()
 
-    def ticks(self) -> dict[str, dict[int, int]]:
-        pids = {name: descendants(pid) for name, pid in self.parts.items()}
-        pids["PostgreSQL"] = postgres_backends()
-        return {name: {pid: process_ticks(pid) for pid in group} for name, group in pids.items()}
+    def sample(self, first: bool = False) -> None:
+        groups = {name: descendants(pid) for name, pid in self.parts.items()}
+        groups["PostgreSQL"] = postgres_backends(self.database)
+        for name, pids in groups.items():
+            for pid in pids:
+                ticks = process_ticks(pid)
+                # A process first seen after the start began after it: all its CPU counts.
+                self.baseline.setdefault((name, pid), ticks if first else 0)
+                self.last[(name, pid)] = max(ticks, self.last.get((name, pid), 0))
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(self.sample)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
 
     def cores(self) -> dict[str, float]:
+        self.sample()
         seconds = time.perf_counter() - self.clock
-        tick = os.sysconf("SC_CLK_TCK")
-        used = {}
-        for name, now in self.ticks().items():
-            before = self.started.get(name, {})
-            spent = sum(ticks - before.get(pid, 0) for pid, ticks in now.items())
-            used[name] = spent / tick / seconds
-        return used
+        used = dict.fromkeys([*self.parts, "PostgreSQL"], 0.0)
+        for (name, pid), ticks in self.last.items():
+            used[name] += (ticks - self.baseline[(name, pid)]) / os.sysconf("SC_CLK_TCK")
+        return {name: spent / seconds for name, spent in used.items()}
+
+
+async def measured(driver: "Driver", use: CpuUse, duration: float, clients: int) -> float:
+    """The driver's run, with the CPU of the platform's parts watched meanwhile."""
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(use.watch(stop))
+    try:
+        return await driver.run(duration, clients)
+    finally:
+        stop.set()
+        await watcher
 
 
 def web_workers() -> int:
@@ -551,10 +581,11 @@ def _drive(command, server, listener, cluster, duration, clients) -> None:
             "web": server.process.pid,
             "workers": cluster.process.pid,
             "smtpd": listener.process.pid,
-        }
+        },
+        connection.settings_dict["NAME"],
     )
     cpu = time.process_time()
-    elapsed = asyncio.run(driver.run(duration, clients))
+    elapsed = asyncio.run(measured(driver, use, duration, clients))
     client_cpu = (time.process_time() - cpu) / elapsed
     platform = use.cores()
     busy_after, total_after = cpu_ticks()

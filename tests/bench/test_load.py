@@ -119,13 +119,16 @@ def test_a_short_run_against_the_test_server_has_no_errors(live_server, api_serv
     api_service.save()
     driver = _driver(live_server)
     asyncio.run(driver.seed(3))
-    # One client: the test server shares one SQLite connection between its threads.
-    elapsed = asyncio.run(driver.run(1.5, clients=1))
+    # One client: the test server shares one SQLite connection between its threads. Two
+    # decks at least (each holds every kind once), however slow the machine is today.
+    deadline = time.monotonic() + 60
+    while sum(len(entry.seconds) for entry in driver.tally.kinds.values()) < 2 * len(WEB_MIX):
+        assert time.monotonic() < deadline
+        assert asyncio.run(driver.run(0.5, clients=1)) >= 0.5
     counts = {kind: len(entry.seconds) for kind, entry in driver.tally.kinds.items()}
     errors = {kind: entry.samples for kind, entry in driver.tally.kinds.items() if entry.errors}
     assert errors == {}
     assert all(counts[kind] >= 1 for kind in WEB_MIX), counts
-    assert elapsed >= 1.5
     # What the clients were told was accepted is in the database, recipient for recipient.
     made = Recipient.objects.filter(message_id__in=driver.messages[3:]).count()
     assert made == driver.accepted_recipients == counts["send"] + load.BULK * counts["bulk"]
@@ -158,3 +161,14 @@ def test_cpu_is_counted_for_a_process_and_everything_under_it():
             os.kill(pid, signal.SIGKILL)
         shell.wait()
     assert load.process_ticks(shell.pid) == 0  # gone: nothing to read
+
+
+@pytest.mark.postgres
+def test_the_databases_backends_are_found_by_their_title(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    assert backend in load.postgres_backends(connection.settings_dict["NAME"])
+    assert backend not in load.postgres_backends(connection.settings_dict["NAME"] + "_other")
