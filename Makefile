@@ -37,8 +37,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Benchmarks (P1, P2, P5): prints figures, asserts nothing. Needs PostgreSQL and
-# wrk; makes and drops its own database. BENCH_ARGS, e.g. "--only p2 --duration 5".
+# Benchmarks (P1-P5, CB, U1, LOAD): prints figures, asserts nothing. Needs PostgreSQL
+# and wrk; makes and drops its own database. BENCH_ARGS, e.g. "--only p2 --duration 5".
 BENCH_DB ?= smspanel_bench
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }

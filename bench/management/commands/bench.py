@@ -13,24 +13,22 @@ P3  N queued recipients through the simulator (delay 0) to final states with a
 CB  delivery-report callbacks POSTed a second to a receiver on loopback
 P4  mails a second through manage.py smtpd to stored messages (8 connections),
     plain and PGP-encrypted, against mailbridge.pgp decrypting the same mails
+LOAD 50 clients for 60 s against gunicorn, qcluster and smtpd: the API's mix, status.php
+    and mail, p50/p99 by kind, none lost; and the web worker's peak memory taking a
+    20 MB upload (bench/load.py)
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
 
-import http.client
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -41,35 +39,13 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import mail, usage, workers
+from bench import load, mail, usage, workers
+from bench.web import Server, multipart, peak_rss_kb
 from messaging import services, transitions
 from messaging.models import Recipient, Status
 from messaging.transitions import Report
 
 BENCH_USER = "bench"
-BENCH_CACHE_URL = "redis://127.0.0.1:6379/15"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def multipart(fields: dict[str, str], file_field: str, file_bytes: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-        parts.append(f"{head}{value}\r\n".encode())
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f'filename="numbers.txt"\r\nContent-Type: text/plain\r\n\r\n'.encode()
-        + file_bytes
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def wrk_percentile(output: str, percent: int) -> float:
@@ -78,90 +54,21 @@ def wrk_percentile(output: str, percent: int) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def peak_rss_kb(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
-
-
-class Server:
-    """gunicorn with 2 sync workers on the bench settings."""
-
-    def __init__(self, workers: int = 2, **extra_env):
-        self.port = free_port()
-        env = {
-            **os.environ,
-            # Several web processes share one cache in production (README); so here.
-            "CACHE_URL": os.environ.get("CACHE_URL", BENCH_CACHE_URL),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            # As deployed: the product logs at INFO (into a file here, not the figures).
-            "LOG_LEVEL": "INFO",
-            **{name: str(value) for name, value in extra_env.items()},
-        }
-        # Kept open as long as the server runs; closed by stop().
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                gunicorn,
-                "smspanel.wsgi",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "--timeout",
-                "300",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=self.log,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            self.stop()
-            raise CommandError("gunicorn did not start")
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
-
-    def request(self, method, path, body=b"", content_type=None) -> tuple[float, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        headers = {"Content-Type": content_type} if content_type else {}
-        started = time.perf_counter()
-        conn.request(method, path, body=body, headers=headers)
-        data = conn.getresponse().read()
-        elapsed = time.perf_counter() - started
-        conn.close()
-        return elapsed, data
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        self.log.close()
-
-
 class Command(BaseCommand):
-    help = "Benchmark the send path (P1-P5, callbacks) on PostgreSQL; prints figures."
+    help = "Benchmark the send path (P1-P5, callbacks, load) on PostgreSQL; prints figures."
 
     def add_arguments(self, parser):
         parser.add_argument("--recipients", type=int, default=100_000)
-        parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+        parser.add_argument(
+            "--duration", type=int, help="seconds per wrk run (10), of the load (60)"
+        )
+        parser.add_argument("--clients", type=int, default=50, help="concurrent clients of LOAD")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--p2e-duration", type=int, default=30, help="seconds of P2E sends")
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc"],
+            choices=["p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc", "load"],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
@@ -171,7 +78,7 @@ class Command(BaseCommand):
         self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-        if only not in ("p3", "p4", "callbacks", "usage") and not shutil.which("wrk"):
+        if only not in ("p3", "p4", "callbacks", "usage", "load") and not shutil.which("wrk"):
             raise CommandError("wrk is missing (apt-get install wrk)")
         self.password = "bench-" + uuid.uuid4().hex
         self.service = self.bench_service()
@@ -188,6 +95,10 @@ class Command(BaseCommand):
         if only == "usage":
             usage.run(self)
             return
+        if only == "load":
+            load.run(self, duration or 60, options["clients"])
+            return
+        load_duration, duration = duration or 60, duration or 10
         if only == "p2e":
             self.p2e(options["p2e_duration"], connections)
             return
@@ -212,6 +123,7 @@ class Command(BaseCommand):
             workers.p3(self, recipients)
             workers.callbacks(self)
             mail.run(self, options["mails"], rounds)
+            load.run(self, load_duration, options["clients"])
             usage.run(self)
 
     def out(self, text: str):
