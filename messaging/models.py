@@ -132,6 +132,12 @@ class Message(models.Model):
     def __str__(self):
         return f"#{self.pk}: {self.text[:40]}"
 
+    @property
+    def archived(self) -> list[str]:
+        """What retention archived of it: "text", "numbers" (getProgress's ``archived``)."""
+        parts = {"text": self.text_archived_at, "numbers": self.numbers_archived_at}
+        return [name for name, at in parts.items() if at is not None]
+
 
 class Recipient(models.Model):
     """One number of a message; its primary key is the wire ``instance_id``."""

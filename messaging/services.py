@@ -18,6 +18,7 @@ the locked path and streams its recipients in with ``COPY``
 
 import calendar
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -537,23 +538,38 @@ def find_recipients(
     """The service's visible recipients each (message id, number as stored) pair names,
     by pair, each with its message; a pair found nowhere (unknown, another customer's,
     a confirmation code's, deleted) is left out. One query however many pairs (SMSC's
-    status.php asks for up to 5,000); ``with_text=False`` leaves the texts unread."""
+    status.php asks for up to 5,000); ``with_text=False`` leaves the texts unread.
+
+    In a message whose numbers are archived (messaging.retention) a number is found
+    by its masked form, when no other number of that message masks the same: two
+    that do can no longer be told apart, and are found for neither."""
     wanted = set(pairs)
     if not wanted:
         return {}
+    spelt = {n for _, n in wanted}
     recipients = (
         Recipient.objects.visible_to(service_id)
-        .filter(message_id__in={m for m, _ in wanted}, number__in={n for _, n in wanted})
+        .filter(
+            message_id__in={m for m, _ in wanted},
+            number__in=spelt | {numbers.mask(n) for n in spelt},
+        )
         .select_related("message")
         .order_by("id")
     )
     if not with_text:
         recipients = recipients.defer("message__text")
     found = {}
+    masked = defaultdict(list)
     for recipient in recipients:
         pair = (recipient.message_id, recipient.number)
-        if pair in wanted:
+        if recipient.message.numbers_archived_at is not None:
+            masked[pair].append(recipient)
+        elif pair in wanted:
             found.setdefault(pair, recipient)
+    for message_id, number in wanted - found.keys():
+        same = masked.get((message_id, numbers.mask(number)), [])
+        if len(same) == 1:
+            found[(message_id, number)] = same[0]
     return found
 
 
