@@ -68,6 +68,8 @@ def test_status_php_cannot_tell_apart_two_archived_numbers_that_mask_alike(api, 
 
     for number in (DELIVERED, twin):
         assert json.loads(smsc("status", id=message.pk, phone=number, fmt=3))["status"] == -3
+        assert smsc("status", id=message.pk, phone=number, **{"del": 1}).startswith("ERROR = 5")
+    assert not message.recipients.deleted().exists()
 
 
 def test_status_php_of_a_message_whose_text_only_is_archived_finds_the_number(smsc, sent, settings):
@@ -77,3 +79,13 @@ def test_status_php_of_a_message_whose_text_only_is_archived_finds_the_number(sm
     answer = json.loads(smsc("status", id=sent.pk, phone=EXPIRED, fmt=3, all=1))
 
     assert answer["phone"] == EXPIRED and answer["status"] != -3 and answer["message"] == ""
+
+
+def test_status_php_deletes_an_archived_number_named_in_clear(smsc, sent):
+    archive(sent)
+
+    assert "OK" in smsc("status", id=sent.pk, phone=REJECTED, **{"del": 1})
+
+    assert json.loads(smsc("status", id=sent.pk, phone=REJECTED, fmt=3))["status"] == -3
+    assert json.loads(smsc("status", id=sent.pk, phone=DELIVERED, fmt=3))["status"] != -3
+    assert sent.recipients.deleted().get().number == "48******000"
