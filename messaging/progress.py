@@ -160,6 +160,19 @@ def _archived(message: Message) -> Progress:
     )
 
 
+def forget(message_ids: Iterable[int]) -> None:
+    """Drop the shared copies of these messages' kept lists (their numbers were just
+    archived, and the lists have them in clear). A process's own copy is no longer
+    read (``of``) and lapses after PROGRESS_CACHE_SECONDS."""
+    keys = [f"progress:{message_id}" for message_id in message_ids]
+    if not keys:
+        return
+    try:
+        cache.delete_many(keys)
+    except Exception:  # a cache that is down keeps nothing new; its copies lapse
+        logger.warning("could not drop %d kept lists from the cache", len(keys), exc_info=True)
+
+
 def _deleted_numbers(message_id: int) -> set[str]:
     deleted = Recipient.objects.deleted().filter(message_id=message_id)
     return set(deleted.values_list("number", flat=True))  # the recipient_deleted index

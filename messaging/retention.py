@@ -48,7 +48,7 @@ from django.utils import timezone
 
 from lib import shutdown
 
-from . import callbacks, numbers
+from . import callbacks, numbers, progress
 from .models import (
     FINAL_STATUSES,
     Callback,
@@ -243,6 +243,8 @@ def message_numbers(run: Run) -> dict[str, int]:
             batch_size=1000,
         )
         masked["recipient numbers"] += sum(expected[pk] for pk in whole)
+        kept = [pk for pk in whole if expected[pk] >= settings.PROGRESS_CACHE_MIN_RECIPIENTS]
+        transaction.on_commit(lambda: progress.forget(kept))
         return Message.objects.filter(pk__in=whole).update(numbers_archived_at=run.now)
 
     done = batches(run, due, "created_at", archive, "recipient_count")

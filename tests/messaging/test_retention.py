@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
@@ -346,3 +347,19 @@ def test_masking_twice_changes_nothing_and_keeps_the_length(number):
     assert numbers.mask(masked) == masked
     assert len(masked) == len(number)
     assert sum(ch.isdigit() for ch in masked) <= 5
+
+
+def test_archiving_numbers_drops_the_shared_copy_of_a_kept_progress_list(
+    customer, settings, django_capture_on_commit_callbacks
+):
+    settings.PROGRESS_CACHE_MIN_RECIPIENTS = 2
+    big, small = old_message(customer, 400), old_message(customer, 400, numbers=(A,))
+    for message in (big, small):
+        cache.set(f"progress:{message.pk}", ("kept list", "with numbers in clear"))
+
+    with django_capture_on_commit_callbacks(execute=True):  # once the batch commits
+        retention.run()
+
+    assert cache.get(f"progress:{big.pk}") is None
+    # A message below the size is never kept: its key is not asked for.
+    assert cache.get(f"progress:{small.pk}") is not None
