@@ -7,4 +7,8 @@ class GatewaysConfig(AppConfig):
     verbose_name = _("Gateways")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from messaging import retention as messaging_retention
+
+        from . import checks, retention  # noqa: F401  (checks registers the system checks)
+
+        messaging_retention.register("gateways", retention.archive_old)

@@ -15,6 +15,7 @@ receiver can check the report came from us.
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections import Counter, defaultdict
@@ -33,7 +34,7 @@ from accounts.models import AuditAction, Service
 from lib import outbound, shutdown
 from lib.taskqueue import enqueue, kick_after_commit, wake_at
 
-from . import pg
+from . import numbers, pg
 from .models import (
     Callback,
     CallbackAttempt,
@@ -97,6 +98,15 @@ def report_record(change) -> str:
     )
 
 
+# A record's number (``report_record``): what retention masks in a kept body.
+_RECORD_NUMBER = re.compile(r"(status\[\]=\d+,\d+,)([^,&]*)")
+
+
+def mask_report_body(body: str) -> str:
+    """A report callback's body with each record's number masked (messaging.retention)."""
+    return _RECORD_NUMBER.sub(lambda found: found[1] + numbers.mask(found[2]), body)
+
+
 def queue_reports(changes: Sequence, messages: dict) -> int:
     """Write the report callbacks for ``changes``: per message, 20 records a call at most.
 
@@ -140,7 +150,21 @@ def queue_incoming(incoming: IncomingMessage, service: Service) -> Callback | No
     """The incoming-SMS callback (seed 001 §3b), when the service has a callback URL."""
     if not service.callback_url:
         return None
-    body = urlencode(
+    callback = Callback.objects.create(
+        service=service,
+        kind=CallbackKind.INCOMING,
+        incoming=incoming,
+        url=service.callback_url,
+        body=incoming_body(incoming),
+    )
+    _deliver_after_commit()
+    return callback
+
+
+def incoming_body(incoming: IncomingMessage) -> str:
+    """The incoming-SMS callback's body (seed 001 §3b), as the SMS is stored (archived:
+    its text empty, its number masked; messaging.retention)."""
+    return urlencode(
         {
             "from_number": incoming.from_number,
             "to_number": incoming.to_number,
@@ -148,15 +172,6 @@ def queue_incoming(incoming: IncomingMessage, service: Service) -> Callback | No
             "sms_date": int(incoming.received_at.timestamp()),
         }
     )
-    callback = Callback.objects.create(
-        service=service,
-        kind=CallbackKind.INCOMING,
-        incoming=incoming,
-        url=service.callback_url,
-        body=body,
-    )
-    _deliver_after_commit()
-    return callback
 
 
 def _deliver_after_commit() -> None:

@@ -101,6 +101,11 @@ class Message(models.Model):
     recipients_deleted = models.BooleanField(
         _("some recipients deleted"), default=False, db_default=False
     )
+    # Retention (messaging.retention, RODO): when the text was erased, and when the
+    # recipients' numbers were masked, RETENTION_TEXT_DAYS / RETENTION_NUMBER_DAYS
+    # after the message was final. Statuses, prices and the ledger stay.
+    text_archived_at = models.DateTimeField(_("text archived"), null=True, blank=True)
+    numbers_archived_at = models.DateTimeField(_("numbers archived"), null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -108,10 +113,30 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["service", "-created_at"], name="message_service_time")]
+        indexes = [
+            models.Index(fields=["service", "-created_at"], name="message_service_time"),
+            # Retention walks the messages not archived yet, oldest first; archived
+            # ones leave these indexes, so a run never reads past what it archived.
+            models.Index(
+                fields=["created_at", "id"],
+                name="message_text_kept",
+                condition=models.Q(text_archived_at__isnull=True),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="message_numbers_kept",
+                condition=models.Q(numbers_archived_at__isnull=True),
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.pk}: {self.text[:40]}"
+
+    @property
+    def archived(self) -> list[str]:
+        """What retention archived of it: "text", "numbers" (getProgress's ``archived``)."""
+        parts = {"text": self.text_archived_at, "numbers": self.numbers_archived_at}
+        return [name for name, at in parts.items() if at is not None]
 
 
 class Recipient(models.Model):
@@ -251,12 +276,27 @@ class IncomingMessage(models.Model):
     text = models.TextField(_("text"))
     received_at = models.DateTimeField(_("received"))
     created_at = models.DateTimeField(_("stored"), default=timezone.now)
+    # Retention (messaging.retention): the text erased, the sender's number masked.
+    text_archived_at = models.DateTimeField(_("text archived"), null=True, blank=True)
+    number_archived_at = models.DateTimeField(_("number archived"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("incoming SMS")
         verbose_name_plural = _("incoming SMS")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["service", "-received_at"], name="incoming_service_time")]
+        indexes = [
+            models.Index(fields=["service", "-received_at"], name="incoming_service_time"),
+            models.Index(
+                fields=["received_at", "id"],
+                name="incoming_text_kept",
+                condition=models.Q(text_archived_at__isnull=True),
+            ),
+            models.Index(
+                fields=["received_at", "id"],
+                name="incoming_number_kept",
+                condition=models.Q(number_archived_at__isnull=True),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.from_number} → {self.to_number}: {self.text[:40]}"

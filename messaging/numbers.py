@@ -126,3 +126,19 @@ def network_of(msisdn: str) -> Network:
     mnc = MNC.get(operator, "")
     country = geocoder.country_name_for_number(parsed, "en")
     return Network(MCC + mnc if mnc else "", country, operator, country)
+
+
+# What an archived number keeps (messaging.retention): a leading "+", the country
+# code's two digits and the last three; the rest is starred.
+_MASKABLE = re.compile(r"(\+?)([0-9*]{8,})")
+
+
+def mask(number: str) -> str:
+    """``48******123`` for ``48600100123``: the number as archived (RODO). A value that is
+    not a phone number (an alphanumeric sender) is starred whole, its length kept. The
+    same for an already masked number, so masking twice changes nothing."""
+    found = _MASKABLE.fullmatch(number)
+    if found is None:
+        return "*" * len(number)
+    plus, digits = found.groups()
+    return plus + digits[:2] + "*" * (len(digits) - 5) + digits[-3:]

@@ -76,6 +76,8 @@ The pieces, and where each lives:
     the list is read or patched; the message's ``recipients_deleted`` flag
     spares the others the query, and the partial index ``recipient_deleted``
     finds their numbers.
+16. Archived numbers (messaging.retention): a message whose numbers are masked is
+    read whole by ``_archived``, never from a kept list (which has them in clear).
 """
 
 import logging
@@ -116,6 +118,8 @@ class Progress:
 
 
 def of(message: Message) -> Progress:
+    if message.numbers_archived_at is not None:
+        return _archived(message)
     if not pg.in_use() or message.recipient_count < settings.PROGRESS_CACHE_MIN_RECIPIENTS:
         statuses = recipient_statuses(message.pk)
         counts = _count(statuses)
@@ -137,6 +141,36 @@ def of(message: Message) -> Progress:
         failure_count=sum(counts.get(s, 0) for s in FAILURE_STATUSES),
         recipient_count=count,
     )
+
+
+def _archived(message: Message) -> Progress:
+    """A message whose numbers are masked (messaging.retention), read whole: a list kept
+    from before has the numbers in clear, and masked numbers may repeat, so deleted
+    recipients are left out by the rows, not by their numbers. Every status is final:
+    such a message is asked for rarely, and its list no longer changes."""
+    rows = Recipient.objects.shown().filter(message_id=message.pk).order_by("id")
+    statuses = StatusList.from_pairs(rows.values_list("number", "status"))
+    counts = _count(statuses)
+    return Progress(
+        message,
+        statuses,
+        success_count=sum(counts.get(s, 0) for s in SUCCESS_STATUSES),
+        failure_count=sum(counts.get(s, 0) for s in FAILURE_STATUSES),
+        recipient_count=len(statuses),
+    )
+
+
+def forget(message_ids: Iterable[int]) -> None:
+    """Drop the shared copies of these messages' kept lists (their numbers were just
+    archived, and the lists have them in clear). A process's own copy is no longer
+    read (``of``) and lapses after PROGRESS_CACHE_SECONDS."""
+    keys = [f"progress:{message_id}" for message_id in message_ids]
+    if not keys:
+        return
+    try:
+        cache.delete_many(keys)
+    except Exception:  # a cache that is down keeps nothing new; its copies lapse
+        logger.warning("could not drop %d kept lists from the cache", len(keys), exc_info=True)
 
 
 def _deleted_numbers(message_id: int) -> set[str]:

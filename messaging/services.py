@@ -18,6 +18,7 @@ the locked path and streams its recipients in with ``COPY``
 
 import calendar
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -537,23 +538,47 @@ def find_recipients(
     """The service's visible recipients each (message id, number as stored) pair names,
     by pair, each with its message; a pair found nowhere (unknown, another customer's,
     a confirmation code's, deleted) is left out. One query however many pairs (SMSC's
-    status.php asks for up to 5,000); ``with_text=False`` leaves the texts unread."""
+    status.php asks for up to 5,000); ``with_text=False`` leaves the texts unread.
+
+    In a message whose numbers are archived (messaging.retention) a number is found
+    by its masked form, when no other number of that message masks the same: two
+    that do can no longer be told apart, and are found for neither."""
     wanted = set(pairs)
     if not wanted:
         return {}
     recipients = (
         Recipient.objects.visible_to(service_id)
-        .filter(message_id__in={m for m, _ in wanted}, number__in={n for _, n in wanted})
+        .filter(message_id__in={m for m, _ in wanted}, number__in=_spellings_stored(wanted))
         .select_related("message")
         .order_by("id")
     )
     if not with_text:
         recipients = recipients.defer("message__text")
-    found = {}
-    for recipient in recipients:
-        pair = (recipient.message_id, recipient.number)
-        if pair in wanted:
-            found.setdefault(pair, recipient)
+    archived = {r.message_id for r in recipients if r.message.numbers_archived_at is not None}
+    return _match_pairs(wanted, ((r.message_id, r.number, r) for r in recipients), archived)
+
+
+def _spellings_stored(wanted: set[tuple[int, str]]) -> set[str]:
+    """The numbers of these pairs as a recipient row may hold them: as given, or masked."""
+    spelt = {number for _message_id, number in wanted}
+    return spelt | {numbers.mask(number) for number in spelt}
+
+
+def _match_pairs(wanted: set[tuple[int, str]], rows: Iterable[tuple], archived: set[int]) -> dict:
+    """Each wanted (message id, number) pair's row, of ``rows`` ((message id, stored number,
+    row), in instance order). In a message of ``archived`` (its numbers masked by
+    messaging.retention) a number matches by its masked form, when no other row of that
+    message masks the same: two that do can no longer be told apart, and match neither."""
+    found, masked = {}, defaultdict(list)
+    for message_id, number, row in rows:
+        if message_id in archived:
+            masked[(message_id, number)].append(row)
+        elif (message_id, number) in wanted:
+            found.setdefault((message_id, number), row)
+    for message_id, number in wanted - found.keys():
+        same = masked.get((message_id, numbers.mask(number)), [])
+        if len(same) == 1:
+            found[(message_id, number)] = same[0]
     return found
 
 
@@ -616,20 +641,22 @@ def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None
             .visible_to(service_id)
             .filter(pk__in=message_ids)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "numbers_archived_at")
         )
         if len(locked) != len(message_ids):
             raise MessageNotFound("no such message")
-        found = {
-            (message_id, number): (pk, status)
-            for pk, message_id, number, status in Recipient.objects.shown()
-            .filter(
-                message_id__in=message_ids,
-                number__in={number for _message_id, number in wanted},
-            )
+        archived = {pk for pk, archived_at in locked if archived_at is not None}
+        rows = (
+            Recipient.objects.shown()
+            .filter(message_id__in=message_ids, number__in=_spellings_stored(wanted))
+            .order_by("id")
             .values_list("pk", "message_id", "number", "status")
-            if (message_id, number) in wanted
-        }
+        )
+        found = _match_pairs(
+            wanted,
+            ((message_id, number, (pk, status)) for pk, message_id, number, status in rows),
+            archived,
+        )
         if len(found) != len(wanted):
             raise MessageNotFound("no such recipient")
         if any(status not in FINAL_STATUSES for _pk, status in found.values()):

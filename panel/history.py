@@ -266,6 +266,10 @@ def with_outcomes(messages) -> list[tuple[Message, Outcome]]:
     return [(message, found[message.pk]) for message in messages]
 
 
+# In place of what retention erased (messaging.retention), in the reader's language.
+ARCHIVED = pgettext_lazy("data retention", "Archived")
+
+
 def messages_csv(service, form: MessageFilterForm, dialect: CsvDialect = PLAIN):
     """The list of sent messages as filtered, one row each with its outcome: read a
     thousand at a time, with one query for the outcomes of each thousand."""
@@ -278,7 +282,7 @@ def messages_csv(service, form: MessageFilterForm, dialect: CsvDialect = PLAIN):
                 _when(message.send_at),
                 Source(message.source).label,
                 cell(message.sender),
-                cell(message.text),
+                ARCHIVED if message.text_archived_at else cell(message.text),
                 message.recipient_count,
                 message.parts,
                 dialect.number(message.price, 4),
@@ -360,7 +364,8 @@ def incoming_of(service, form: IncomingFilterForm):
     query = (form.cleaned_data.get("q") or "").strip()
     if query:
         number = numbers.normalise_msisdn(query)
-        match = Q(text__icontains=query) | Q(from_number__icontains=query)
+        # An archived number is searched no more: its kept digits would say whose it was.
+        match = Q(text__icontains=query) | Q(from_number__icontains=query, number_archived_at=None)
         if number:
             match |= Q(from_number__in=[number, "+" + number, number[2:]])
         found = found.filter(match)
@@ -369,7 +374,12 @@ def incoming_of(service, form: IncomingFilterForm):
 
 def incoming_csv(service, form: IncomingFilterForm, dialect: CsvDialect = PLAIN):
     rows = (
-        [_when(sms.received_at), cell(sms.from_number), cell(sms.to_number), cell(sms.text)]
+        [
+            _when(sms.received_at),
+            cell(sms.from_number),
+            cell(sms.to_number),
+            ARCHIVED if sms.text_archived_at else cell(sms.text),
+        ]
         for sms in incoming_of(service, form).iterator(chunk_size=2000)
     )
     header = [_("Received"), _("From"), _("To"), _("Text")]

@@ -85,8 +85,21 @@ UPS_SENDERS = env.list("UPS_SENDERS", default=["ups.com", "upsemail.com", "ups.p
 # Mail the platform sends for one service in an hour (incoming SMS, delivery
 # reports, confirmation links); past it, a mail is logged for the customer, not sent.
 SMS2EMAIL_MAIL_PER_HOUR = env.int("SMS2EMAIL_MAIL_PER_HOUR", default=600)
-# How long the Sms2Email log keeps a mail.
+# How long the Sms2Email log keeps a mail (never longer than the retention limits below).
 SMS2EMAIL_LOG_DAYS = env.int("SMS2EMAIL_LOG_DAYS", default=90)
+
+
+def _days_or_forever(raw: str) -> int:
+    """A number of days; 0 or empty: kept for ever."""
+    return max(0, int(raw)) if raw.strip() else 0
+
+
+# Retention (RODO): message texts, and the numbers of recipients and of those who
+# sent incoming SMS, are anonymised this many days after the message was final
+# (messaging.retention); the ledger keeps its amounts.
+RETENTION_TEXT_DAYS = _days_or_forever(env.str("RETENTION_TEXT_DAYS", default="90"))
+RETENTION_NUMBER_DAYS = _days_or_forever(env.str("RETENTION_NUMBER_DAYS", default="365"))
+
 # The keyring holding the platform PGP key, secret part included (mailbridge.pgp);
 # by default under var/, the git-ignored folder for what a running instance writes.
 SMS2EMAIL_GNUPG_HOME = Path(

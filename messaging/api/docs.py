@@ -10,7 +10,7 @@ the wire cannot drift apart.
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -113,10 +113,14 @@ def endpoints(base: str) -> list[Endpoint]:
             summary=_("The statuses of a message's recipients."),
             fields=_auth(),
             # Wire names only: shown as code, like the statuses a reader may meet raw.
-            success=mark_safe(  # noqa: S308 (a constant)
-                "<code>message_id, recipient_count, recipient_list [{number, status}], "
+            success=format_html(
+                "<code>message_id, recipient_count, recipient_list [{{number, status}}], "
                 "success_count (DELIVERED), failure_count (REJECTED, EXPIRED, REMOTE_ERROR), "
-                "user_flag, message_parts</code>"
+                "user_flag, message_parts</code> {}",
+                _(
+                    "Extension: archived, a list naming what data retention archived (text, "
+                    "numbers), present only then; archived numbers are masked (48******123)."
+                ),
             ),
             curl=f"curl {base}getProgress/1000/ {creds}",
             python=_python("getProgress/1000/", CREDENTIALS),

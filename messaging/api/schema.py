@@ -77,6 +77,11 @@ class ProgressResponse(GatewayResponse):
     success_count = serializers.IntegerField(required=False)
     failure_count = serializers.IntegerField(required=False)
     user_flag = serializers.CharField(required=False)
+    archived = serializers.ListField(
+        child=serializers.ChoiceField(["text", "numbers"]),
+        required=False,
+        help_text="Extension: what data retention archived; numbers are then masked.",
+    )
 
 
 class CancelRequest(Credentials):

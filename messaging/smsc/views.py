@@ -143,11 +143,13 @@ def _status_rows(service_id: int, pairs: list[tuple[str, str]], detail: int):
                 wire.StatusRow(id=id_text, phone=phone, found=False, status=codes.NOT_FOUND)
             )
             continue
-        rows.append(_row(id_text, recipient, detail))
+        rows.append(_row(id_text, recipient, detail, key[1]))
     return rows
 
 
-def _row(id_text: str, recipient, detail: int) -> wire.StatusRow:
+def _row(id_text: str, recipient, detail: int, number: str) -> wire.StatusRow:
+    """``number``: the client's, normalised; the stored one is masked once archived
+    (messaging.retention), and the client's own number tells it nothing new."""
     message = recipient.message
     code, err = codes.STATUS_CODES[recipient.status]
     kind = 1 if message.flash else 0
@@ -163,13 +165,13 @@ def _row(id_text: str, recipient, detail: int) -> wire.StatusRow:
             "sms_cnt": message.parts,
         }
     if detail == 2:
-        mccmnc, country, operator, region = numbers.network_of(recipient.number)
+        mccmnc, country, operator, region = numbers.network_of(number)
         extra.update(
             mccmnc=mccmnc, country=country, operator=operator, operator_orig=operator, region=region
         )
     return wire.StatusRow(
         id=id_text,
-        phone=recipient.number,
+        phone=number,
         status=code,
         err=err,
         last_changed=timezone.localtime(recipient.status_at),
