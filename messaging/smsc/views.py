@@ -13,6 +13,7 @@ import functools
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -93,13 +94,17 @@ def _fields(request) -> tuple[dict[str, str], str]:
     body = b""
     try:
         if request.method == "POST":
+            # Django checks the declared length of a form body, not of a multipart one,
+            # whose files it spools to disk: no SMSC request is larger than this.
+            if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                raise _error(codes.PARAMETERS)
             if request.content_type == "multipart/form-data":
                 # Parsed by Django (UTF-8); SMSC clients post url-encoded forms.
                 fields, charset = wire.read_fields(query, b"")
                 fields.update(wire.without_nul(dict(request.POST.items())))
                 return fields, charset
             body = request.body
-    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError, ValueError):
         raise _error(codes.PARAMETERS) from None
     return wire.read_fields(query, body)
 
