@@ -82,7 +82,10 @@ def endpoint(handler):
 
 def _query_format(request) -> tuple[int, str]:
     query = request.META.get("QUERY_STRING", "").encode("latin-1", "replace")
-    fields, charset = wire.read_fields(query, b"")
+    try:
+        fields, charset = wire.read_fields(query, b"")
+    except wire.WireError:  # a query string of too many fields
+        return 0, wire.DEFAULT_CHARSET
     try:
         return wire.fmt_of(fields), charset
     except wire.WireError:

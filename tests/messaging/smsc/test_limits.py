@@ -11,7 +11,7 @@ from messaging.models import Message
 from messaging.smsc import views
 from tests.messaging.api.test_limits import first_answer
 
-from .conftest import DELIVERED
+from .conftest import DELIVERED, decoded
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +158,19 @@ def test_a_body_declared_past_the_limit_is_refused_before_it_is_sent(
 
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert b'"error_code": 1' in answer or b'"error_code":1' in answer, answer
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_as_many_fields_as_django_reads_are_answered_and_one_more_is_error_1(
+    call, api_service, method, settings
+):
+    # Read as Django reads a form (DATA_UPLOAD_MAX_NUMBER_FIELDS): 8 MB of "a=&" were
+    # 2.7 million pairs and 340 MB of memory before the login was even looked at.
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    fields = {"login": "x", "psw": "y", "fmt": 3, **{f"f{n}": "" for n in range(17)}}
+    at = json.loads(call("balance", method, **fields).content)
+    over = decoded(call("balance", method, **fields, f17=""))
+
+    assert at["error_code"] == 2  # read, then the wrong login
+    # Not read, so neither is fmt: the answer is in fmt 0.
+    assert over == "ERROR = 1 (parameters error)"
