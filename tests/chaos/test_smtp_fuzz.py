@@ -21,7 +21,7 @@ from .accounts import wait_until_final
 
 logger = logging.getLogger(__name__)
 
-MAILS = 800
+MAILS = 600
 MAIL_SECONDS = 5.0
 LIMIT = 1024 * 1024  # SMS2EMAIL_MAX_BYTES, as deployed by default
 

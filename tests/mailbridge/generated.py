@@ -135,12 +135,9 @@ class Attached:
 def request_text(password: str):
     """A request as seed 000 §4.1 writes it: a password line (the right one or not),
     numbers good and bad, maybe ``flash``, ``---``, the SMS text, ``END``."""
-    numbers = st.lists(
-        st.sampled_from(
-            ["601100200", "48601100201", "+48 601 100 202", "0048601100203", "123", "abc"]
-        ),
-        min_size=0,
-        max_size=3,
+    good = ["601100200", "48601100201", "+48 601 100 202", "0048601100203"]
+    numbers = st.lists(st.sampled_from(good), min_size=1, max_size=3) | st.lists(
+        st.sampled_from([*good, "123", "abc"]), max_size=3
     )
     return st.builds(
         lambda right, numbers, flash, text, end: "\n".join(
@@ -153,10 +150,10 @@ def request_text(password: str):
                 end,
             ]
         ),
-        st.booleans(),
+        st.integers(0, 3).map(bool),  # the right password, mostly
         numbers,
         st.booleans(),
-        st.text(alphabet=LETTERS, max_size=200),
+        st.text(alphabet=LETTERS, min_size=1, max_size=200),
         st.sampled_from(["END", "KONIEC", "", "-- \nJan"]),
     )
 
@@ -211,8 +208,36 @@ def _encode_text(leaf: Leaf) -> Leaf:
     return leaf
 
 
+def good_requests(password: str):
+    """A request that should be sent: the right password, good numbers, a text part in
+    a charset and an encoding we read, alone or beside its HTML in an alternative."""
+    plain = st.builds(
+        lambda numbers, text, charset, encoding: Leaf(
+            "text/plain",
+            charset,
+            encoding,
+            "\n".join([password, *numbers, "---", text, "END"]).encode(charset),
+            attachment=False,
+        ),
+        st.lists(st.sampled_from(["601100200", "48601100201", "+48 601 100 202"]), min_size=1),
+        st.text(alphabet="abcxyz ąćęłńóśźż", min_size=1, max_size=120).filter(str.strip),
+        st.sampled_from(["utf-8", "iso-8859-2", "windows-1250"]),
+        st.sampled_from(["8bit", "quoted-printable", "base64"]),
+    )
+    return plain | st.builds(
+        lambda leaf: Multipart(
+            "alternative",
+            [leaf, Leaf("text/html", "utf-8", "8bit", b"<p>html</p>", False)],
+            f"=_{uuid.uuid4().hex}",
+            closed=True,
+            declared=True,
+        ),
+        plain,
+    )
+
+
 def bodies(password: str):
-    return st.recursive(
+    return good_requests(password) | st.recursive(
         leaves(password),
         lambda children: st.one_of(
             st.builds(
@@ -316,8 +341,8 @@ def mails(*, password: str, sender: str, box: str, domain: str, limit: int):
     request address, ``password`` the service's, ``limit`` SMS2EMAIL_MAX_BYTES."""
     from_values = st.sampled_from(
         [
-            [sender],
-            [f"Jan Kowalski <{sender}>"],
+            *[[sender]] * 3,
+            *[[f"Jan Kowalski <{sender}>"]] * 3,
             [f"=?utf-8?B?{base64.b64encode('Żółw'.encode()).decode()}?= <{sender}>"],
             ["obcy@example.org"],
             [sender, "drugi@example.org"],  # two From: dropped
@@ -326,7 +351,7 @@ def mails(*, password: str, sender: str, box: str, domain: str, limit: int):
             ["<>"],
         ]
     )
-    envelope = st.sampled_from([sender, sender, "obcy@example.org", "", "MAILER-DAEMON@x.pl"])
+    envelope = st.sampled_from([*[sender] * 6, "obcy@example.org", "", "MAILER-DAEMON@x.pl"])
     rcpt = st.sampled_from(
         [
             *[(box, True)] * 4,
