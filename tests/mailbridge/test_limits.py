@@ -1,13 +1,18 @@
 """The SMTP door's limits at them and one past them: a mail of exactly
 SMS2EMAIL_MAX_BYTES is taken, one byte more is 552, and the listener holds no more
-than the limit of a mail many times larger (README "Limits"; the RCPT limit is in
+than the limit of a mail many times larger; ``receive_mail`` (the pipe door) sends the
+one at the limit and drops the larger (README "Limits"; the RCPT limit is in
 test_max_numbers.py)."""
 
+import io
 import smtplib
+import sys
 import tracemalloc
 
 import pytest
+from django.core.management import call_command
 
+from mailbridge.models import InboundMail
 from messaging.models import Message
 from tests.mailbridge.conftest import PASSWORD, SENDER, domain, mail, smtp
 
@@ -88,3 +93,15 @@ def test_a_mail_far_over_the_limit_is_refused_holding_at_most_the_limit(
     assert code == 552
     assert peak < 4 * 1024 * 1024, peak
     assert not Message.objects.exists()
+
+
+def test_receive_mail_sends_a_mail_of_exactly_the_limit_and_drops_one_byte_more(
+    mail_service, settings, monkeypatch
+):
+    settings.SMS2EMAIL_MAX_BYTES = LIMIT
+    for size in (LIMIT, LIMIT + 1):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(sized(size))))
+        call_command("receive_mail", "--sender", SENDER, "--recipient", f"box@{domain()}")
+
+    assert Message.objects.count() == 1
+    assert InboundMail.objects.count() == 1  # the larger one was not even read
