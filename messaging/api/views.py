@@ -133,7 +133,24 @@ class SmsApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self.check_body_size(request)
         self.check_charset(request)
+
+    @staticmethod
+    def check_body_size(request) -> None:
+        """Refuse a body declared larger than any request needs (a file at the upload
+        limit and the fields beside it) before reading a byte of it: Django spools a
+        multipart file to disk and reads what follows a stopped upload to its end."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise ApiError(
+                "ERROR_SAVING_UPLOADED_FILE",
+                "to_file",
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            )
 
     @staticmethod
     def check_charset(request) -> None:

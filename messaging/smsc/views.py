@@ -13,6 +13,7 @@ import functools
 import logging
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -81,7 +82,10 @@ def endpoint(handler):
 
 def _query_format(request) -> tuple[int, str]:
     query = request.META.get("QUERY_STRING", "").encode("latin-1", "replace")
-    fields, charset = wire.read_fields(query, b"")
+    try:
+        fields, charset = wire.read_fields(query, b"")
+    except wire.WireError:  # a query string of too many fields
+        return 0, wire.DEFAULT_CHARSET
     try:
         return wire.fmt_of(fields), charset
     except wire.WireError:
@@ -93,13 +97,17 @@ def _fields(request) -> tuple[dict[str, str], str]:
     body = b""
     try:
         if request.method == "POST":
+            # Django checks the declared length of a form body, not of a multipart one,
+            # whose files it spools to disk: no SMSC request is larger than this.
+            if int(request.META.get("CONTENT_LENGTH") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                raise _error(codes.PARAMETERS)
             if request.content_type == "multipart/form-data":
                 # Parsed by Django (UTF-8); SMSC clients post url-encoded forms.
                 fields, charset = wire.read_fields(query, b"")
                 fields.update(wire.without_nul(dict(request.POST.items())))
                 return fields, charset
             body = request.body
-    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError):
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError, ValueError):
         raise _error(codes.PARAMETERS) from None
     return wire.read_fields(query, body)
 

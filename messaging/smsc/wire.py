@@ -19,6 +19,8 @@ from decimal import Decimal
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
+from django.conf import settings
+
 from lib.unixtime import LATEST_UNIX_TIME
 
 # -- requests ---------------------------------------------------------------------------
@@ -67,7 +69,19 @@ def read_fields(query: bytes, body: bytes) -> tuple[dict[str, str], str]:
         # Bytes a client left unescaped (curl -d 'mes=…') are in the charset too, as
         # Django's QueryDict reads them; the ASCII of the syntax is the same in all three.
         text = raw.decode(encoding, errors="replace")
-        return dict(parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="replace"))
+        try:
+            # Bounded as Django bounds a form: a body of "a=&" repeated to the size
+            # limit is millions of pairs, 40 times its size in memory.
+            pairs = parse_qsl(
+                text,
+                keep_blank_values=True,
+                encoding=encoding,
+                errors="replace",
+                max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+            )
+        except ValueError:
+            raise WireError(*PARAMETERS) from None
+        return dict(pairs)
 
     plain = {**parse(query, "latin-1"), **parse(body, "latin-1")}
     try:

@@ -187,12 +187,15 @@ class Platform:
             timeout=600,
         ).stdout
 
-    def _start(self, command: list[str], **env) -> subprocess.Popen:
+    def _start(self, command: list[str], output=None, **env) -> subprocess.Popen:
+        """``output``: a file the process writes its output and log to (else the test's)."""
         process = subprocess.Popen(  # noqa: S603
             command,
             cwd=BASE_DIR,
             env={**self.environment, **{k: str(v) for k, v in env.items()}},
             start_new_session=True,
+            stdout=output,
+            stderr=output,
         )
         self.processes.append(process)
         return process
@@ -204,10 +207,11 @@ class Platform:
         wait_for_http(f"http://127.0.0.1:{port}/login/", process)
         return process, port
 
-    def smtpd(self, **env) -> tuple[subprocess.Popen, int]:
+    def smtpd(self, output=None, **env) -> tuple[subprocess.Popen, int]:
         port = free_port()
         process = self._start(
             [sys.executable, "manage.py", "smtpd", "--host", "127.0.0.1", "--port", str(port)],
+            output,
             **env,
         )
         deadline = time.monotonic() + 60
