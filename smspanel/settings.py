@@ -354,6 +354,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["messaging.api.schema.only_canonical_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "messaging.api.schema.wire_answers",
+    ],
 }
 
 Q_CLUSTER = {
