@@ -283,6 +283,7 @@ SEND_PATH = {
             r"^OK - \d+ SMS, ID - \d+(, COST - -?\d+\.\d+)?(, BALANCE - -?\d*\.?\d*)?$",
             r"^-?\d+\.\d+ \(\d+ SMS\)$",
             r"^\d+,\d+(,-?\d+\.\d+)?(,-?\d*\.?\d*)?$",
+            r"^-?\d+\.\d+,\d+$",
         ),
         xml=[
             _object("result", SENT, required=("id", "cnt")),
