@@ -14,8 +14,6 @@ media types and the description says which fmt gives which.
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from accounts.models import SENDER_OPERATORS
-
 from . import wire
 from .views import MAX_KEY_LENGTH
 
@@ -178,6 +176,20 @@ STATUS_PATH = {
 
 # -- senders.php (seed 004) -----------------------------------------------------------------
 
+# seed 004's operator columns (operators=1), in its order: wire names, as
+# accounts.models.SENDER_OPERATORS stores them (tests/messaging/smsc/test_schema.py).
+SENDER_OPERATORS = (
+    "mega",
+    "mts",
+    "mega_step",
+    "bee_step",
+    "motiv_step",
+    "mts_step",
+    "tele2_step",
+    "tele2",
+    "ua_reg",
+    "ua_int",
+)
 OPERATOR_STATUS = {"type": "integer", "minimum": 0, "maximum": 6}
 SENDER_XML = _object(
     "sender",

@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from django.urls import URLPattern
 
+from accounts.models import SENDER_OPERATORS
 from messaging.smsc import schema as schema_module
 from messaging.smsc import urls, wire
 
@@ -103,3 +104,7 @@ def test_json_answers_match_their_description(path, text):
 def test_a_wrong_answer_does_not_match():
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate("OK - 2 SMS", _answer_schema("/sys/send.php", "text/plain"))
+
+
+def test_the_operator_columns_are_the_stored_ones():
+    assert schema_module.SENDER_OPERATORS == SENDER_OPERATORS
