@@ -365,10 +365,16 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SMS API (Telecube-compatible)",
-    "DESCRIPTION": "Send SMS, follow their progress, cancel, check content, store incoming SMS.",
+    "DESCRIPTION": "Send SMS, follow their progress, cancel, check content, store incoming "
+    "SMS. Each endpoint answers JSON at its path and at its json/, XML at its xml/ (the "
+    "format is the URL's, not Accept's); gateway/ is also send/.",
     "VERSION": "2.1",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["messaging.api.schema.only_canonical_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "messaging.api.schema.wire_answers",
+    ],
 }
 
 Q_CLUSTER = {

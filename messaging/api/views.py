@@ -16,7 +16,6 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils import timezone
 from django.utils.http import parse_header_parameters
-from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -251,15 +250,14 @@ class SmsApiView(APIView):
             return Response(from_pipeline(exc).payload())
         return super().handle_exception(exc)
 
-    @extend_schema(exclude=True)  # documented once, as POST; GET takes the same fields
     def get(self, request, *args, **kwargs):
         return self.post(request, *args, **kwargs)
 
 
+@schema.gateway
 class GatewayView(SmsApiView):
     """``gateway/``: send one text to one or many numbers (seed 001 §4)."""
 
-    @schema.gateway
     def post(self, request, format=None):
         fields = self.fields(request)
         self.require(fields, "username", "password", "message")
@@ -316,10 +314,10 @@ class GatewayView(SmsApiView):
         raise ApiError("MISSING_RECIPIENT_DATA", "to_list")
 
 
+@schema.progress
 class ProgressView(SmsApiView):
     """``getProgress/<message_id>/``: the message's recipients and their statuses (§5a)."""
 
-    @schema.progress
     def post(self, request, message_id=None, format=None):
         fields = self.fields(request)
         self.require(fields, "username", "password")
@@ -343,10 +341,10 @@ class ProgressView(SmsApiView):
         return Response(answer)
 
 
+@schema.cancel
 class CancelView(SmsApiView):
     """``cancelSms``: cancel recipients not yet handed to a gateway, and refund them (§6)."""
 
-    @schema.cancel
     def post(self, request, format=None):
         fields = self.fields(request)
         self.require(fields, "username", "password", "message_id")
@@ -357,10 +355,10 @@ class CancelView(SmsApiView):
         )
 
 
+@schema.validate_content
 class ValidateContentView(SmsApiView):
     """``validateContent``: may this text be blocked by operators? (§7)"""
 
-    @schema.validate_content
     def post(self, request, format=None):
         fields = self.fields(request)
         self.require(fields, "username", "password")
@@ -371,12 +369,12 @@ class ValidateContentView(SmsApiView):
         )
 
 
+@schema.incoming
 class IncomingView(SmsApiView):
     """``incoming/<sms_hash>/``: store an SMS received for a two-way service (§3a)."""
 
     spellings = INCOMING_SPELLINGS
 
-    @schema.incoming
     def post(self, request, sms_hash, format=None):
         address = request_address(request)
 

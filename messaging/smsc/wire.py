@@ -165,8 +165,18 @@ def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab and newlines,
+# lone surrogates, U+FFFE, U+FFFF): left out, or the answer is not XML. A client's id or
+# a message's text may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value) -> str:
+    return escape(_NOT_XML.sub("", str(value)))
+
+
 def _xml(tag: str, value) -> str:
-    return f"<{tag}>{escape(str(value))}</{tag}>"
+    return f"<{tag}>{_xml_text(value)}</{tag}>"
 
 
 # -- errors and plain results ----------------------------------------------------------------
@@ -397,7 +407,7 @@ def senders(rows: Iterable[SenderRow], fmt: int, *, with_status: bool, operators
             lines = [
                 "<sender "
                 + " ".join(f"{op}={quoteattr(str(s))}" for op, s in r.operators)
-                + f">{escape(r.name)}</sender>"
+                + f">{_xml_text(r.name)}</sender>"
                 for r in rows
             ]
             return "\n".join(["<list>", *lines, "</list>"])
@@ -411,7 +421,7 @@ def senders(rows: Iterable[SenderRow], fmt: int, *, with_status: bool, operators
     if fmt == 2:
         lines = [
             (f"<sender status={quoteattr(str(r.status))}>" if with_status else "<sender>")
-            + f"{escape(r.name)}</sender>"
+            + f"{_xml_text(r.name)}</sender>"
             for r in rows
         ]
         return "\n".join(["<list>", *lines, "</list>"])

@@ -37,13 +37,16 @@ def test_openapi_describes_each_endpoint_once(client):
     response = client.get("/sms_api/schema/")
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
-    assert sorted(schema["paths"]) == [
+    endpoints = [
         "/sms_api/cancelSms/",
         "/sms_api/gateway/",
         "/sms_api/getProgress/{message_id}/",
         "/sms_api/incoming/{sms_hash}/",
         "/sms_api/validateContent/",
     ]
+    # Each at its path (JSON) and its xml/ (XML), by GET and POST.
+    assert sorted(schema["paths"]) == sorted(endpoints + [p + "xml/" for p in endpoints])
+    assert all(set(item) == {"get", "post"} for item in schema["paths"].values())
     gateway = schema["paths"]["/sms_api/gateway/"]["post"]
     assert "INSUFFICIENT_FUNDS" in gateway["description"]
     form = gateway["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]

@@ -273,9 +273,6 @@ def is_xml_char(ch: str) -> bool:
     )
 
 
-xml_text = st.text(st.characters().filter(is_xml_char))
-
-
 @given(message=st.text(), sender=st.text(), comment=st.text(), detail=st.sampled_from([1, 2]))
 def test_status_fmt_3_is_json_with_seed_keys_for_any_text(message, sender, comment, detail):
     row = replace(ROW, message=message, sender=sender, comment=comment)
@@ -288,7 +285,7 @@ def test_status_fmt_3_is_json_with_seed_keys_for_any_text(message, sender, comme
     )
 
 
-@given(message=xml_text, sender=xml_text, comment=xml_text, detail=st.sampled_from([1, 2]))
+@given(message=st.text(), sender=st.text(), comment=st.text(), detail=st.sampled_from([1, 2]))
 def test_status_fmt_2_is_xml_with_seed_tags_for_any_text(message, sender, comment, detail):
     row = replace(ROW, message=message, sender=sender, comment=comment)
     root = ET.fromstring(wire.status([row], 2, detail, many=False))
@@ -297,7 +294,8 @@ def test_status_fmt_2_is_xml_with_seed_tags_for_any_text(message, sender, commen
     def read(tag):
         return root.findtext(tag) or ""
 
-    def as_parsed(text):  # an XML parser reads a bare CR as a newline
+    def as_parsed(text):  # characters XML cannot carry are left out; a bare CR reads as LF
+        text = "".join(ch for ch in text if is_xml_char(ch))
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     assert (read("message"), read("sender_id"), read("comment")) == (
