@@ -2,6 +2,7 @@
 clients, and a short run against the test server."""
 
 import asyncio
+import concurrent.futures
 import math
 import os
 import random
@@ -19,6 +20,14 @@ from bench import load
 from bench.web import free_port
 from messaging.models import Recipient
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
+
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: once a browser test has run, Playwright's
+    sync API keeps an event loop running in the main thread for the rest of the session."""
+    return _pool.submit(asyncio.run, coroutine).result()
 
 
 def test_every_full_deck_holds_the_mix_exactly():
@@ -94,7 +103,7 @@ def test_smtp_send_delivers_the_mail_whole_and_returns_the_final_reply(answer):
     controller.start()
     try:
         raw = b"Subject: Bench\n\nline one\n.starts with a dot\n.\nlast\n"
-        code, text = asyncio.run(load.smtp_send(port, "a@b.pl", "box@c.pl", raw))
+        code, text = _run(load.smtp_send(port, "a@b.pl", "box@c.pl", raw))
     finally:
         controller.stop()
     assert (code, text) == (int(answer[:3]), answer)
@@ -118,13 +127,13 @@ def test_a_short_run_against_the_test_server_has_no_errors(live_server, api_serv
     api_service.balance = 10**6
     api_service.save()
     driver = _driver(live_server)
-    asyncio.run(driver.seed(3))
+    _run(driver.seed(3))
     # One client: the test server shares one SQLite connection between its threads. Two
     # decks at least (each holds every kind once), however slow the machine is today.
     deadline = time.monotonic() + 60
     while sum(len(entry.seconds) for entry in driver.tally.kinds.values()) < 2 * len(WEB_MIX):
         assert time.monotonic() < deadline
-        assert asyncio.run(driver.run(0.5, clients=1)) >= 0.5
+        assert _run(driver.run(0.5, clients=1)) >= 0.5
     counts = {kind: len(entry.seconds) for kind, entry in driver.tally.kinds.items()}
     errors = {kind: entry.samples for kind, entry in driver.tally.kinds.items() if entry.errors}
     assert errors == {}
@@ -137,7 +146,7 @@ def test_a_short_run_against_the_test_server_has_no_errors(live_server, api_serv
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_request_is_an_error_with_its_answer_as_the_sample(live_server, api_service):
     driver = _driver(live_server, password="wrong", mix={"validate": 1})
-    asyncio.run(driver.run(0.3, clients=1))
+    _run(driver.run(0.3, clients=1))
     entry = driver.tally.kinds["validate"]
     assert entry.errors == len(entry.seconds) > 0
     assert entry.samples[0].startswith("LOGIN_INCORRECT")
