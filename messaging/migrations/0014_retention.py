@@ -49,37 +49,5 @@ class Migration(migrations.Migration):
             name="text_archived_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="text archived"),
         ),
-        migrations.AddIndex(
-            model_name="incomingmessage",
-            index=models.Index(
-                condition=models.Q(("text_archived_at__isnull", True)),
-                fields=["received_at", "id"],
-                name="incoming_text_kept",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="incomingmessage",
-            index=models.Index(
-                condition=models.Q(("number_archived_at__isnull", True)),
-                fields=["received_at", "id"],
-                name="incoming_number_kept",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="message",
-            index=models.Index(
-                condition=models.Q(("text_archived_at__isnull", True)),
-                fields=["created_at", "id"],
-                name="message_text_kept",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="message",
-            index=models.Index(
-                condition=models.Q(("numbers_archived_at__isnull", True)),
-                fields=["created_at", "id"],
-                name="message_numbers_kept",
-            ),
-        ),
         migrations.RunPython(add_schedule, remove_schedule),
     ]

@@ -188,3 +188,25 @@ def test_sends_dispatch_and_reports_go_on_while_a_batch_is_open(customer, simula
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.archived == ["text", "numbers"] and fresh.archived == []
+
+
+def test_the_retention_indexes_are_built_without_blocking_writes():
+    # A plain CREATE INDEX on the messages table would stop every send while it runs.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sqlmigrate", "messaging", "0015", stdout=out)
+    sql = out.getvalue()
+    names = ["incoming_text_kept", "incoming_number_kept", "message_text_kept"]
+    for name in [*names, "message_numbers_kept"]:
+        assert f'CREATE INDEX CONCURRENTLY "{name}"' in sql
+    assert "BEGIN;" not in sql
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid"
+            " WHERE relname LIKE '%%_kept' AND relname = ANY(%s) AND indisvalid",
+            [[*names, "message_numbers_kept"]],
+        )
+        assert cursor.fetchone()[0] == 4
