@@ -128,6 +128,24 @@ def run(batch_size: int = BATCH_SIZE, *, dry_run: bool = False, budget=None) -> 
     return counts
 
 
+def _lock_callbacks(owner: str, ids, kind: str) -> tuple[set[int], list[tuple[int, int, str]]]:
+    """Lock the ``kind`` callbacks of the messages (``owner`` "message_id") or received SMS
+    ("incoming_id") ``ids``, skipping those another transaction holds (a claim, a record
+    of an attempt): the ids all of whose callbacks are now held by this batch, and those
+    callbacks as (pk, owner id, body). An id with a callback held elsewhere waits for the
+    next run, as one with a recipient held does."""
+    calls = Callback.objects.filter(**{f"{owner}__in": ids}, kind=kind)
+    every = Counter(calls.values_list(owner, flat=True))
+    locked = list(
+        calls.order_by("pk")
+        .select_for_update(skip_locked=True, no_key=True)
+        .values_list("pk", owner, "body")
+    )
+    held = Counter(owner_id for _pk, owner_id, _body in locked)
+    free = {pk for pk in ids if held[pk] == every[pk]}
+    return free, [row for row in locked if row[1] in free]
+
+
 # -- batches ----------------------------------------------------------------------------------
 
 
@@ -224,6 +242,7 @@ def message_numbers(run: Run) -> dict[str, int]:
         # A message with a recipient another transaction holds waits for the next run.
         held = Counter(message_id for _pk, message_id, _number in found)
         whole = {pk for pk in taken if held[pk] == expected[pk]}
+        whole, reports = _lock_callbacks("message_id", whole, CallbackKind.REPORT)
         Recipient.objects.bulk_update(
             [
                 Recipient(pk=pk, number=numbers.mask(number))
@@ -233,12 +252,8 @@ def message_numbers(run: Run) -> dict[str, int]:
             ["number"],
             batch_size=1000,
         )
-        reports = Callback.objects.filter(message_id__in=whole, kind=CallbackKind.REPORT)
         Callback.objects.bulk_update(
-            [
-                Callback(pk=pk, body=callbacks.mask_report_body(body))
-                for pk, body in reports.values_list("pk", "body")
-            ],
+            [Callback(pk=pk, body=callbacks.mask_report_body(body)) for pk, _id, body in reports],
             ["body"],
             batch_size=1000,
         )
@@ -254,13 +269,12 @@ def message_numbers(run: Run) -> dict[str, int]:
 # -- received SMS -------------------------------------------------------------------------------
 
 
-def _rewrite_incoming_callbacks(ids: list[int]) -> None:
-    kept = IncomingMessage.objects.in_bulk(ids)
-    calls = Callback.objects.filter(incoming_id__in=ids, kind=CallbackKind.INCOMING)
+def _rewrite_incoming_callbacks(calls: list[tuple[int, int, str]]) -> None:
+    kept = IncomingMessage.objects.in_bulk({incoming_id for _pk, incoming_id, _body in calls})
     Callback.objects.bulk_update(
         [
             Callback(pk=pk, body=callbacks.incoming_body(kept[incoming_id]))
-            for pk, incoming_id in calls.values_list("pk", "incoming_id")
+            for pk, incoming_id, _body in calls
         ],
         ["body"],
         batch_size=1000,
@@ -276,9 +290,9 @@ def incoming_texts(run: Run) -> dict[str, int]:
         return {"received SMS texts": due.count()}
 
     def archive(rows) -> int:
-        ids = [pk for _at, pk in rows]
+        ids, calls = _lock_callbacks("incoming_id", [pk for _at, pk in rows], CallbackKind.INCOMING)
         done = IncomingMessage.objects.filter(pk__in=ids).update(text="", text_archived_at=run.now)
-        _rewrite_incoming_callbacks(ids)
+        _rewrite_incoming_callbacks(calls)
         return done
 
     return {"received SMS texts": batches(run, due, "received_at", archive)}
@@ -293,15 +307,18 @@ def incoming_numbers(run: Run) -> dict[str, int]:
         return {"received SMS numbers": due.count()}
 
     def archive(rows) -> int:
-        ids = [pk for _at, pk, _number in rows]
+        ids, calls = _lock_callbacks(
+            "incoming_id", [pk for _at, pk, _n in rows], CallbackKind.INCOMING
+        )
         IncomingMessage.objects.bulk_update(
             [
                 IncomingMessage(pk=pk, from_number=numbers.mask(number), number_archived_at=run.now)
                 for _at, pk, number in rows
+                if pk in ids
             ],
             ["from_number", "number_archived_at"],
         )
-        _rewrite_incoming_callbacks(ids)
+        _rewrite_incoming_callbacks(calls)
         return len(ids)
 
     return {"received SMS numbers": batches(run, due, "received_at", archive, "from_number")}

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from gateways import dispatch
 from messaging import retention, services, transitions
-from messaging.models import Message, Recipient, Status
+from messaging.models import Callback, CallbackKind, IncomingMessage, Message, Recipient, Status
 from messaging.transitions import Report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -210,3 +210,47 @@ def test_the_retention_indexes_are_built_without_blocking_writes():
             [[*names, "message_numbers_kept"]],
         )
         assert cursor.fetchone()[0] == 4
+
+
+def test_a_message_whose_report_callback_another_transaction_holds_waits(customer):
+    # The callback worker holds a claimed callback while it posts it; the batch must not
+    # wait for it, nor mask the recipients and leave the held callback's numbers in clear.
+    customer.callback_url = "https://example.com/reports"
+    customer.save()
+    message = old_message(customer)
+    call = Callback.objects.get(message=message, kind=CallbackKind.REPORT)
+
+    with Holder(("SELECT 1 FROM messaging_callback WHERE id = %s FOR UPDATE", [call.pk])):
+        counts, took = timed_run()
+
+    assert took < 2
+    message.refresh_from_db()
+    assert message.archived == ["text"]
+    assert set(message.recipients.values_list("number", flat=True)) == {A, B}
+    retention.run()
+    message.refresh_from_db()
+    call.refresh_from_db()
+    assert message.archived == ["text", "numbers"]
+    assert A not in call.body and ",48******001," in call.body
+
+
+def test_a_received_sms_whose_callback_another_transaction_holds_waits(customer):
+    customer.callback_url = "https://example.com/reports"
+    customer.save()
+    sms = services.store_incoming(customer.pk, "48500600700", "48111222333", "Tak, biorę", None)
+    IncomingMessage.objects.filter(pk=sms.pk).update(
+        received_at=timezone.now() - timedelta(days=400)
+    )
+    call = Callback.objects.get(incoming=sms)
+
+    with Holder(("SELECT 1 FROM messaging_callback WHERE id = %s FOR UPDATE", [call.pk])):
+        counts, took = timed_run()
+
+    assert took < 2
+    sms.refresh_from_db()
+    assert (sms.text, sms.from_number) == ("Tak, biorę", "48500600700")
+    retention.run()
+    sms.refresh_from_db()
+    call.refresh_from_db()
+    assert sms.text == "" and sms.from_number == "48******700"
+    assert "Tak" not in call.body and "48500600700" not in call.body
