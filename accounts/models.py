@@ -656,8 +656,19 @@ class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnly("Audit entries are append-only.")
 
+    def _update(self, values):  # what Model.save's UPDATE and update_or_create go through
+        raise AppendOnly("Audit entries are append-only.")
+
     def delete(self):
         raise AppendOnly("Audit entries are append-only.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnly("Audit entries are append-only.")
+
+    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+        if update_conflicts:
+            raise AppendOnly("Audit entries are append-only.")
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEntry(models.Model):
@@ -718,14 +729,18 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["service", "-created_at"], name="audit_service_time")]
+        # Model.save and related lookups go through the base manager: the append-only one.
+        base_manager_name = "objects"
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.actor_label}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
+    def save(self, *args, force_insert=False, force_update=False, update_fields=None, **kwargs):
+        # Only ever an INSERT: an instance made with an existing entry's key would
+        # otherwise be saved as an UPDATE of that entry.
+        if not self._state.adding or force_update or update_fields is not None:
             raise AppendOnly("Audit entries are append-only.")
-        super().save(*args, **kwargs)
+        super().save(*args, force_insert=True, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("Audit entries are append-only.")

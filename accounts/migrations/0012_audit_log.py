@@ -67,6 +67,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'audit log',
                 'ordering': ['-created_at', '-id'],
                 'indexes': [models.Index(fields=['service', '-created_at'], name='audit_service_time')],
+                'base_manager_name': 'objects',
             },
         ),
         migrations.RunPython(append_only, drop_append_only),

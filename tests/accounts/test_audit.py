@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
 from django.urls import reverse
 
@@ -371,9 +371,25 @@ def test_an_entry_cannot_be_changed_or_deleted_through_the_orm(entry):
         lambda: AuditEntry.objects.filter(pk=entry.pk).update(target="rewritten"),
         lambda: AuditEntry.objects.filter(pk=entry.pk).delete(),
         lambda: AuditEntry.objects.bulk_update([entry], ["target"]),
+        # A new instance carrying an existing entry's key would be saved as an UPDATE.
+        lambda: AuditEntry(
+            pk=entry.pk, action=entry.action, object_type="x", actor_label="x", target="rewritten"
+        ).save(),
+        lambda: entry.save(force_update=True),
+        lambda: entry.save(update_fields=["target"]),
+        lambda: AuditEntry._base_manager.filter(pk=entry.pk).update(target="rewritten"),
+        lambda: AuditEntry._base_manager.filter(pk=entry.pk).delete(),
+        lambda: AuditEntry.objects.update_or_create(pk=entry.pk, defaults={"target": "rewritten"}),
+        lambda: AuditEntry.objects.bulk_create(
+            [AuditEntry(pk=entry.pk, action=entry.action, object_type="x", target="rewritten")],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["target"],
+        ),
     ]
     for attempt in attempts:
-        with pytest.raises(AppendOnly), transaction.atomic():
+        # Refused, or (an INSERT with a key already taken) failing: never an UPDATE.
+        with pytest.raises((AppendOnly, IntegrityError)), transaction.atomic():
             attempt()
     fresh = AuditEntry.objects.get(pk=entry.pk)
     assert fresh.target == ""
