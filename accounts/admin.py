@@ -94,14 +94,24 @@ class AuditedAdmin:
             super().delete_queryset(request, queryset)
 
 
-def save_audited_formset(formset, action, service_of, target_of=str):
-    """Save an inline formset and record each row it added or changed."""
+def save_audited_formset(formset, action, service_of, target_of=str, deleted=None):
+    """Save an inline formset and record each row it added or changed, and, with
+    ``deleted`` (an action and the fields to keep), each row it deletes."""
     done = []
-    deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
+    removing = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
     for form in formset.forms:
-        if id(form) in deleted or not form.has_changed():
+        obj = form.instance
+        if id(form) in removing:
+            if deleted is not None and obj.pk is not None:
+                removed, fields = deleted
+                before = audit.snapshot(obj, fields)
+                changes = {n: [v, None] for n, v in before.items() if v not in (None, "")}
+                service, target = service_of(obj), target_of(obj)
+                audit.record(removed, service=service, obj=obj, target=target, changes=changes)
             continue
-        done.append((form, audit.form_changes(form) if form.instance.pk else None))
+        if not form.has_changed():
+            continue
+        done.append((form, audit.form_changes(form) if obj.pk else None))
     formset.save()
     for form, changes in done:
         obj = form.instance
@@ -259,7 +269,12 @@ class ServiceAdmin(AuditedAdmin, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is SenderId:
-            save_audited_formset(formset, AuditAction.SENDER_MODERATED, lambda s: s.service)
+            save_audited_formset(
+                formset,
+                AuditAction.SENDER_MODERATED,
+                lambda s: s.service,
+                deleted=(AuditAction.SENDER_DELETED, SenderIdAdmin.audit_deleted_fields),
+            )
         else:
             super().save_formset(request, form, formset, change)  # the allowlist: signals
 

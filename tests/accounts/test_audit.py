@@ -281,6 +281,23 @@ def test_staff_editing_a_sender_and_its_operator_statuses_is_recorded(
     assert at_operator.changes["status"] == [None, OperatorStatus.REFUSED]
 
 
+def test_staff_deleting_a_sender_in_the_services_inline_is_recorded(
+    admin_client, admin_user, service
+):
+    shop = SenderId.objects.create(service=service, name="MyShop", comment="shop")
+    url = reverse("admin:accounts_service_change", args=[service.pk])
+    data = change_form_data(admin_client, url)
+    [prefix] = [k[: -len("-id")] for k, v in data.items() if k.endswith("-id") and v == shop.pk]
+    data[f"{prefix}-DELETE"] = "on"
+    response = admin_client.post(url, data, REMOTE_ADDR=STAFF_ADDRESS)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert not SenderId.objects.filter(pk=shop.pk).exists()
+    entry = only(AuditAction.SENDER_DELETED)
+    assert_by_staff(entry, admin_user)
+    assert (entry.service_id, entry.target) == (service.pk, "MyShop")
+    assert entry.changes["name"] == ["MyShop", None]
+
+
 def test_staff_deleting_a_sender_id_is_recorded(admin_client, admin_user, service):
     shop = SenderId.objects.create(service=service, name="MyShop", comment="shop")
     admin_client.post(
