@@ -243,7 +243,9 @@ def _allowlist_saving(sender, instance, **kwargs):
     instance._audit_before = None
     if instance.pk is not None:
         instance._audit_before = (
-            AllowedAddress.objects.filter(pk=instance.pk).values(*_ALLOWLIST_FIELDS).first()
+            AllowedAddress.objects.filter(pk=instance.pk)
+            .values("service_id", *_ALLOWLIST_FIELDS)
+            .first()
         )
 
 
@@ -251,6 +253,18 @@ def _allowlist_saving(sender, instance, **kwargs):
 def _allowlist_saved(sender, instance, created, **kwargs):
     after = snapshot(instance, _ALLOWLIST_FIELDS)
     before = getattr(instance, "_audit_before", None)
+    if before is not None and before["service_id"] != instance.service_id:
+        # Moved to another service: one lost the address, the other gained it.
+        was = {name: before[name] for name in _ALLOWLIST_FIELDS}
+        old = Service.objects.filter(pk=before["service_id"]).select_related("customer").first()
+        record(
+            AuditAction.ALLOWLIST_REMOVED,
+            service=old,
+            obj=instance,
+            target=was["network"],
+            changes={name: [value, None] for name, value in was.items() if value},
+        )
+        before = None
     if created or before is None:
         added = {name: value for name, value in after.items() if value not in (None, "")}
         action, changes = AuditAction.ALLOWLIST_ADDED, diff({}, added)

@@ -199,6 +199,25 @@ def test_staff_allowlist_entries_are_recorded(admin_client, admin_user, service)
     assert entry.changes == {"network": [None, "192.0.2.0/24"], "note": [None, "office"]}
 
 
+def test_staff_moving_an_allowlist_entry_to_another_service_is_recorded_on_both(
+    admin_client, admin_user, service, make_service
+):
+    other = make_service(username="bob")
+    row = AllowedAddress.objects.create(service=service, network="192.0.2.7", note="office")
+    url = reverse("admin:accounts_allowedaddress_change", args=[row.pk])
+    data = change_form_data(admin_client, url)
+    data.update(service=other.pk, created_at_0="2026-12-07", created_at_1="10:00:00")
+    response = admin_client.post(url, data, REMOTE_ADDR=STAFF_ADDRESS)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    assert AllowedAddress.objects.get(pk=row.pk).service_id == other.pk
+    removed = only(AuditAction.ALLOWLIST_REMOVED)
+    assert_by_staff(removed, admin_user)
+    assert (removed.service_id, removed.target) == (service.pk, "192.0.2.7")
+    added = only(AuditAction.ALLOWLIST_ADDED)
+    assert (added.service_id, added.customer_id) == (other.pk, other.customer_id)
+    assert added.changes["network"] == [None, "192.0.2.7"]
+
+
 def test_the_ups_subdomain_command_is_recorded_as_the_command_without_the_subdomain(make_service):
     service = make_service()
     row = Sms2EmailSettings.objects.create(service=service)
