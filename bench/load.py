@@ -248,7 +248,7 @@ def run(command, duration: int, clients: int) -> None:
     broker = workers.fresh_broker()
     web = web_workers()
     command.out(
-        f"LOAD {duration} s, {clients} clients, gunicorn {web} sync workers, qcluster 2 "
+        f"LOAD {duration} s, {clients} locust clients, gunicorn {web} sync workers, qcluster 2 "
         f"workers, smtpd {mail.PROCESSES} processes (Redis broker and cache, LOG_LEVEL=INFO); "
         "mix of requests: gateway/ 1 recipient 72 %, getProgress 9 %, gateway/ 1,000 "
         "recipients 4.5 %, validateContent 4.5 % (the API's 80/10/5/5, 90 % of all), "
