@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -359,9 +360,17 @@ class Locust:
         try:
             code = self.process.wait(timeout)
         finally:
-            self.log.close()
+            self.stop()
         if code not in (0, 1):
             raise RuntimeError(f"locust ended with {code}:\n{self.output()[-3000:]}")
+
+    def stop(self) -> None:
+        """Kill what is left of the run (it has a session of its own): nothing when it
+        ended by itself."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
 
     def output(self) -> str:
         return (self.folder / "locust.log").read_text(errors="replace")
@@ -437,10 +446,14 @@ def _drive(command, server, listener, cluster, duration, clients) -> None:
             },
             connection.settings_dict["NAME"],
         )
-        while clients_run.process.poll() is None and time.perf_counter() - started < duration + 300:
-            use.sample()
-            time.sleep(1)
-        clients_run.wait(timeout=60)
+        deadline = started + duration + 300
+        try:
+            while clients_run.process.poll() is None and time.perf_counter() < deadline:
+                use.sample()
+                time.sleep(1)
+            clients_run.wait(timeout=60)
+        finally:
+            clients_run.stop()
         cores = use.cores()
         busy_after, total_after = cpu_ticks()
         ended = time.perf_counter()

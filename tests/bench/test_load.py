@@ -185,6 +185,24 @@ def test_a_refused_request_is_a_failure_with_its_answer_as_the_sample(live_serve
     assert "LOGIN_INCORRECT" in failures[0]["Error"]
 
 
+def test_a_locust_run_that_overstays_is_killed_with_everything_under_it():
+    with tempfile.TemporaryDirectory() as folder:
+        run = load.Locust(
+            folder,
+            f"http://127.0.0.1:{free_port()}",  # nothing listens: every request fails
+            1,
+            600,
+            username="u",
+            password="p",
+            mix=json.dumps({"validate": 1}),
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            run.wait(timeout=2)
+        assert run.process.poll() is not None
+        with pytest.raises(ProcessLookupError):
+            os.killpg(run.process.pid, 0)  # no process of its session is left
+
+
 def test_cpu_is_counted_for_a_process_and_everything_under_it():
     # A shell whose child burns CPU: the child is found under the shell and charged.
     burn = f"{sys.executable} -c 'while True: pass'"
