@@ -2,31 +2,30 @@
 
 gunicorn (sync workers, 2 × cores + 1 as gunicorn advises), a ``qcluster`` of 2 sending
 to the simulator, ``manage.py smtpd`` and an SMTP sink for the reports it mails, all on
-the bench database with a Redis broker and cache. ``clients`` closed-loop clients (each
-sends its next request when the last is answered, no pause) draw what to do from one
-shuffled deck of ``MIX``, so every 200 requests hold the shares exactly. A request counts
-as an error unless its answer is the expected success: HTTP 200 and ``error: OK`` from
-the Telecube API, an SMSC answer with a status and no error, SMTP 250 after the data.
+the bench database with a Redis broker and cache. The clients are locust's
+(bench/locustfile.py: closed-loop users drawing from one shuffled deck of bench/mix.py's
+MIX, the expected success of each kind), run headless as a process of their own, so
+that gevent's patching of the standard library never reaches this one; the bench reads
+locust's CSV stats and the recipients the clients were told were accepted.
 
-The clients are asyncio in this process, one connection a request (gunicorn's sync
-workers close each one), so the driver costs one core at most; it prints what it used.
 Before the load, a 20 MB ``to_file`` upload measures the web worker's peak memory: past
 API_MAX_UPLOAD_BYTES it must be refused with the wire error, not read into memory.
-After it, the bench waits for the workers to make every accepted recipient final and
-checks that each one the clients were told was accepted is in the database.
+During it, the CPU of each part (the clients are locust's process) is looked at every
+second. After it, the bench waits for the workers to make every accepted recipient final
+and checks that each one the clients were told was accepted is in the database.
 """
 
-import asyncio
-import contextlib
+import csv
+import http.client
 import json
-import math
 import os
-import random
 import re
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,116 +34,17 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from bench import mail, workers
+from bench.mix import LABELS
 from bench.web import Server, free_port, multipart
 from mailbridge.models import InboundMail, Outcome, box_address
 from messaging.models import Message, Recipient
 
-# What the clients do, in requests per 200. The Telecube API is 90 % of them, in the
-# issue's mix (80 % single sends, 10 % getProgress, 5 % bulk of 1,000, 5 %
-# validateContent); SMSC status.php and mail over SMTP 5 % each.
-MIX = {"send": 144, "progress": 18, "bulk": 9, "validate": 9, "status": 10, "mail": 10}
-LABELS = {
-    "send": "gateway/ 1 recipient",
-    "progress": "getProgress",
-    "bulk": "gateway/ 1,000",
-    "validate": "validateContent",
-    "status": "status.php",
-    "mail": "SMTP mail",
-}
-BULK = 1000
 UPLOAD_BYTES = 20 * 1024 * 1024
-REQUEST_TIMEOUT = 120
-TEXTS = [
-    "Twoja wizyta u dentysty jutro o 10:30. Prosimy o punktualność.",
-    "Your parcel is on its way and arrives tomorrow between 9 and 17.",
-    "Kod logowania: 482915. Nie podawaj go nikomu.",
-    "Przypominamy o płatności za fakturę 12/2026 do piątku.",
-    "Thanks for your order! Pick it up at the shop from Monday.",
-]
-
-
-class Deck:
-    """Which request comes next: ``weights`` laid out as a deck, shuffled each time it
-    runs out, so that the shares are exact over every full deck and the order random."""
-
-    def __init__(self, weights: dict[str, int], rng: random.Random):
-        self.cards = [kind for kind, weight in weights.items() for _ in range(weight)]
-        self.rng = rng
-        self.left: list[str] = []
-
-    def draw(self) -> str:
-        if not self.left:
-            self.left = self.cards[:]
-            self.rng.shuffle(self.left)
-        return self.left.pop()
-
-
-def percentile(values: list[float], percent: float) -> float:
-    """The nearest-rank percentile: the smallest value with ``percent`` % at or below it."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-@dataclass
-class Kind:
-    seconds: list[float] = field(default_factory=list)
-    errors: int = 0
-    samples: list[str] = field(default_factory=list)
-
-
-class Tally:
-    """Every answer's latency, and the errors with a few samples, by kind."""
-
-    def __init__(self):
-        self.kinds = {kind: Kind() for kind in MIX}
-
-    def ok(self, kind: str, seconds: float) -> None:
-        self.kinds[kind].seconds.append(seconds)
-
-    def error(self, kind: str, seconds: float, sample: str) -> None:
-        entry = self.kinds[kind]
-        entry.seconds.append(seconds)
-        entry.errors += 1
-        if len(entry.samples) < 3:
-            entry.samples.append(sample[:300])
-
-    def rows(self, elapsed: float) -> list[tuple[str, int, int, float, float, float]]:
-        """(label, count, errors, per second, p50 ms, p99 ms) by kind, then overall."""
-        rows = []
-        every: list[float] = []
-        for kind, entry in self.kinds.items():
-            every += entry.seconds
-            rows.append(self._row(LABELS[kind], entry.seconds, entry.errors, elapsed))
-        errors = sum(entry.errors for entry in self.kinds.values())
-        rows.append(self._row("overall", every, errors, elapsed))
-        return rows
-
-    @staticmethod
-    def _row(label, seconds, errors, elapsed):
-        p50, p99 = (percentile(seconds, p) * 1000 for p in (50, 99))
-        return label, len(seconds), errors, len(seconds) / elapsed, p50, p99
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- the wire -------------------------------------------------------------------------
-
-
-async def http(port: int, method: str, path: str, body: bytes = b"", content_type: str = ""):
-    """(status, body) of one HTTP/1.1 request on its own connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
-        if body or method == "POST":
-            head += [f"Content-Length: {len(body)}"]
-        if content_type:
-            head += [f"Content-Type: {content_type}"]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        return parse_response(await reader.read())
-    finally:
-        writer.close()
 
 
 def parse_response(data: bytes) -> tuple[int, bytes]:
@@ -164,178 +64,6 @@ def parse_response(data: bytes) -> tuple[int, bytes]:
             rest = rest[size + 2 :]
         body = b"".join(chunks)
     return status, body
-
-
-async def smtp_reply(reader) -> tuple[int, str]:
-    lines = []
-    while True:
-        line = await reader.readline()
-        if not line:
-            return 0, "connection closed: " + " ".join(lines)
-        lines.append(line.decode(errors="replace").rstrip())
-        if line[3:4] != b"-":
-            return int(line[:3]), " ".join(lines)
-
-
-def dot_stuffed(raw: bytes) -> bytes:
-    """A mail as SMTP's DATA carries it: CRLF lines, a leading dot doubled, the end mark."""
-    lines = raw.replace(b"\r\n", b"\n").rstrip(b"\n").split(b"\n")
-    return b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
-
-
-async def smtp_send(port: int, sender: str, recipient: str, raw: bytes) -> tuple[int, str]:
-    """The final reply (code, text) to one mail on its own SMTP session."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        code, text = await smtp_reply(reader)
-        if code != 220:
-            return code, text
-        for command, expected in (
-            ("EHLO bench.example.com", 250),
-            (f"MAIL FROM:<{sender}>", 250),
-            (f"RCPT TO:<{recipient}>", 250),
-            ("DATA", 354),
-        ):
-            writer.write(command.encode() + b"\r\n")
-            code, text = await smtp_reply(reader)
-            if code != expected:
-                return code, text
-        writer.write(dot_stuffed(raw) + b".\r\n")
-        code, text = await smtp_reply(reader)
-        writer.write(b"QUIT\r\n")
-        await writer.drain()
-        return code, text
-    finally:
-        writer.close()
-
-
-# -- the clients ----------------------------------------------------------------------
-
-
-class Driver:
-    """The clients: each draws its next request from the deck until the time is up."""
-
-    def __init__(self, web_port: int, smtp_port: int, credentials: dict[str, str], mix=MIX):
-        self.web_port, self.smtp_port = web_port, smtp_port
-        self.credentials = credentials
-        self.rng = random.Random(0)  # noqa: S311 - picks requests, guards nothing
-        self.deck = Deck(mix, self.rng)
-        self.tally = Tally()
-        self.messages: list[int] = []  # accepted through the API, for getProgress
-        self.unasked: list[tuple[int, str]] = []  # (id, phone) status.php has not asked
-        self.accepted_recipients = 0
-
-    async def seed(self, count: int = 20) -> None:
-        """Sends for getProgress and status.php to ask about from the first second."""
-        for _ in range(count):
-            problem = await self.send()
-            if problem:
-                raise RuntimeError(f"the load's first sends were refused: {problem}")
-        self.accepted_recipients = 0
-
-    def number(self) -> str:
-        return f"4860{self.rng.randrange(10**7):07d}"
-
-    def text(self) -> str:
-        return self.rng.choice(TEXTS)
-
-    async def run(self, duration: float, clients: int) -> float:
-        """Drive for ``duration`` seconds; returns the seconds until the last answer."""
-        started = time.perf_counter()
-        deadline = started + duration
-        await asyncio.gather(*(self.client(deadline) for _ in range(clients)))
-        return time.perf_counter() - started
-
-    async def client(self, deadline: float) -> None:
-        while time.perf_counter() < deadline:
-            kind = self.deck.draw()
-            started = time.perf_counter()
-            try:
-                problem = await asyncio.wait_for(getattr(self, kind)(), REQUEST_TIMEOUT)
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
-                problem = f"{type(exc).__name__}: {exc}"
-            seconds = time.perf_counter() - started
-            if problem:
-                self.tally.error(kind, seconds, problem)
-            else:
-                self.tally.ok(kind, seconds)
-
-    async def api(self, path: str, fields: dict[str, str], method: str = "POST"):
-        """The answer's JSON when it is HTTP 200 with ``error: OK``; else a problem (str)."""
-        fields = {**self.credentials, **fields}
-        if method == "GET":
-            status, body = await http(self.web_port, "GET", f"{path}?{urlencode(fields)}")
-        else:
-            form = urlencode(fields).encode()
-            status, body = await http(
-                self.web_port, "POST", path, form, "application/x-www-form-urlencoded"
-            )
-        if status != 200:
-            return f"HTTP {status}: {body[:200]!r}"
-        answer = json.loads(body)
-        if answer.get("error") != "OK":
-            return f"{answer.get('error')}: {answer.get('error_description', '')}"
-        return answer
-
-    async def gateway(self, numbers: list[str]):
-        answer = await self.api(
-            "/sms_api/gateway/", {"to_list": ",".join(numbers), "message": self.text()}
-        )
-        if isinstance(answer, str):
-            return answer
-        if answer["recipient_count"] != len(numbers):
-            return f"{answer['recipient_count']} recipients accepted of {len(numbers)}"
-        self.accepted_recipients += len(numbers)
-        self.messages.append(answer["message_id"])
-        return answer
-
-    async def send(self):
-        number = self.number()
-        answer = await self.gateway([number])
-        if isinstance(answer, str):
-            return answer
-        self.unasked.append((answer["message_id"], number))
-        return None
-
-    async def bulk(self):
-        first = self.rng.randrange(10**7 - BULK)
-        answer = await self.gateway([f"4860{first + i:07d}" for i in range(BULK)])
-        return answer if isinstance(answer, str) else None
-
-    async def progress(self):
-        # A client polls what it sent lately.
-        message_id = self.rng.choice(self.messages[-500:])
-        answer = await self.api(f"/sms_api/getProgress/{message_id}/", {}, method="GET")
-        return answer if isinstance(answer, str) else None
-
-    async def validate(self):
-        answer = await self.api("/sms_api/validateContent/", {"message": self.text()})
-        return answer if isinstance(answer, str) else None
-
-    async def status(self):
-        # Each status.php request asks about an SMS not asked about yet: SMSC answers
-        # error 9 to a sixth request for one message within a minute (seed 003).
-        message_id, phone = self.unasked.pop(self.rng.randrange(len(self.unasked)))
-        fields = {
-            "login": self.credentials["username"],
-            "psw": self.credentials["password"],
-            "id": message_id,
-            "phone": phone,
-            "fmt": 3,
-            "charset": "utf-8",
-        }
-        status, body = await http(self.web_port, "GET", f"/sys/status.php?{urlencode(fields)}")
-        if status != 200:
-            return f"HTTP {status}: {body[:200]!r}"
-        answer = json.loads(body)
-        if "error" in answer or answer.get("status") in (None, -3):
-            return f"status.php: {body[:200]!r}"
-        return None
-
-    async def mail(self):
-        raw = mail.plain_mail(self.rng.randrange(10**6)).as_bytes()
-        code, text = await smtp_send(self.smtp_port, mail.SENDER, box_address(), raw)
-        return None if code == 250 else f"SMTP {code}: {text}"
 
 
 # -- the 20 MB upload -----------------------------------------------------------------
@@ -501,12 +229,6 @@ class CpuUse:
                 self.baseline.setdefault((name, pid), ticks if first else 0)
                 self.last[(name, pid)] = max(ticks, self.last.get((name, pid), 0))
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await asyncio.to_thread(self.sample)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1)
-
     def cores(self) -> dict[str, float]:
         self.sample()
         seconds = time.perf_counter() - self.clock
@@ -514,17 +236,6 @@ class CpuUse:
         for (name, pid), ticks in self.last.items():
             used[name] += (ticks - self.baseline[(name, pid)]) / os.sysconf("SC_CLK_TCK")
         return {name: spent / seconds for name, spent in used.items()}
-
-
-async def measured(driver: "Driver", use: CpuUse, duration: float, clients: int) -> float:
-    """The driver's run, with the CPU of the platform's parts watched meanwhile."""
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(use.watch(stop))
-    try:
-        return await driver.run(duration, clients)
-    finally:
-        stop.set()
-        await watcher
 
 
 def web_workers() -> int:
@@ -538,7 +249,7 @@ def run(command, duration: int, clients: int) -> None:
     broker = workers.fresh_broker()
     web = web_workers()
     command.out(
-        f"LOAD {duration} s, {clients} clients, gunicorn {web} sync workers, qcluster 2 "
+        f"LOAD {duration} s, {clients} locust clients, gunicorn {web} sync workers, qcluster 2 "
         f"workers, smtpd {mail.PROCESSES} processes (Redis broker and cache, LOG_LEVEL=INFO); "
         "mix of requests: gateway/ 1 recipient 72 %, getProgress 9 %, gateway/ 1,000 "
         "recipients 4.5 %, validateContent 4.5 % (the API's 80/10/5/5, 90 % of all), "
@@ -570,45 +281,212 @@ def run(command, duration: int, clients: int) -> None:
         server.stop()
 
 
+def seed_messages(port: int, credentials: dict[str, str], count: int) -> list[list]:
+    """[message id, phone] of ``count`` single sends, for getProgress and status.php to
+    ask about from the load's first second."""
+    seeded = []
+    for i in range(count):
+        phone = f"48609{i:06d}"
+        body = urlencode({**credentials, "to_list": phone, "message": "Bench"}).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            conn.request(
+                "POST",
+                "/sms_api/gateway/",
+                body,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            answer = conn.getresponse().read()
+        finally:
+            conn.close()
+        wire = json.loads(answer)
+        if wire.get("error") != "OK":
+            raise RuntimeError(f"the load's first sends were refused: {answer[:300]!r}")
+        seeded.append([wire["message_id"], phone])
+    return seeded
+
+
+class Locust:
+    """locust, headless, driving ``users`` clients of bench/locustfile.py at ``host`` for
+    ``seconds``; its stats go to ``folder``. A process of its own, in a session of its
+    own, whose output is kept in a file and shown when it fails."""
+
+    def __init__(self, folder: str, host: str, users: int, seconds: float, **config):
+        self.folder = Path(folder)
+        self.accepted_file = self.folder / "accepted.json"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "BENCH_ACCEPTED": str(self.accepted_file),
+            "BENCH_STATS": str(self.folder / "load"),
+            **{f"BENCH_{name.upper()}": str(value) for name, value in config.items()},
+        }
+        self.log = (self.folder / "locust.log").open("wb")
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(LOCUSTFILE),
+                "--headless",
+                "--host",
+                host,
+                "--users",
+                str(users),
+                "--spawn-rate",
+                str(users),
+                "--run-time",
+                f"{seconds}s",
+                # At the end each user finishes the request it is waiting for, so that
+                # every answer is counted and every accepted send known.
+                "--stop-timeout",
+                "120",
+                # The stats as locust's --csv files hold them: written by the locustfile
+                # once every user has stopped (locust's own may miss the last second).
+                "--only-summary",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait(self, timeout: float) -> None:
+        """Until locust has ended; it answers 1 when any request failed, which the stats
+        show: anything else is the run's own failure."""
+        try:
+            code = self.process.wait(timeout)
+        finally:
+            self.stop()
+        if code not in (0, 1):
+            raise RuntimeError(f"locust ended with {code}:\n{self.output()[-3000:]}")
+
+    def stop(self) -> None:
+        """Kill what is left of the run (it has a session of its own): nothing when it
+        ended by itself."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+    def output(self) -> str:
+        return (self.folder / "locust.log").read_text(errors="replace")
+
+    def rows(self) -> list[dict[str, str]]:
+        with (self.folder / "load_stats.csv").open() as file:
+            return list(csv.DictReader(file))
+
+    def failures(self) -> list[dict[str, str]]:
+        with (self.folder / "load_failures.csv").open() as file:
+            return list(csv.DictReader(file))
+
+    def exceptions(self) -> list[dict[str, str]]:
+        """What a user raised instead of answering (a bug in the locustfile)."""
+        with (self.folder / "load_exceptions.csv").open() as file:
+            return list(csv.DictReader(file))
+
+    def accepted(self) -> dict:
+        return json.loads(self.accepted_file.read_text())
+
+
+def figures(rows: list[dict[str, str]]) -> list[tuple[str, int, int, float, float, float]]:
+    """(kind, count, errors, per second, p50 ms, p99 ms) by kind in LABELS' order, then
+    overall, from locust's ``*_stats.csv`` rows (a kind may hold a row a request type)."""
+
+    def number(text: str) -> float:
+        return float("nan") if text in ("", "N/A") else float(text)
+
+    by_name = {}
+    for row in rows:
+        name = "overall" if row["Name"] == "Aggregated" else row["Name"]
+        by_name.setdefault(name, []).append(row)
+    table = []
+    for name in [*LABELS.values(), "overall"]:
+        found = by_name.get(name, [])
+        count = sum(int(row["Request Count"]) for row in found)
+        errors = sum(int(row["Failure Count"]) for row in found)
+        rate = sum(number(row["Requests/s"]) for row in found)
+        busiest = max(found, key=lambda row: int(row["Request Count"]), default=None)
+        p50, p99 = (number(busiest[p]) if busiest else float("nan") for p in ("50%", "99%"))
+        table.append((name, count, errors, rate, p50, p99))
+    return table
+
+
 def _drive(command, server, listener, cluster, duration, clients) -> None:
-    driver = Driver(server.port, listener.port, command.credentials())
-    asyncio.run(driver.seed())
+    credentials = command.credentials()
+    seeded = seed_messages(server.port, credentials, 20)
     first_message = Message.objects.aggregate(last=Max("id"))["last"] or 0
     first_mail = InboundMail.objects.aggregate(last=Max("id"))["last"] or 0
-    busy, total = cpu_ticks()
-    use = CpuUse(
-        {
-            "web": server.process.pid,
-            "workers": cluster.process.pid,
-            "smtpd": listener.process.pid,
-        },
-        connection.settings_dict["NAME"],
-    )
-    cpu = time.process_time()
-    elapsed = asyncio.run(measured(driver, use, duration, clients))
-    client_cpu = (time.process_time() - cpu) / elapsed
-    platform = use.cores()
-    busy_after, total_after = cpu_ticks()
+    with tempfile.TemporaryDirectory() as folder:
+        busy, total = cpu_ticks()
+        started = time.perf_counter()
+        clients_run = Locust(
+            folder,
+            f"http://127.0.0.1:{server.port}",
+            clients,
+            duration,
+            username=credentials["username"],
+            password=credentials["password"],
+            seeded=json.dumps(seeded),
+            smtp_port=listener.port,
+            mail_from=mail.SENDER,
+            mail_to=box_address(),
+            mail_password=mail.PASSWORD,
+            seed=0,
+        )
+        use = CpuUse(
+            {
+                "web": server.process.pid,
+                "workers": cluster.process.pid,
+                "smtpd": listener.process.pid,
+                "clients": clients_run.process.pid,
+            },
+            connection.settings_dict["NAME"],
+        )
+        deadline = started + duration + 300
+        try:
+            while clients_run.process.poll() is None and time.perf_counter() < deadline:
+                use.sample()
+                time.sleep(1)
+            clients_run.wait(timeout=60)
+        finally:
+            clients_run.stop()
+        cores = use.cores()
+        busy_after, total_after = cpu_ticks()
+        ended = time.perf_counter()
+        rows, failures = clients_run.rows(), clients_run.failures()
+        exceptions, told = clients_run.exceptions(), clients_run.accepted()
     machine = (busy_after - busy) / (total_after - total) * (os.cpu_count() or 1)
-    ended = time.perf_counter()
     command.out(
         f"    {'kind':<22}{'count':>8}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}\n"
     )
-    for label, count, errors, rate, p50, p99 in driver.tally.rows(elapsed):
+    table = figures(rows)
+    for label, count, errors, rate, p50, p99 in table:
         command.out(f"    {label:<22}{count:>8}{errors:>8}{rate:>9.1f}{p50:>9.0f}{p99:>9.0f}\n")
-    for kind, entry in driver.tally.kinds.items():
-        for sample in entry.samples:
-            command.out(f"    error, {LABELS[kind]}: {sample}\n")
-    parts = ", ".join(f"{name} {cores:.2f}" for name, cores in platform.items())
-    others = machine - sum(platform.values()) - client_cpu
+    shown: dict[str, int] = {}
+    for failure in failures:
+        if shown.setdefault(failure["Name"], 0) < 3:
+            shown[failure["Name"]] += 1
+            command.out(
+                f"    error, {failure['Name']} ({failure['Occurrences']}×): {failure['Error']}\n"
+            )
+    for exception in exceptions:
+        command.out(f"    EXCEPTION in a client ({exception['Count']}×): {exception['Message']}\n")
+    client_cpu = cores.pop("clients")
+    parts = ", ".join(f"{name} {used:.2f}" for name, used in cores.items())
+    others = machine - sum(cores.values()) - client_cpu
     command.out(
         f"    CPU in cores (of {os.cpu_count()}): the machine {machine:.2f} busy; the platform "
-        f"{sum(platform.values()):.2f} ({parts}), the clients {client_cpu:.2f}, "
+        f"{sum(cores.values()):.2f} ({parts}), the clients (locust) {client_cpu:.2f}, "
         f"everything else on the machine {max(others, 0):.2f}\n"
     )
     mails = InboundMail.objects.filter(id__gt=first_mail)
     by_mail = mails.filter(outcome=Outcome.SENT).count()
-    accepted = driver.accepted_recipients + by_mail
+    by_api = told["recipients"]
+    accepted = by_api + by_mail
     made = Recipient.objects.filter(message__service=command.service, message_id__gt=first_message)
     try:
         workers.wait_for(lambda: not made.filter(status__in=workers.OPEN).exists(), 1800)
@@ -618,11 +496,10 @@ def _drive(command, server, listener, cluster, duration, clients) -> None:
     stored = made.count()
     still_open = made.filter(status__in=workers.OPEN).count()
     final = dict(made.values_list("status").annotate(n=Count("id")))
-    answered = len(driver.tally.kinds["mail"].seconds) - driver.tally.kinds["mail"].errors
     command.out(
-        f"    {answered} mails answered 250, {by_mail} became messages; recipients accepted "
-        f"{accepted} ({driver.accepted_recipients} by the API, {by_mail} by mail), in the "
-        f"database {stored}, final {stored - still_open}, lost {max(accepted - stored, 0)}, "
+        f"    {told['mails_250']} mails answered 250, {by_mail} became messages; recipients "
+        f"accepted {accepted} ({by_api} by the API, {by_mail} by mail), in the database "
+        f"{stored}, final {stored - still_open}, lost {max(accepted - stored, 0)}, "
         f"unexpected {max(stored - accepted, 0)}; every one final {tail:.1f} s after the "
         f"end; statuses {final}\n\n"
     )

@@ -13,9 +13,9 @@ P3  N queued recipients through the simulator (delay 0) to final states with a
 CB  delivery-report callbacks POSTed a second to a receiver on loopback
 P4  mails a second through manage.py smtpd to stored messages (8 connections),
     plain and PGP-encrypted, against mailbridge.pgp decrypting the same mails
-LOAD 50 clients for 60 s against gunicorn, qcluster and smtpd: the API's mix, status.php
-    and mail, p50/p99 by kind, none lost; and the web worker's peak memory taking a
-    20 MB upload (bench/load.py)
+LOAD 50 locust clients (a process of their own) for 60 s against gunicorn, qcluster and
+    smtpd: the API's mix, status.php and mail, p50/p99 by kind, none lost; and the web
+    worker's peak memory taking a 20 MB upload (bench/load.py, bench/locustfile.py)
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
