@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from django.apps import apps
 from django.db import models
@@ -186,6 +187,41 @@ def form_changes(form) -> dict:
 
 # -- writing -------------------------------------------------------------------------
 
+# URLs a customer may put a credential in (user:password@, a token in the query): the
+# log keeps where they point, never what would let someone else post there.
+URL_FIELDS = frozenset({"callback_url", "notify_url"})
+
+
+def masked_url(value):
+    """``value`` with the password of its user part and the values of its query masked."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return MASK
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username is not None:
+        netloc = f"{parts.username}{':' + MASK if parts.password is not None else ''}@{netloc}"
+    query = "&".join(
+        f"{name}={MASK}" if value else name
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _kept(name, before, after) -> list:
+    if name in SECRET_FIELDS:
+        return [MASK, MASK]
+    before, after = plain(before), plain(after)
+    if name in URL_FIELDS:
+        return [masked_url(before), masked_url(after)]
+    return [before, after]
+
 
 def record(
     action: str,
@@ -203,8 +239,7 @@ def record(
     sender name, an address). Call it inside the change's transaction."""
     actor = current_actor()
     changes = {
-        str(name): [MASK, MASK] if name in SECRET_FIELDS else [plain(before), plain(after)]
-        for name, (before, after) in (changes or {}).items()
+        str(name): _kept(name, before, after) for name, (before, after) in (changes or {}).items()
     }
     if customer is None and service is not None:
         customer = service.customer

@@ -117,6 +117,23 @@ def test_callback_url_changes_are_recorded_before_and_after(alice_client, servic
     assert_by_customer(entries[0], service)
 
 
+def test_a_credential_in_a_callback_url_is_never_kept(alice_client, service):
+    # A receiver's password or token in the URL would stay readable in the
+    # append-only log after the customer rotated it.
+    secret_url = "https://shop:s3cr3tpw@example.com:8443/sms?token=t0k3n&site=1"
+    post(alice_client, "callback_url", service, {"callback_url": secret_url})
+    service.refresh_from_db()
+    assert service.callback_url == secret_url  # the service itself keeps it, to post there
+    entry = only(AuditAction.CALLBACK_URL)
+    assert entry.changes["callback_url"] == [
+        "",
+        "https://shop:••••@example.com:8443/sms?token=••••&site=••••",
+    ]
+    page = alice_client.get(reverse("change_history", args=[service.pk])).content.decode()
+    for secret in ("s3cr3tpw", "t0k3n"):
+        assert secret not in str(entry.changes) and secret not in page
+
+
 # -- Sms2Email -------------------------------------------------------------------------------
 
 
