@@ -385,9 +385,13 @@ def changes_of(entry: AuditEntry) -> list[Change]:
     return shown
 
 
-def for_service(service_id: int):
-    """The entries a customer sees for one of their services, newest first."""
-    return AuditEntry.objects.filter(service_id=service_id).order_by("-created_at", "-id")
+def for_service(service: Service):
+    """The entries a customer sees for one of their services, newest first: those made
+    while the service was theirs (staff may move a service to another customer, whose
+    reader must not see the previous owner's people and addresses)."""
+    return AuditEntry.objects.filter(
+        service_id=service.pk, customer_id=service.customer_id
+    ).order_by("-created_at", "-id")
 
 
 __all__ = ["AuditAction", "AuditMiddleware", "command", "record"]

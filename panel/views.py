@@ -474,7 +474,7 @@ def change_history(request, service_id):
     """Historia zmian: the service's audit log, staff's changes too (a top-up, a block),
     with staff named as such rather than by their user."""
     service = get_service(request, service_id)
-    page = Paginator(audit.for_service(service.pk), 50).get_page(request.GET.get("page"))
+    page = Paginator(audit.for_service(service), 50).get_page(request.GET.get("page"))
     return service_page(
         request,
         service,

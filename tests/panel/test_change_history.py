@@ -283,6 +283,28 @@ def test_only_the_services_own_entries_are_listed(alice_client, service, make_se
     assert {r.entry.service_id for r in rows} == {service.pk}
 
 
+def test_a_new_owner_does_not_see_the_previous_owners_history(client, service, make_service):
+    # Staff move a service to another customer: its new reader must not learn who
+    # changed it before, nor from which addresses.
+    post_as_alice = Client()
+    post_as_alice.force_login(service.customer.user)
+    post(post_as_alice, "callback_url", service, {"callback_url": "https://first-owner.example/cb"})
+    alice = service.customer.user.username
+    bob = make_service(username="bob").customer
+    service.refresh_from_db()
+    service.customer = bob
+    service.save()
+    client.force_login(bob.user)
+    post(client, "callback_url", service, {"callback_url": "https://bob.example/cb"})
+
+    rows = page_of(client, service).context["rows"]
+    assert [r.entry.changes["callback_url"] for r in rows] == [
+        ["https://first-owner.example/cb", "https://bob.example/cb"]  # bob's own change only
+    ]
+    assert {r.entry.customer_id for r in rows} == {bob.pk}
+    assert alice not in page_of(client, service).content.decode()
+
+
 def test_the_page_is_paginated(alice_client, service):
     for n in range(55):
         post(alice_client, "callback_url", service, {"callback_url": f"https://e.example/{n}"})
