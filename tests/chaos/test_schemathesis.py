@@ -48,15 +48,17 @@ GOOD_SEND = {
 @pytest.fixture(scope="module")
 def live():
     postgres = Postgres()
-    platform = Platform(postgres, balance="1000000")
+    platform = None
     try:
+        platform = Platform(postgres, balance="1000000")  # migrate and seed_demo may fail
         _, port = platform.gunicorn(workers=2)
         base = f"http://127.0.0.1:{port}"
         sent = platform.api(port, "gateway/", to_list="48600100200", message="Schemathesis")
         assert sent["error"] == "OK", sent
         yield platform, base, int(sent["message_id"])
     finally:
-        platform.close()
+        if platform is not None:
+            platform.close()
         postgres.close()
 
 
