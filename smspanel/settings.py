@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     # takes the place of django-q2's: the first app listed wins.
     "django_q",
     "mailbridge",
+    "contacts",
     "panel",
 ]
 

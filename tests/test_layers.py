@@ -17,9 +17,10 @@ MAY_IMPORT = {
     "messaging": {"accounts", "lib"},
     "gateways": {"messaging", "accounts", "lib"},
     "mailbridge": {"messaging", "accounts", "lib"},
-    "panel": {"gateways", "mailbridge", "messaging", "accounts", "lib"},
+    "contacts": {"messaging", "accounts", "lib"},
+    "panel": {"contacts", "gateways", "mailbridge", "messaging", "accounts", "lib"},
     # The project package (settings, root URLconf, WSGI): the house; no app imports it.
-    "smspanel": {"panel", "gateways", "mailbridge", "messaging", "accounts", "lib"},
+    "smspanel": {"panel", "contacts", "gateways", "mailbridge", "messaging", "accounts", "lib"},
 }
 # The single exception, named in the README's Layout: a send's sender may be
 # one of the service's own GSM ports, which the gateways app keeps.
