@@ -16,6 +16,8 @@ P4  mails a second through manage.py smtpd to stored messages (8 connections),
 LOAD 50 locust clients (a process of their own) for 60 s against gunicorn, qcluster and
     smtpd: the API's mix, status.php and mail, p50/p99 by kind, none lost; and the web
     worker's peak memory taking a 20 MB upload (bench/load.py, bench/locustfile.py)
+C1  the address book's import of a 100,000-row CSV (windows-1250, semicolons), new then
+    again as updates (bench/contacts.py)
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
@@ -39,7 +41,7 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import load, mail, usage, workers
+from bench import contacts, load, mail, usage, workers
 from bench.web import Server, multipart, peak_rss_kb
 from messaging import services, transitions
 from messaging.models import Recipient, Status
@@ -68,7 +70,10 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=3)
         parser.add_argument(
             "--only",
-            choices=["p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc", "load"],
+            choices=[
+                *("p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc", "load"),
+                "contacts",
+            ],
             help="run one part alone (p1 runs P1 and P5)",
         )
         parser.add_argument("--callbacks", type=int, default=5000, help="callbacks for CB")
@@ -78,7 +83,8 @@ class Command(BaseCommand):
         self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-        if only not in ("p3", "p4", "callbacks", "usage", "load") and not shutil.which("wrk"):
+        without_wrk = ("p3", "p4", "callbacks", "usage", "load", "contacts")
+        if only not in without_wrk and not shutil.which("wrk"):
             raise CommandError("wrk is missing (apt-get install wrk)")
         self.password = "bench-" + uuid.uuid4().hex
         self.service = self.bench_service()
@@ -97,6 +103,9 @@ class Command(BaseCommand):
             return
         if only == "load":
             load.run(self, duration or 60, options["clients"])
+            return
+        if only == "contacts":
+            contacts.run(self)
             return
         load_duration, duration = duration or 60, duration or 10
         if only == "p2e":
@@ -125,6 +134,7 @@ class Command(BaseCommand):
             mail.run(self, options["mails"], rounds)
             load.run(self, load_duration, options["clients"])
             usage.run(self)
+            contacts.run(self)
 
     def out(self, text: str):
         self.stdout.write(text)
