@@ -286,3 +286,25 @@ def test_a_hundred_thousand_rows_on_postgresql(customer):
     assert Contact.objects.filter(customer=customer).count() == 100_000 - 200
     assert group.contacts.count() == 100_000 - 200
     assert book(customer)["48600000000"] == ("Łucja0", "Żak")
+
+
+def test_values_with_quotes_backslashes_and_braces_are_stored_as_typed(customer):
+    note = "say \"hi\", {x} \\ back\\slash; 'single'"
+    data = 'numer;uwagi\r\n600100200;"' + note.replace('"', '""') + '"\r\n'
+    report = import_contacts(customer, io.BytesIO(data.encode("utf-8")), ["number", "note"])
+    assert report.imported == 1
+    assert Contact.objects.get(number="48600100200").note == note
+
+
+def test_a_file_utf8_only_in_its_start_is_refused_whole(customer, monkeypatch):
+    monkeypatch.setattr(importer, "SAMPLE_BYTES", 64)
+    rows = [["numer", "imię"]] + [[f"60010020{i}", "Zażółć"] for i in range(5)]
+    data = csv_file(rows, charset="utf-8").getvalue() + "600100209;Gęś\r\n".encode("cp1250")
+    with pytest.raises(ImportFileError):
+        import_contacts(customer, io.BytesIO(data), ["number", "first_name"])
+    assert not Contact.objects.exists()
+
+
+def test_a_broken_excel_file_is_refused(customer):
+    with pytest.raises(ImportFileError):
+        preview(io.BytesIO(b"PK\x03\x04 not really a zip"))
