@@ -5,4 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Address book")
-    default_auto_field = "django.db.models.BigAutoField"

@@ -278,13 +278,15 @@ def guess_mapping(
 
 def _has_header(rows: Sequence[Sequence[str]]) -> bool:
     """Whether the first row names columns: one of its cells is a known column name, or
-    none of them is a number while the next row has one."""
+    none of them looks like a number (five digits or more: a mistyped number is a data
+    row) while the next row has a number."""
     if not rows:
         return False
     if any(_simplified(value) in HEADERS for value in rows[0]):
         return True
-    numeric = [any(numbers.normalise_msisdn(value) for value in row) for row in rows[:2]]
-    return len(numeric) == 2 and not numeric[0] and numeric[1]
+    if any(sum(ch.isdigit() for ch in value) >= 5 for value in rows[0]):
+        return False
+    return len(rows) > 1 and any(numbers.normalise_msisdn(value) for value in rows[1])
 
 
 def preview(file: IO[bytes], rows: int = 5, *, field_names: dict[str, str] | None = None):

@@ -308,3 +308,19 @@ def test_a_file_utf8_only_in_its_start_is_refused_whole(customer, monkeypatch):
 def test_a_broken_excel_file_is_refused(customer):
     with pytest.raises(ImportFileError):
         preview(io.BytesIO(b"PK\x03\x04 not really a zip"))
+
+
+def test_a_first_row_with_a_mistyped_number_is_data_not_a_header(customer):
+    file = csv_file([["Jan", "60010020"], ["Ewa", "600100201"]], delimiter=",")
+    assert preview(file).header is False
+    report = import_contacts(customer, file, ["first_name", "number"])
+    assert (report.rows, report.invalid, report.imported) == (2, 1, 1)
+    assert report.problems[0].row == 1
+
+
+def test_a_first_row_of_unknown_names_before_numbers_is_a_header(customer):
+    file = csv_file([["Kto", "Gdzie"], ["Ewa", "600100201"]], delimiter=",")
+    seen = preview(file)
+    assert (seen.header, seen.mapping) == (True, [IGNORED, "number"])
+    report = import_contacts(customer, file, seen.mapping)
+    assert (report.rows, report.imported) == (1, 1)
