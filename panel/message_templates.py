@@ -107,15 +107,21 @@ def send_form(request, service) -> SendForm:
     """The send page's form. ``?template=<id>`` (a link) or the form posted by its "Insert"
     button (no JavaScript) gives the form with that template's text in the message field,
     the rest as typed, and sends nothing: the form is unbound."""
-    chosen = request.GET.get(TEMPLATE) if request.method == "GET" else None
-    if request.method == "POST" and INSERT in request.POST:
-        chosen = request.POST.get(TEMPLATE)
-    if chosen:
-        template = of_user(request.user).filter(pk=chosen if chosen.isdigit() else None).first()
+    inserting = request.method == "POST" and INSERT in request.POST
+    chosen = request.POST.get(TEMPLATE) if inserting else request.GET.get(TEMPLATE)
+    template = None
+    if chosen and chosen.isdigit():
+        template = of_user(request.user).filter(pk=chosen).first()
+    if inserting:
+        # Shown again as typed (a chosen file cannot be), never sent.
+        typed = {k: v for k, v in request.POST.dict().items() if k not in SKIPPED}
         if template is not None:
-            typed = request.POST.dict() if request.method == "POST" else {}
-            typed.pop(INSERT, None)
-            typed.pop("csrfmiddlewaretoken", None)
-            typed.pop("token", None)
-            return SendForm(initial={**typed, "text": template.text}, service=service)
+            typed["text"] = template.text
+        return SendForm(initial=typed, service=service)
+    if template is not None and request.method == "GET":
+        return SendForm(initial={"text": template.text}, service=service)
     return SendForm(request.POST or None, request.FILES or None, service=service)
+
+
+# What the insert button's post does not show again: a fresh one-time token is made.
+SKIPPED = {INSERT, TEMPLATE, "csrfmiddlewaretoken", "token"}

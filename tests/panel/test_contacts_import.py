@@ -212,9 +212,7 @@ def test_a_mapping_without_the_number_is_refused(alice_client):
     preview = alice_client.get(upload(alice_client, csv_bytes(MESSY))["Location"])
     answer = alice_client.post(preview.wsgi_request.path, mapping_post(preview, column_0=""))
     assert "Choose the column with the phone number." in answer.content.decode()
-    both = alice_client.post(
-        preview.wsgi_request.path, mapping_post(preview, column_1="last_name")
-    )
+    both = alice_client.post(preview.wsgi_request.path, mapping_post(preview, column_1="last_name"))
     assert "Each kind of data may come from one column only." in both.content.decode()
     assert ContactImport.objects.get().state == ImportState.UPLOADED
     assert Contact.objects.count() == 0
@@ -379,9 +377,7 @@ def test_a_failing_import_leaves_the_address_book_unchanged(
     monkeypatch.setattr(importer, "_write_chunk", fail_on_the_third)
     assert run_queued_task() == "failed"
     assert len(written) == 2  # two chunks had been written in the transaction
-    assert list(Contact.objects.values_list("number", "first_name")) == [
-        ("48600000001", "Było")
-    ]
+    assert list(Contact.objects.values_list("number", "first_name")) == [("48600000001", "Było")]
     job = ContactImport.objects.get()
     assert job.state == ImportState.FAILED and bytes(job.data) == b""
     page = alice_client.get(posted["Location"]).content.decode()
@@ -400,15 +396,11 @@ def test_a_file_unreadable_past_its_start_fails_whole(alice_client, service, set
     assert Contact.objects.count() == 0
 
 
-def test_a_lost_task_is_queued_again_and_a_dead_one_is_reported(
-    alice_client, small_threshold
-):
+def test_a_lost_task_is_queued_again_and_a_dead_one_is_reported(alice_client, small_threshold):
     posted = start_large(alice_client, big_file(100))
     job = ContactImport.objects.get()
     OrmQ.objects.all().delete()  # the broker lost it
-    ContactImport.objects.filter(pk=job.pk).update(
-        queued_at=timezone.now() - timedelta(minutes=3)
-    )
+    ContactImport.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=3))
     alice_client.get(posted["Location"])
     assert OrmQ.objects.count() == 1
     ContactImport.objects.filter(pk=job.pk).update(
