@@ -44,7 +44,8 @@ STALE_AFTER = timedelta(minutes=5)
 
 def for_customer(customer, key) -> ContactImport | None:
     """The customer's import with this key; another customer's is None, like a missing one."""
-    return ContactImport.objects.filter(customer=customer, key=key).first()
+    # The file's bytes are read only by the steps that need them (the report page polls).
+    return ContactImport.objects.filter(customer=customer, key=key).defer("data").first()
 
 
 def estimate_rows(data: bytes) -> int | None:

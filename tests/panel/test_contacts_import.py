@@ -455,3 +455,25 @@ def test_login_required(client, name, service):
     args = [job.key] if name != "contacts_import" else []
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_large_import(alice_client, service):
+    """``manage.py qcluster`` (ORM broker) takes the queued import and ends it."""
+    from tests.workers import kill, start_qcluster, wait_until
+
+    preview = alice_client.get(upload(alice_client, big_file(3000, bad_every=1000))["Location"])
+    posted = alice_client.post(preview.wsgi_request.path, mapping_post(preview))
+    job = ContactImport.objects.get()
+    assert job.state == ImportState.QUEUED
+    worker = start_qcluster(Q_WORKERS="1")
+    try:
+        wait_until(lambda: ContactImport.objects.get().state == ImportState.DONE, timeout=60)
+    finally:
+        kill(worker)
+    job.refresh_from_db()
+    assert (job.report["rows"], job.report["imported"], job.report["invalid"]) == (3000, 2997, 3)
+    assert Contact.objects.filter(customer=service.customer).count() == 2997
+    page = alice_client.get(posted["Location"]).content.decode()
+    assert 'data-count="imported">2997<' in page

@@ -50,7 +50,9 @@ def test_import_a_small_csv_through_the_pages(page_in, live_server, service, tmp
     expect(counts.locator('[data-count="duplicates"]')).to_have_text("1")
     expect(counts.locator('[data-count="invalid"]')).to_have_text("1")
     expect(page.locator("#import-report")).to_contain_text("Plik miał 4 wiersze z danymi")
-    expect(page.locator("#import-problems")).to_contain_text("to nie jest polski numer komórkowy: 12345")
+    expect(page.locator("#import-problems")).to_contain_text(
+        "to nie jest polski numer komórkowy: 12345"
+    )
     expect(page.locator("#import-problems tbody tr").first).to_contain_text("4")
 
     group = ContactGroup.objects.get(customer=service.customer, name="Stali klienci")
