@@ -16,7 +16,7 @@ asked not to update), invalid, or empty (a row with no value at all).
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -352,12 +352,14 @@ def import_contacts(
     group: ContactGroup | None = None,
     update_existing: bool = True,
     header: bool | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import ``file`` into ``customer``'s address book, every column as ``mapping`` says
     (a target per column, IGNORED to leave it out), and every contact of the file into
     ``group`` when given. A number already in the book updates that contact's mapped
     fields (when ``update_existing``; else it is left as it was, counted unchanged, and
-    still joins ``group``). ``header`` None: guessed as the preview guesses it. All or
+    still joins ``group``). ``header`` None: guessed as the preview guesses it.
+    ``progress`` is called with the rows read so far after each chunk is written. All or
     nothing: one transaction."""
     check_mapping(mapping)
     if group is not None and group.customer_id != customer.pk:
@@ -394,6 +396,8 @@ def import_contacts(
                 if len(chunk) == CHUNK:
                     _write_chunk(customer, chunk, mapped, group, update_existing, report)
                     chunk = []
+                    if progress is not None:
+                        progress(report.rows)
             if chunk:
                 _write_chunk(customer, chunk, mapped, group, update_existing, report)
     finally:

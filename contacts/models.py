@@ -5,6 +5,8 @@ Per customer, usable by each of their services. A contact's number is stored as
 the platform can send to, and the same number is one contact however it was typed.
 """
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -107,3 +109,92 @@ class ContactFields(models.Model):
             for i, field in enumerate(CUSTOM_FIELDS, 1)
             if getattr(self, f"name{i}")
         }
+
+
+class MessageTemplate(models.Model):
+    """A text the customer saved to insert into the send form (of any of their services)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="message_templates",
+        verbose_name=_("customer"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    text = models.TextField(_("text"), max_length=2000)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="messagetemplate_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", _("uploaded")
+    QUEUED = "queued", _("waiting")
+    RUNNING = "running", _("importing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ContactImport(models.Model):
+    """One import of a file into a customer's address book, from the upload to its report.
+
+    The uploaded file is kept in ``data`` (the database, not a file on disk) between the
+    steps: the web process and the worker that runs a large import may be different
+    machines, and they share only the database; the row is the customer's (every page
+    looks it up by its random ``key`` *and* the signed-in customer), is never served by a
+    web server, and goes with the customer. ``data`` is emptied when the import ends,
+    and rows are deleted ``CONTACT_IMPORT_KEEP_HOURS`` after their upload
+    (``contacts.imports.clean_up``)."""
+
+    key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="contact_imports",
+        verbose_name=_("customer"),
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    data = models.BinaryField(_("file"), blank=True)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    rows_estimate = models.PositiveIntegerField(_("rows (estimate)"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportState.choices, default=ImportState.UPLOADED
+    )
+    # The choices made on the preview page.
+    mapping = models.JSONField(_("mapping"), default=list, blank=True)
+    header = models.BooleanField(_("first row names the columns"), default=True)
+    group = models.ForeignKey(
+        ContactGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    new_group = models.CharField(_("new group"), max_length=100, blank=True)
+    update_existing = models.BooleanField(_("update existing contacts"), default=True)
+    # Progress (rows read so far), written by the task per chunk; the report when done.
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_state_display()})"

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import language, views
+from . import contacts_import, language, message_templates, views
 from .forms import ThrottledLoginForm
 
 
@@ -85,4 +85,29 @@ urlpatterns = [
     private("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
+    # The address book's import and the message templates (per customer).
+    private("contacts/import/", contacts_import.import_upload, name="contacts_import"),
+    private(
+        "contacts/import/<uuid:key>/",
+        contacts_import.import_preview,
+        name="contacts_import_preview",
+    ),
+    private(
+        "contacts/import/<uuid:key>/report/",
+        contacts_import.import_report,
+        name="contacts_import_report",
+    ),
+    private(
+        "contacts/import/<uuid:key>/problems.csv",
+        contacts_import.import_problems_csv,
+        name="contacts_import_problems_csv",
+    ),
+    private("templates/", message_templates.template_list, name="template_list"),
+    private("templates/add/", message_templates.template_add, name="template_add"),
+    private("templates/<int:template_id>/", message_templates.template_edit, name="template_edit"),
+    private(
+        "templates/<int:template_id>/delete/",
+        message_templates.template_delete,
+        name="template_delete",
+    ),
 ]

@@ -28,7 +28,7 @@ from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
-from . import charts, confirm, history, overview, sending
+from . import charts, confirm, history, message_templates, overview, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -539,7 +539,8 @@ def send_sms(request, service_id):
     land on the same message.
     """
     service = get_service(request, service_id)
-    form = SendForm(request.POST or None, request.FILES or None, service=service)
+    # With a template's text inserted, when asked (panel.message_templates).
+    form = message_templates.send_form(request, service)
     estimate, counter, content_warning = None, None, False
     if request.method == "POST" and form.is_valid():
         send_request = form.request()

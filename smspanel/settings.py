@@ -334,6 +334,10 @@ PROGRESS_CACHE_SECONDS = env.int("PROGRESS_CACHE_SECONDS", default=300)
 PROGRESS_KEEP_RECIPIENTS = env.int("PROGRESS_KEEP_RECIPIENTS", default=1_000_000)
 # Content-policy rules are compiled once per process and re-read this often.
 CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
+# An address-book import of more rows than this runs as a django-q2 task, with progress.
+CONTACT_IMPORT_TASK_ROWS = env.int("CONTACT_IMPORT_TASK_ROWS", default=2000)
+# How long an uploaded import (its file, then its report) is kept.
+CONTACT_IMPORT_KEEP_HOURS = env.int("CONTACT_IMPORT_KEEP_HOURS", default=24)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -26,6 +26,8 @@ from accounts.models import (
     ServiceKind,
     ServiceState,
 )
+from contacts import imports
+from contacts.models import ContactFields, ContactGroup, MessageTemplate
 from mailbridge import settings_ops
 from mailbridge.models import (
     InboundMail,
@@ -98,10 +100,24 @@ PAGES: dict[str, Page] = {
     "sender_ids": Page(_service),
     "sms2email_settings": Page(_service),
     "sms2email_log": Page(_service),
+    # The address book's import and the message templates (per customer).
+    "contacts_import": Page(),
+    "contacts_import_preview": Page(lambda s: {"key": s.ids["uploaded_import"]}),
+    "contacts_import_report": Page(lambda s: {"key": s.ids["key"]}),
+    "template_list": Page(),
+    "template_add": Page(),
+    "template_edit": Page(lambda s: {"template_id": s.ids["template_id"]}),
+    "template_delete": Page(lambda s: {"template_id": s.ids["template_id"]}),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
-DOWNLOADS = {"balance_csv", "incoming_csv", "message_list_csv", "message_recipients_csv"}
+DOWNLOADS = {
+    "balance_csv",
+    "incoming_csv",
+    "message_list_csv",
+    "message_recipients_csv",
+    "contacts_import_problems_csv",
+}
 
 # POST only: each changes something and sends the browser back to a page of the list
 # (or, send_estimate, answers the send form's counter in JSON); a GET is refused (405).
@@ -299,10 +315,43 @@ def build_showcase(simulator) -> Showcase:
             sent_at=timezone.now() if state == "sent" else None,
         )
 
+    # The address book: field names, a group, templates, an import waiting for its
+    # columns and one done, with rows left out.
+    ContactFields.objects.create(customer=customer, name1="Miasto", name2="Ulubione kwiaty")
+    ContactGroup.objects.create(customer=customer, name="Stali klienci")
+    template = MessageTemplate.objects.create(
+        customer=customer,
+        name="Zamówienie gotowe do odbioru",
+        text="Dzień dobry! Państwa bukiet czeka na odbiór w Kwiaciarni Róża, ul. Kwiatowa 5.",
+    )
+    MessageTemplate.objects.create(
+        customer=customer, name="Walentynki", text="Zamów bukiet na 14 lutego z rabatem 10%!"
+    )
+    rows = [
+        "Telefon;Imię;Nazwisko;E-mail;Miasto;Ulubione kwiaty;Uwagi",
+        "600 100 200;Zażółć;Gęślą-Jaźń;anna@example.pl;Łódź;róże;stała klientka od 2019",
+        "601 200 300;Łukasz;Świątek;;Gdańsk;tulipany;",
+        "12345;Błędny;Numer;;;;",
+    ]
+    data = ("\r\n".join(rows) + "\r\n").encode("windows-1250")
+    uploaded = imports.upload(customer, "klienci-wiosna-2026.csv", data)
+    done = imports.upload(customer, "klienci-2025.csv", data + b"600100200;Jan;;;;;\r\n")
+    imports.start(
+        done,
+        mapping=["number", "first_name", "last_name", "email", "field1", "field2", "note"],
+        header=True,
+        group=None,
+        new_group="Klienci 2025",
+        update_existing=True,
+    )
+
     return Showcase(
         service=service,
         message=message,
         ids={
+            "template_id": template.pk,
+            "uploaded_import": uploaded.key,
+            "key": done.key,
             "service_id": service.pk,
             "message_id": message.pk,
             "entry_id": service.allowed_addresses.first().pk,

@@ -8,6 +8,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AllowedAddress, SenderId
+from contacts import imports
+from contacts.models import MessageTemplate
 from mailbridge.models import RecipientAddress, Sms2EmailSettings
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import send
@@ -82,7 +84,21 @@ def objects(service, simulator):
             settings=Sms2EmailSettings.objects.create(service=service, enabled=True),
             address="anna@firma.pl",
         ).pk,
+        "template_id": MessageTemplate.objects.create(
+            customer=service.customer, name="Szablon", text="Tekst"
+        ).pk,
+        "key": imported(service.customer).key,
     }
+
+
+def imported(customer):
+    """An import of the customer's, done."""
+    job = imports.upload(customer, "kontakty.csv", b"600100200;Jan\r\n")
+    imports.start(
+        job, mapping=["number", "first_name"], header=False, group=None, new_group="",
+        update_existing=True,
+    )  # fmt: skip
+    return job
 
 
 def test_the_urlconf_has_private_pages_to_check():
