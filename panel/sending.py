@@ -225,6 +225,10 @@ REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
         "recipients",
         _("Enter at least one valid Polish mobile number, such as 501 234 567."),
     ),
+    services.AllStopped: (
+        "recipients",
+        _("Every number is on the STOP list (they opted out): nothing was sent."),
+    ),
     services.TooManyRecipients: (
         "recipients",
         ngettext_lazy(
