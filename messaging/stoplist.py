@@ -171,9 +171,7 @@ def simplified(text: str) -> str:
     """``text`` as words are compared: no diacritics (ł too), upper case, single spaces,
     no punctuation at either end."""
     text = text.replace("ł", "l").replace("Ł", "L")
-    bare = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(bare.upper().split()).strip(" .!,;")
 
 
@@ -208,9 +206,7 @@ def apply_incoming(incoming: IncomingMessage) -> Reply | None:
     number = numbers.normalise_msisdn(incoming.from_number)
     if number is None:
         return None  # not a number a send could reach
-    customer_id = Service.objects.values_list("customer_id", flat=True).get(
-        pk=incoming.service_id
-    )
+    customer_id = Service.objects.values_list("customer_id", flat=True).get(pk=incoming.service_id)
     if action == StopAction.ADDED:
         changed, _invalid = add(customer_id, [number], StopVia.STOP_WORD, incoming=incoming)
     else:

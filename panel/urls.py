@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import language, views
+from . import language, stoplist, views
 from .forms import ThrottledLoginForm
 
 
@@ -85,4 +85,11 @@ urlpatterns = [
     private("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
+    private("stoplist/", stoplist.stoplist_page, name="stoplist"),
+    private("stoplist/add/", stoplist.stoplist_add, name="stoplist_add"),
+    private("stoplist/import/", stoplist.stoplist_import, name="stoplist_import"),
+    private("stoplist/settings/", stoplist.stoplist_settings, name="stoplist_settings"),
+    private("stoplist/log/", stoplist.stoplist_log, name="stoplist_log"),
+    private("stoplist/<int:entry_id>/remove/", stoplist.stoplist_remove, name="stoplist_remove"),
+    private("stoplist.csv", stoplist.stoplist_csv, name="stoplist_csv"),
 ]

@@ -120,7 +120,9 @@ def test_the_look_up_is_one_query_however_many_numbers(service):
 def test_adding_logs_each_new_number_once(service, django_user_model):
     user = service.customer.user
     added, invalid = stoplist.add(
-        service.customer_id, ["600100200", "600-100-200", "123", "600100201"], StopVia.PANEL,
+        service.customer_id,
+        ["600100200", "600-100-200", "123", "600100201"],
+        StopVia.PANEL,
         user=user,
     )
     again, _ = stoplist.add(service.customer_id, ["600100200"], StopVia.IMPORT)
@@ -146,8 +148,21 @@ def test_removing_logs_and_allows_sending_again(service):
 
 
 @pytest.mark.parametrize(
-    "text", ["STOP", "Stop", " stop ", "stop\n", "NIE", "nie", "STOP SMS", "stop  sms",
-             "REZYGNUJE", "rezygnuję", "Rezygnuję.", "STOP!"]
+    "text",
+    [
+        "STOP",
+        "Stop",
+        " stop ",
+        "stop\n",
+        "NIE",
+        "nie",
+        "STOP SMS",
+        "stop  sms",
+        "REZYGNUJE",
+        "rezygnuję",
+        "Rezygnuję.",
+        "STOP!",
+    ],
 )
 def test_stop_words(text):
     assert stoplist.word_of(text) == StopAction.ADDED

@@ -36,8 +36,17 @@ from mailbridge.models import (
     ReplyState,
 )
 from mailbridge.senders import set_authorised
-from messaging import services
-from messaging.models import Callback, CallbackAttempt, Message, Recipient, Source
+from messaging import services, stoplist
+from messaging.models import (
+    Callback,
+    CallbackAttempt,
+    Message,
+    Recipient,
+    Source,
+    StopEntry,
+    StopSettings,
+    StopVia,
+)
 
 USERNAME = "kwiaciarnia"
 PASSWORD = "pw-kwiaciarnia"
@@ -98,10 +107,19 @@ PAGES: dict[str, Page] = {
     "sender_ids": Page(_service),
     "sms2email_settings": Page(_service),
     "sms2email_log": Page(_service),
+    "stoplist": Page(),
+    "stoplist_log": Page(),
+    "stoplist_remove": Page(lambda s: {"entry_id": s.ids["stop_entry_id"]}),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
-DOWNLOADS = {"balance_csv", "incoming_csv", "message_list_csv", "message_recipients_csv"}
+DOWNLOADS = {
+    "balance_csv",
+    "incoming_csv",
+    "message_list_csv",
+    "message_recipients_csv",
+    "stoplist_csv",
+}
 
 # POST only: each changes something and sends the browser back to a page of the list
 # (or, send_estimate, answers the send form's counter in JSON); a GET is refused (405).
@@ -116,6 +134,9 @@ ACTIONS = {
     "sms2email_on",
     "sms2email_off",
     "sms2email_recipient_ask",
+    "stoplist_add",
+    "stoplist_import",
+    "stoplist_settings",
 }
 
 
@@ -299,6 +320,17 @@ def build_showcase(simulator) -> Showcase:
             sent_at=timezone.now() if state == "sent" else None,
         )
 
+    StopSettings.objects.create(
+        customer=customer,
+        confirm=True,
+        stop_text="Kwiaciarnia Róża: nie wyślemy więcej SMS-ów. Odpisz START, by wrócić.",
+        start_text="Kwiaciarnia Róża: znów wysyłamy Ci SMS-y.",
+    )
+    stoplist.add(customer.pk, ["48601100300", "+48 602 100 301"], StopVia.PANEL, user=user)
+    stoplist.add(customer.pk, ["48603100302"], StopVia.IMPORT, user=user)
+    services.store_incoming(service.pk, "48605100400", "48500100100", "Rezygnuję", None)
+    stop_entry = StopEntry.objects.filter(customer=customer).order_by("id").first()
+
     return Showcase(
         service=service,
         message=message,
@@ -307,6 +339,7 @@ def build_showcase(simulator) -> Showcase:
             "message_id": message.pk,
             "entry_id": service.allowed_addresses.first().pk,
             "sender_id": phone.pk,
+            "stop_entry_id": stop_entry.pk,
             "address_id": confirmed.pk,
             "interface": "http-api",
             "state": "on",
