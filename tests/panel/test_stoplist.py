@@ -77,9 +77,7 @@ def test_removing_asks_first(alice_client, service):
 def upload(client, name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    return client.post(
-        "/stoplist/import/", {"file": SimpleUploadedFile(name, data)}, follow=True
-    )
+    return client.post("/stoplist/import/", {"file": SimpleUploadedFile(name, data)}, follow=True)
 
 
 def test_import_a_polish_excel_csv_in_windows_1250(alice_client, service):
