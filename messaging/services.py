@@ -810,5 +810,19 @@ def store_incoming(
         callbacks.queue_incoming(incoming, Service.objects.get(pk=service_id))
         reply = stoplist.apply_incoming(incoming)
     if reply is not None:
-        stoplist.confirm(reply)
+        _confirm_stop(reply)
     return incoming
+
+
+def _confirm_stop(reply: stoplist.Reply) -> None:
+    """Answer a STOP or START by SMS, charged as any SMS. A refusal (no funds, a blocked
+    service) only means no answer: the change stands."""
+    try:
+        accepted = submit(
+            reply.service_id,
+            SendRequest(recipients=[reply.number], text=reply.text, source=Source.STOP_REPLY),
+        )
+    except SendError as exc:
+        logger.info("stoplist: no confirmation to %s: %r", reply.number, exc)
+        return
+    stoplist.confirmed(reply, accepted.message)

@@ -19,7 +19,6 @@ number in that send, sent and charged; one committed before takes it out, neithe
 sent nor charged. The numbers charged for are always exactly the recipients stored.
 """
 
-import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,8 +32,6 @@ from accounts.models import Service
 
 from . import numbers
 from .models import IncomingMessage, StopAction, StopChange, StopEntry, StopSettings, StopVia
-
-logger = logging.getLogger(__name__)
 
 # SQLite's bound parameters per statement are limited: its twin asks in chunks.
 _SQLITE_CHUNK = 5000
@@ -225,22 +222,8 @@ def apply_incoming(incoming: IncomingMessage) -> Reply | None:
     return Reply(incoming.service_id, number, text, change.pk if change else 0)
 
 
-def confirm(reply: Reply) -> None:
-    """Send the confirmation through ``submit``, charged as any SMS. A refusal (no funds,
-    a blocked service) only means no confirmation: the change stands."""
-    from . import services
-
-    try:
-        accepted = services.submit(
-            reply.service_id,
-            services.SendRequest(
-                recipients=[reply.number],
-                text=reply.text,
-                source=services.Source.STOP_REPLY,
-            ),
-        )
-    except services.SendError as exc:
-        logger.info("stoplist: no confirmation to %s: %r", reply.number, exc)
-        return
+def confirmed(reply: Reply, message) -> None:
+    """Record on the change the SMS that confirmed it (``services.store_incoming`` sends
+    it through ``submit`` once the change is committed)."""
     if reply.change_id:
-        StopChange.objects.filter(pk=reply.change_id).update(confirmation=accepted.message)
+        StopChange.objects.filter(pk=reply.change_id).update(confirmation=message)
