@@ -37,35 +37,48 @@ from .models import IncomingMessage, StopAction, StopChange, StopEntry, StopSett
 _SQLITE_CHUNK = 5000
 
 
-def _on_list(customer_id: int | None) -> Q:
-    """The entries that apply to ``customer_id``: theirs and the platform's."""
-    return Q(customer_id=customer_id) | Q(customer__isnull=True)
+def _owner(service_id: int):
+    """The customer of ``service_id``, as a subquery (the look-up stays one statement)."""
+    return Service.objects.filter(pk=service_id).values("customer_id")
 
 
-def stopped(customer_id: int | None, found: Sequence[str], *, platform: bool = True) -> set[str]:
-    """Which of ``found`` (stored numbers) are on the customer's list or (``platform``)
-    the platform's.
+def stopped(
+    customer_id, found: Sequence[str], *, platform: bool = True, service_id: int | None = None
+) -> set[str]:
+    """Which of ``found`` (stored numbers) are on the customer's list (the customer of
+    ``service_id`` when it is given) or, with ``platform``, the platform's.
 
-    On PostgreSQL one statement, the numbers passed as one array; on SQLite the ORM
-    twin, in chunks of bound parameters."""
+    One statement: on PostgreSQL the numbers travel as one array; SQLite (its ORM twin)
+    asks in chunks of bound parameters."""
     if not found:
         return set()
     if connection.vendor == "postgresql":
         from .pg import texts
 
-        whose = "customer_id = %s OR customer_id IS NULL" if platform else "customer_id = %s"
-        if customer_id is None:
-            whose = "customer_id IS NULL"
+        if service_id is not None:
+            whose = "customer_id = (SELECT customer_id FROM accounts_service WHERE id = %s)"
+            params = [service_id]
+        elif customer_id is not None:
+            whose, params = "customer_id = %s", [customer_id]
+        else:
+            whose, params = "FALSE", []
+        if platform:
+            whose += " OR customer_id IS NULL"
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT DISTINCT number FROM messaging_stopentry"  # noqa: S608 - constants
                 f" WHERE ({whose}) AND number = ANY(%s::varchar[])",
-                ([customer_id] if customer_id is not None else []) + [texts(found)],
+                [*params, texts(found)],
             )
             return {row[0] for row in cursor.fetchall()}
-    whose = _on_list(customer_id) if platform else Q(customer_id=customer_id)
-    if customer_id is None:
-        whose = Q(customer__isnull=True)
+    if service_id is not None:
+        whose = Q(customer_id__in=_owner(service_id))
+    elif customer_id is not None:
+        whose = Q(customer_id=customer_id)
+    else:
+        whose = Q(pk__in=[])
+    if platform:
+        whose |= Q(customer__isnull=True)
     hits: set[str] = set()
     for start in range(0, len(found), _SQLITE_CHUNK):
         chunk = found[start : start + _SQLITE_CHUNK]
@@ -80,8 +93,7 @@ def split(service_id: int, found: list[str]) -> tuple[list[str], int]:
     list, in its order, and how many were left out."""
     if not found:
         return found, 0
-    customer_id = Service.objects.filter(pk=service_id).values_list("customer_id", flat=True)
-    hits = stopped(customer_id.first(), found)
+    hits = stopped(None, found, service_id=service_id)
     if not hits:
         return found, 0
     return [n for n in found if n not in hits], len(hits)
@@ -107,7 +119,7 @@ def add(
         return [], invalid
     now = timezone.now()
     with transaction.atomic():
-        present = stopped(customer_id, found, platform=False)
+        present = stopped(customer_id, found, platform=customer_id is None)
         new = [n for n in found if n not in present]
         # ignore_conflicts: a number another request added meanwhile stays one entry;
         # the log records only what this call added (below, read back).
