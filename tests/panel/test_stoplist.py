@@ -223,3 +223,12 @@ def test_the_counter_counts_them_apart(alice_client, service):
     assert (counted["numbers"], counted["stopped"]) == (1, 1)
     assert "1 on the STOP list" in counted["recipients_text"]
     assert Decimal(counted["price"]) == Decimal(counted["recipient_price"])
+
+
+def test_the_api_docs_say_how_each_door_reports_them(client):
+    page = client.get("/docs/api/").content.decode()
+    section = page[page.index('id="stoplist"') :]
+    for said in ("RECIPIENT_LIST_IS_EMPTY", "send.php", "error 8", "401", "START"):
+        assert said in section, said
+    polish = client.get("/docs/api/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Lista STOP (rezygnacje)" in polish

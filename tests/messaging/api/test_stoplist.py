@@ -45,6 +45,7 @@ def test_only_stopped_numbers_is_an_empty_recipient_list(api, api_service):
 
     assert answer["error"] == "RECIPIENT_LIST_IS_EMPTY"
     assert answer["error_from"] == "to_list"
+    assert "STOP list" in answer["error_description"]
     assert not Message.objects.exists()
     assert charge_total(api_service) == 0
 
