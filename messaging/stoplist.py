@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Service
+from lib import xactlock
 
 from . import numbers
 from .models import IncomingMessage, StopAction, StopChange, StopEntry, StopSettings, StopVia
@@ -119,14 +120,12 @@ def add(
         return [], invalid
     now = timezone.now()
     with transaction.atomic():
+        _hold(customer_id)
         present = stopped(customer_id, found, platform=customer_id is None)
         new = [n for n in found if n not in present]
-        # ignore_conflicts: a number another request added meanwhile stays one entry;
-        # the log records only what this call added (below, read back).
         StopEntry.objects.bulk_create(
             [StopEntry(customer_id=customer_id, number=n, created_at=now) for n in new],
             batch_size=1000,
-            ignore_conflicts=True,
         )
         _log(customer_id, new, StopAction.ADDED, via, user, incoming, now)
     return new, invalid
@@ -146,13 +145,20 @@ def remove(
         return []
     now = timezone.now()
     with transaction.atomic():
-        rows = StopEntry.objects.select_for_update().filter(
-            customer_id=customer_id, number__in=found
-        )
-        gone = list(rows.values_list("number", flat=True))
-        StopEntry.objects.filter(customer_id=customer_id, number__in=gone).delete()
+        _hold(customer_id)
+        gone = sorted(stopped(customer_id, found, platform=customer_id is None))
+        if customer_id is None:
+            StopEntry.objects.filter(customer__isnull=True, number__in=gone).delete()
+        else:
+            StopEntry.objects.filter(customer_id=customer_id, number__in=gone).delete()
         _log(customer_id, gone, StopAction.REMOVED, via, user, incoming, now)
     return gone
+
+
+def _hold(customer_id: int | None) -> None:
+    """One change to a list at a time (PostgreSQL; SQLite writes one at a time anyway):
+    what a change reads as already listed is then so, and each change is logged once."""
+    xactlock.hold(f"stoplist:{customer_id if customer_id is not None else 'platform'}")
 
 
 def _log(customer_id, numbers_changed, action, via, user, incoming, now) -> list[StopChange]:

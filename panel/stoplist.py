@@ -231,9 +231,9 @@ def stoplist_import(request):
 
 @login_required
 @confirm.asks_first
-def stoplist_remove(request, entry_id):
+def stoplist_remove(request, stop_id):
     customer = _customer(request)
-    entry = get_object_or_404(StopEntry, customer=customer, pk=entry_id)
+    entry = get_object_or_404(StopEntry, customer=customer, pk=stop_id)
     if confirm.confirmed(request):
         stoplist.remove(customer.pk, [entry.number], StopVia.PANEL, user=request.user)
         messages.success(

@@ -90,6 +90,6 @@ urlpatterns = [
     private("stoplist/import/", stoplist.stoplist_import, name="stoplist_import"),
     private("stoplist/settings/", stoplist.stoplist_settings, name="stoplist_settings"),
     private("stoplist/log/", stoplist.stoplist_log, name="stoplist_log"),
-    private("stoplist/<int:entry_id>/remove/", stoplist.stoplist_remove, name="stoplist_remove"),
+    private("stoplist/<int:stop_id>/remove/", stoplist.stoplist_remove, name="stoplist_remove"),
     private("stoplist.csv", stoplist.stoplist_csv, name="stoplist_csv"),
 ]

@@ -115,3 +115,29 @@ def test_a_stop_racing_a_send_is_either_sent_and_charged_or_left_out_and_not(mak
         e.amount for e in LedgerEntry.objects.filter(service=service, kind=LedgerKind.CHARGE)
     )
     assert total_charged == message.price
+
+
+def test_two_stops_of_one_number_at_once_make_one_entry_and_one_log_line(make_service):
+    from messaging.models import StopChange
+
+    service = make_service(username="twostops", balance=Decimal("10"))
+    start, errors = threading.Barrier(2), []
+
+    def stop():
+        try:
+            start.wait(10)
+            services.store_incoming(service.pk, TARGET, "48500000000", "STOP", None)
+        except Exception as exc:  # recorded for the assertion
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=stop) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert StopEntry.objects.filter(number=TARGET).count() == 1
+    assert StopChange.objects.filter(number=TARGET).count() == 1

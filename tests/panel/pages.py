@@ -109,7 +109,7 @@ PAGES: dict[str, Page] = {
     "sms2email_log": Page(_service),
     "stoplist": Page(),
     "stoplist_log": Page(),
-    "stoplist_remove": Page(lambda s: {"entry_id": s.ids["stop_entry_id"]}),
+    "stoplist_remove": Page(lambda s: {"stop_id": s.ids["stop_id"]}),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
@@ -339,7 +339,7 @@ def build_showcase(simulator) -> Showcase:
             "message_id": message.pk,
             "entry_id": service.allowed_addresses.first().pk,
             "sender_id": phone.pk,
-            "stop_entry_id": stop_entry.pk,
+            "stop_id": stop_entry.pk,
             "address_id": confirmed.pk,
             "interface": "http-api",
             "state": "on",
