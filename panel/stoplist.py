@@ -8,6 +8,7 @@ logs it with the signed-in user.
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -139,7 +140,7 @@ def _render(request, customer, *, status=200, **context):
         "panel/stoplist.html",
         {
             "total": StopEntry.objects.filter(customer=customer).count(),
-            "search": f"q={context.get('query')}" if context.get("query") else "",
+            "search": urlencode({"q": context["query"]}) if context.get("query") else "",
             "stop_words": ", ".join(settings.STOP_WORDS),
             "start_words": ", ".join(settings.START_WORDS),
             **context,
@@ -306,5 +307,5 @@ def stoplist_log(request):
     return render(
         request,
         "panel/stoplist_log.html",
-        {"page": page, "query": query, "search": f"q={query}" if query else ""},
+        {"page": page, "query": query, "search": urlencode({"q": query}) if query else ""},
     )

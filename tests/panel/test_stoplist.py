@@ -56,6 +56,8 @@ def test_search_and_pagination(alice_client, service):
     assert found.count("<code>48") == 1 and "48600100007" in found
     partial = alice_client.get("/stoplist/", {"q": "0010001"}).content.decode()
     assert partial.count("<code>48") == 10
+    spelt = alice_client.get("/stoplist/", {"q": "6001&0"}).content.decode()
+    assert "q=6001%260&amp;page=2" in spelt
 
 
 def test_removing_asks_first(alice_client, service):
