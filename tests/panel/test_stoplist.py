@@ -234,3 +234,18 @@ def test_the_api_docs_say_how_each_door_reports_them(client):
         assert said in section, said
     polish = client.get("/docs/api/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
     assert "Lista STOP (rezygnacje)" in polish
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_the_suggested_answers_fit_one_sms_in_each_language(alice_client, service, language):
+    page = alice_client.get("/stoplist/", HTTP_ACCEPT_LANGUAGE=language)
+    form = page.context["settings_form"]
+    saved = alice_client.post(
+        "/stoplist/settings/",
+        {
+            "confirm": "on",
+            "stop_text": form["stop_text"].value(),
+            "start_text": form["start_text"].value(),
+        },
+    )
+    assert saved.status_code == 302
