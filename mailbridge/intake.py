@@ -681,6 +681,11 @@ SEND_REFUSALS: dict[type[services.SendError], tuple[str, str, int | None]] = {
         "Żaden numer nie jest poprawnym numerem komórkowym.",
         401,
     ),
+    services.AllStopped: (
+        "stoplisted",
+        "Wszystkie numery są na liście STOP (ich właściciele zrezygnowali z SMS-ów).",
+        401,
+    ),
     services.MessageTooLong: ("too_long", "Wiadomość jest zbyt długa.", 402),
     services.TooManyRecipients: ("too_many_numbers", "Zbyt wiele numerów w jednym mailu.", None),
     services.EmptyText: ("empty_text", "Treść SMS-a jest pusta.", None),

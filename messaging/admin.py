@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Service, ServiceKind
 
-from . import services
+from . import numbers, services, stoplist
 from .forms import IncomingSmsForm
 from .models import (
     Callback,
@@ -17,7 +17,12 @@ from .models import (
     ContentRule,
     IncomingMessage,
     Message,
+    PlatformStopEntry,
     Recipient,
+    StopChange,
+    StopEntry,
+    StopSettings,
+    StopVia,
 )
 
 
@@ -176,3 +181,102 @@ class ContentRuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     list_editable = ["enabled"]
     search_fields = ["pattern", "reason"]
+
+
+# -- stoplists (messaging.stoplist) ------------------------------------------------------------
+
+
+class StopEntryAdminBase(admin.ModelAdmin):
+    """Entries change through messaging.stoplist, so that each change is logged (via admin,
+    by the staff user); an entry is added or removed, never edited."""
+
+    list_display = ["number", "created_at"]
+    search_fields = ["number"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        return ["number"]
+
+    def customer_of(self, obj):
+        return obj.customer_id
+
+    def save_model(self, request, obj, form, change):
+        added, _invalid = stoplist.add(
+            self.customer_of(obj), [obj.number], StopVia.ADMIN, user=request.user
+        )
+        found = StopEntry.objects.filter(
+            customer_id=self.customer_of(obj),
+            number=numbers.normalise_msisdn(obj.number) or obj.number,
+        ).first()
+        if found is not None:
+            obj.pk = found.pk
+
+    def delete_model(self, request, obj):
+        stoplist.remove(obj.customer_id, [obj.number], StopVia.ADMIN, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for customer_id in set(queryset.values_list("customer_id", flat=True)):
+            numbers_of = queryset.filter(customer_id=customer_id).values_list("number", flat=True)
+            stoplist.remove(customer_id, list(numbers_of), StopVia.ADMIN, user=request.user)
+
+
+class StopEntryForm(forms.ModelForm):
+    def clean_number(self):
+        number = numbers.normalise_msisdn(self.cleaned_data["number"])
+        if number is None:
+            raise forms.ValidationError(_("Not a Polish mobile number."))
+        return number
+
+
+@admin.register(PlatformStopEntry)
+class PlatformStopEntryAdmin(StopEntryAdminBase):
+    """The platform's list: numbers no customer may send to."""
+
+    form = StopEntryForm
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__isnull=True)
+
+    def customer_of(self, obj):
+        return None
+
+
+@admin.register(StopEntry)
+class StopEntryAdmin(StopEntryAdminBase):
+    """The customers' lists, each entry with its customer."""
+
+    form = StopEntryForm
+    list_display = ["number", "customer", "created_at"]
+    list_select_related = ["customer"]
+    search_fields = ["number", "customer__name"]
+    autocomplete_fields = ["customer"]
+
+    def get_fields(self, request, obj=None):
+        return ["customer", "number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__isnull=False)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["customer"].required = True
+        return form
+
+
+@admin.register(StopChange)
+class StopChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "number", "customer", "action", "via", "user", "incoming"]
+    list_filter = ["action", "via"]
+    search_fields = ["number", "customer__name"]
+    list_select_related = ["customer", "user", "incoming"]
+    date_hierarchy = "at"
+
+
+@admin.register(StopSettings)
+class StopSettingsAdmin(admin.ModelAdmin):
+    list_display = ["customer", "confirm", "stop_text"]
+    search_fields = ["customer__name"]
+    autocomplete_fields = ["customer"]

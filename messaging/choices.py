@@ -31,3 +31,6 @@ class Source(models.TextChoices):
     # A sender number's confirmation code (messaging.services.send_sender_code): charged
     # like any SMS, but never shown to the customer, who must not read the code back.
     CODE = "code", _("confirmation code")
+    # The answer to a STOP or START SMS (messaging.stoplist), when the customer asked for
+    # one: the only send that reaches a number on the stoplist.
+    STOP_REPLY = "stop", _("STOP confirmation")

@@ -4,13 +4,14 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import MONEY, Route, Service
+from accounts.models import MONEY, Customer, Route, Service
 
 from .choices import Source, Status
 
@@ -498,3 +499,140 @@ class CallbackAttempt(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.url}"
+
+
+# -- opt-out (messaging.stoplist) -----------------------------------------------------------
+
+
+class StopEntry(models.Model):
+    """A number that must not be sent to: on one customer's stoplist, or (customer empty)
+    on the platform's, which staff keep in admin and which applies to every customer."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="stop_entries",
+        verbose_name=_("customer"),
+        help_text=_("Empty: on the platform's list, which applies to every customer."),
+    )
+    number = models.CharField(_("number"), max_length=16)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stoplist entry")
+        verbose_name_plural = _("stoplist entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index the send's look-up (number IN …) reads, per customer and for
+            # the platform's list.
+            models.UniqueConstraint(
+                fields=["customer", "number"],
+                name="stopentry_unique_number",
+                condition=models.Q(customer__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["number"],
+                name="stopentry_unique_platform_number",
+                condition=models.Q(customer__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class PlatformStopEntry(StopEntry):
+    """The platform's list in admin: the entries no customer owns."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("platform stoplist entry")
+        verbose_name_plural = _("platform stoplist")
+
+
+class StopAction(models.TextChoices):
+    ADDED = "added", _("added")
+    REMOVED = "removed", _("removed")
+
+
+class StopVia(models.TextChoices):
+    PANEL = "panel", _("panel")
+    IMPORT = "import", _("import")
+    STOP_WORD = "stop_word", _("STOP SMS")
+    START_WORD = "start_word", _("START SMS")
+    ADMIN = "admin", _("administration")
+
+
+class StopChange(models.Model):
+    """One change to a stoplist (append-only): when, which way, how, by whom or by which
+    incoming SMS."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="stop_changes",
+        verbose_name=_("customer"),
+    )
+    number = models.CharField(_("number"), max_length=16)
+    action = models.CharField(_("change"), max_length=8, choices=StopAction.choices)
+    via = models.CharField(_("how"), max_length=12, choices=StopVia.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    incoming = models.ForeignKey(
+        IncomingMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("incoming SMS"),
+    )
+    # The SMS that confirmed a STOP or START to its sender, when one was sent.
+    confirmation = models.ForeignKey(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmation SMS"),
+    )
+
+    class Meta:
+        verbose_name = _("stoplist change")
+        verbose_name_plural = _("stoplist changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="stopchange_customer_time")]
+
+    def __str__(self):
+        return f"{self.number} {self.get_action_display()}"
+
+
+class StopSettings(models.Model):
+    """A customer's choice to answer STOP and START with a confirmation SMS."""
+
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="stop_settings",
+        verbose_name=_("customer"),
+    )
+    confirm = models.BooleanField(_("answer STOP and START with an SMS"), default=False)
+    stop_text = models.CharField(_("answer to STOP"), max_length=160, blank=True)
+    start_text = models.CharField(_("answer to START"), max_length=160, blank=True)
+
+    class Meta:
+        verbose_name = _("stoplist settings")
+        verbose_name_plural = _("stoplist settings")
+
+    def __str__(self):
+        return str(self.customer)

@@ -43,7 +43,7 @@ from accounts.models import (
 from gateways.models import GatewayPort
 from lib import taskqueue
 
-from . import callbacks, content, gsm7, numbers, pg, transitions
+from . import callbacks, content, gsm7, numbers, pg, stoplist, transitions
 from .models import (
     FAILURE_STATUSES,
     FINAL_STATUSES,
@@ -82,6 +82,10 @@ class SendError(Exception):
 
 class RecipientListEmpty(SendError):
     field = "to_list"
+
+
+class AllStopped(RecipientListEmpty):
+    """Every valid number is on the customer's or the platform's stoplist."""
 
 
 class TooManyRecipients(SendError):
@@ -176,6 +180,8 @@ class Accepted:
     numbers: list[str]
     dropped: int
     segmentation: gsm7.Segmentation = field(repr=False)
+    # Valid numbers left out as on the stoplist (messaging.stoplist).
+    stopped: int = 0
 
 
 @dataclass(frozen=True)
@@ -304,6 +310,7 @@ class Estimate:
     price: Decimal
     balance_after: Decimal
     problem: SendError | None = None
+    stopped: int = 0
 
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
@@ -342,6 +349,7 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         price=price,
         balance_after=service.balance - price,
         problem=problem,
+        stopped=draft.stopped,
     )
 
 
@@ -363,7 +371,11 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
         # Sent now, not left for the dispatcher's next tick.
         taskqueue.kick_after_commit(DISPATCH_TASK)
     return Accepted(
-        message=message, numbers=found, dropped=draft.dropped, segmentation=draft.segmentation
+        message=message,
+        numbers=found,
+        dropped=draft.dropped,
+        segmentation=draft.segmentation,
+        stopped=draft.stopped,
     )
 
 
@@ -379,6 +391,7 @@ class _Draft:
     route: SenderRoute
     sender_refused: SendError | None
     express: bool
+    stopped: int = 0
 
 
 def _read(service_id: int, request: SendRequest) -> _Draft:
@@ -386,6 +399,9 @@ def _read(service_id: int, request: SendRequest) -> _Draft:
     found, dropped = numbers.normalise_many(
         request.recipients, digits_only=request.recipients_digits_only
     )
+    stopped = 0
+    if request.source != Source.STOP_REPLY:  # the confirmation of a STOP reaches its sender
+        found, stopped = stoplist.split(service_id, found)
     text, segmentation = prepare_text(request.text or "", request.remove_special_characters)
     try:
         route, sender_refused = resolve_sender(service_id, request.sender), None
@@ -393,12 +409,14 @@ def _read(service_id: int, request: SendRequest) -> _Draft:
         route, sender_refused = SenderRoute(Route.STANDARD, ""), exc
     # seed 001 §4: express as accounts.pricing allows it.
     express = request.express and pricing.express_applies(len(found), route.route)
-    return _Draft(found, dropped, text, segmentation, route, sender_refused, express)
+    return _Draft(found, dropped, text, segmentation, route, sender_refused, express, stopped)
 
 
 def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
     """Every check that needs no lock, in order, and the unsaved message they describe."""
     found, text, segmentation, route = draft.found, draft.text, draft.segmentation, draft.route
+    if not found and draft.stopped:
+        raise AllStopped("every number is on the STOP list")
     if not found:
         raise RecipientListEmpty("no valid Polish mobile number")
     if len(found) > settings.MAX_RECIPIENTS_PER_MESSAGE:
@@ -790,4 +808,21 @@ def store_incoming(
             received_at=received_at or timezone.now(),
         )
         callbacks.queue_incoming(incoming, Service.objects.get(pk=service_id))
+        reply = stoplist.apply_incoming(incoming)
+    if reply is not None:
+        _confirm_stop(reply)
     return incoming
+
+
+def _confirm_stop(reply: stoplist.Reply) -> None:
+    """Answer a STOP or START by SMS, charged as any SMS. A refusal (no funds, a blocked
+    service) only means no answer: the change stands."""
+    try:
+        accepted = submit(
+            reply.service_id,
+            SendRequest(recipients=[reply.number], text=reply.text, source=Source.STOP_REPLY),
+        )
+    except SendError as exc:
+        logger.info("stoplist: no confirmation to %s: %r", reply.number, exc)
+        return
+    stoplist.confirmed(reply, accepted.message)

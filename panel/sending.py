@@ -189,6 +189,10 @@ def counter_words(estimate: services.Estimate, request: services.SendRequest) ->
     if left_out:
         dropped = len(left_out)
         recipients += ", " + ngettext("%(n)s dropped", "%(n)s dropped", dropped) % {"n": dropped}
+    if estimate.stopped:
+        recipients += ", " + ngettext(
+            "%(n)s on the STOP list", "%(n)s on the STOP list", estimate.stopped
+        ) % {"n": estimate.stopped}
     listed = [
         (Truncator(d.entry).chars(DROPPED_ENTRY_CHARS), str(WHY_DROPPED[d.reason]))
         for d in left_out[:DROPPED_SHOWN]
@@ -196,6 +200,15 @@ def counter_words(estimate: services.Estimate, request: services.SendRequest) ->
     more = len(left_out) - len(listed)
     more_words = ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more} if more else ""
     return CounterWords(size, recipients, listed, more_words)
+
+
+def left_out(stopped: int) -> str:
+    """What the page says after a send about the numbers the STOP list kept out of it."""
+    return ngettext(
+        "%(n)s number is on the STOP list and was left out (not sent, not charged).",
+        "%(n)s numbers are on the STOP list and were left out (not sent, not charged).",
+        stopped,
+    ) % {"n": stopped}
 
 
 STATE_ADVICE = {
@@ -224,6 +237,10 @@ REFUSALS: dict[type[services.SendError], tuple[str | None, str]] = {
     services.RecipientListEmpty: (
         "recipients",
         _("Enter at least one valid Polish mobile number, such as 501 234 567."),
+    ),
+    services.AllStopped: (
+        "recipients",
+        _("Every number is on the STOP list (they opted out): nothing was sent."),
     ),
     services.TooManyRecipients: (
         "recipients",

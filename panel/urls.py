@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import contacts_import, language, message_templates, views
+from . import contacts_import, language, message_templates, stoplist, views
 from .forms import ThrottledLoginForm
 
 
@@ -110,4 +110,11 @@ urlpatterns = [
         message_templates.template_delete,
         name="template_delete",
     ),
+    private("stoplist/", stoplist.stoplist_page, name="stoplist"),
+    private("stoplist/add/", stoplist.stoplist_add, name="stoplist_add"),
+    private("stoplist/import/", stoplist.stoplist_import, name="stoplist_import"),
+    private("stoplist/settings/", stoplist.stoplist_settings, name="stoplist_settings"),
+    private("stoplist/log/", stoplist.stoplist_log, name="stoplist_log"),
+    private("stoplist/<int:stop_id>/remove/", stoplist.stoplist_remove, name="stoplist_remove"),
+    private("stoplist.csv", stoplist.stoplist_csv, name="stoplist_csv"),
 ]

@@ -547,7 +547,10 @@ def send_sms(request, service_id):
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
         try:
             answer, _repeated = messaging_services.submit_once(
-                service.pk, f"panel:{token}"[:64], send_request, lambda a: {"id": a.message.pk}
+                service.pk,
+                f"panel:{token}"[:64],
+                send_request,
+                lambda a: {"id": a.message.pk, "stopped": a.stopped},
             )
         except messaging_services.SendError as exc:
             form.refuse(exc)
@@ -557,6 +560,8 @@ def send_sms(request, service_id):
             content_warning = isinstance(exc, messaging_services.ContentWarning)
         else:
             messages.success(request, _("Message accepted."))
+            if answer.get("stopped"):
+                messages.warning(request, sending.left_out(answer["stopped"]))
             return redirect("message_detail", service.pk, answer["id"])
     return service_page(
         request,
@@ -595,6 +600,7 @@ def send_estimate(request, service_id):
             "ucs2_because": result.ucs2_because,
             "numbers": result.numbers,
             "dropped": result.dropped,  # entries not a number, as ``submit`` counts them
+            "stopped": result.stopped,  # valid numbers on the STOP list, left out
             # In words, in the reader's plural forms (the browser knows neither).
             "size_text": words.size,
             "recipients_text": words.recipients,

@@ -74,6 +74,12 @@ DISPATCH_GATHER_SECONDS = env.float("DISPATCH_GATHER_SECONDS", default=0.1)
 # upstream forgot it (SMSC archives statuses after a day).
 QUEUED_EXPIRY_HOURS = env.int("QUEUED_EXPIRY_HOURS", default=48)
 
+# Opt-out (messaging.stoplist): an incoming SMS whose whole text is one of these (case,
+# spaces and Polish letters aside) adds its sender to the customer's stoplist, or takes
+# it off again.
+STOP_WORDS = env.list("STOP_WORDS", default=["STOP", "NIE", "STOP SMS", "REZYGNUJE"])
+START_WORDS = env.list("START_WORDS", default=["START"])
+
 SMS2EMAIL_DOMAIN = env.str("SMS2EMAIL_DOMAIN", default="sms2email.localhost")
 # The largest mail the listener takes (SMTP 552 above it).
 SMS2EMAIL_MAX_BYTES = env.int("SMS2EMAIL_MAX_BYTES", default=1024 * 1024)

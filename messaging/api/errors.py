@@ -221,6 +221,8 @@ class ApiError(Exception):
 _FROM_PIPELINE: dict[type[services.SendError], str] = {
     services.SendError: "INVALID_FIELD",
     services.RecipientListEmpty: "RECIPIENT_LIST_IS_EMPTY",
+    # Stopped numbers are left out as invalid ones are; none left is an empty list.
+    services.AllStopped: "RECIPIENT_LIST_IS_EMPTY",
     services.TooManyRecipients: "INVALID_FIELD",
     services.EmptyText: "MISSING_FIELDS",
     services.MessageTooLong: "MESSAGE_TOO_LONG",

@@ -83,6 +83,8 @@ DENIED = (6, "message denied")
 SEND_ERRORS: dict[type[services.SendError], tuple[int, str]] = {
     services.SendError: PARAMETERS,
     services.RecipientListEmpty: (7, "invalid number"),
+    # SMSC's own answer for a number on the stoplist: it cannot be delivered to.
+    services.AllStopped: (8, "cannot be delivered"),
     services.TooManyRecipients: PARAMETERS,
     services.EmptyText: PARAMETERS,
     services.MessageTooLong: DENIED,

@@ -38,8 +38,17 @@ from mailbridge.models import (
     ReplyState,
 )
 from mailbridge.senders import set_authorised
-from messaging import services
-from messaging.models import Callback, CallbackAttempt, Message, Recipient, Source
+from messaging import services, stoplist
+from messaging.models import (
+    Callback,
+    CallbackAttempt,
+    Message,
+    Recipient,
+    Source,
+    StopEntry,
+    StopSettings,
+    StopVia,
+)
 
 USERNAME = "kwiaciarnia"
 PASSWORD = "pw-kwiaciarnia"
@@ -108,6 +117,9 @@ PAGES: dict[str, Page] = {
     "template_add": Page(),
     "template_edit": Page(lambda s: {"template_id": s.ids["template_id"]}),
     "template_delete": Page(lambda s: {"template_id": s.ids["template_id"]}),
+    "stoplist": Page(),
+    "stoplist_log": Page(),
+    "stoplist_remove": Page(lambda s: {"stop_id": s.ids["stop_id"]}),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
@@ -117,6 +129,7 @@ DOWNLOADS = {
     "message_list_csv",
     "message_recipients_csv",
     "contacts_import_problems_csv",
+    "stoplist_csv",
 }
 
 # POST only: each changes something and sends the browser back to a page of the list
@@ -132,6 +145,9 @@ ACTIONS = {
     "sms2email_on",
     "sms2email_off",
     "sms2email_recipient_ask",
+    "stoplist_add",
+    "stoplist_import",
+    "stoplist_settings",
 }
 
 
@@ -344,6 +360,16 @@ def build_showcase(simulator) -> Showcase:
         new_group="Klienci 2025",
         update_existing=True,
     )
+    StopSettings.objects.create(
+        customer=customer,
+        confirm=True,
+        stop_text="Kwiaciarnia Róża: nie wyślemy więcej SMS-ów. Odpisz START, by wrócić.",
+        start_text="Kwiaciarnia Róża: znów wysyłamy Ci SMS-y.",
+    )
+    stoplist.add(customer.pk, ["48601100300", "+48 602 100 301"], StopVia.PANEL, user=user)
+    stoplist.add(customer.pk, ["48603100302"], StopVia.IMPORT, user=user)
+    services.store_incoming(service.pk, "48605100400", "48500100100", "Rezygnuję", None)
+    stop_entry = StopEntry.objects.filter(customer=customer).order_by("id").first()
 
     return Showcase(
         service=service,
@@ -356,6 +382,7 @@ def build_showcase(simulator) -> Showcase:
             "message_id": message.pk,
             "entry_id": service.allowed_addresses.first().pk,
             "sender_id": phone.pk,
+            "stop_id": stop_entry.pk,
             "address_id": confirmed.pk,
             "interface": "http-api",
             "state": "on",

@@ -11,6 +11,7 @@ from accounts.models import AllowedAddress, SenderId
 from contacts import imports
 from contacts.models import MessageTemplate
 from mailbridge.models import RecipientAddress, Sms2EmailSettings
+from messaging.models import StopEntry
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import send
 
@@ -80,6 +81,7 @@ def objects(service, simulator):
         "sender_id": SenderId.objects.create(service=service, name="48600100123").pk,
         "interface": "http-api",
         "state": "on",
+        "stop_id": StopEntry.objects.create(customer=service.customer, number="48600100999").pk,
         "address_id": RecipientAddress.objects.create(
             settings=Sms2EmailSettings.objects.create(service=service, enabled=True),
             address="anna@firma.pl",

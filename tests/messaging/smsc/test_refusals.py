@@ -23,8 +23,9 @@ pytestmark = pytest.mark.django_db
 NUMBER = "48600100123"
 # seed-style error answers in fmt 0: "ERROR = N (description)"
 ERROR = re.compile(r"ERROR = (\d+) \(([^)]+)\)")
-# send.php's codes for a refused send (codes.py): parameters, money, date, denied, number.
-SEND_CODES = {1, 3, 5, 6, 7}
+# send.php's codes for a refused send (codes.py): parameters, money, date, denied, number,
+# cannot be delivered (every number on the stoplist).
+SEND_CODES = {1, 3, 5, 6, 7, 8}
 
 
 @pytest.mark.parametrize("kind", each_refusal())
