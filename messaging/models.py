@@ -91,6 +91,11 @@ class Message(models.Model):
     recipient_count = models.PositiveIntegerField(_("recipients"))
     recipient_price = models.DecimalField(_("price per recipient (PLN)"), **MONEY)
     price = models.DecimalField(_("price charged (PLN)"), **MONEY)
+    # Some recipients have their own text (a personalised send): those rows hold
+    # it with its parts and price (Recipient.text); the rest get ``text`` at
+    # ``recipient_price``, and ``price`` is the sum of all. False spares every
+    # other message the lookup of per-recipient prices (refunds, reports).
+    personalised = models.BooleanField(_("personalised"), default=False, db_default=False)
     created_at = models.DateTimeField(_("accepted"), default=timezone.now)
     # Deleted by the customer once its last recipient was (SMSC status.php del=1,
     # messaging.services.delete_recipients): the text is erased and the message
@@ -150,6 +155,12 @@ class Recipient(models.Model):
         db_index=False,  # covered by recipient_message (message, id) below
     )
     number = models.CharField(_("number"), max_length=15)
+    # A personalised send's own text, as it goes out, with its parts and price;
+    # NULL (every ordinary send) means the message's text, parts and recipient_price.
+    # NULL and "" differ: NULL is the message's text, "" an own text retention erased.
+    text = models.TextField(_("own text"), null=True, blank=True)  # noqa: DJ001
+    parts = models.PositiveSmallIntegerField(_("own parts"), null=True, blank=True)
+    price = models.DecimalField(_("own price (PLN)"), null=True, blank=True, **MONEY)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
