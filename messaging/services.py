@@ -554,13 +554,16 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
     for _text, each_seg, number in checked:
         if each_seg.parts > route.max_parts:
             raise MessageTooLong(each_seg.parts, route.max_parts, number=number)
-    flagged = False
-    for each_text, _seg, number in checked:
-        if content.may_be_invalid(each_text):
-            flagged = True
-            if not request.force:
-                whose = f"the text to {number}" if number else "the text"
-                raise ContentWarning(f"{whose} may be blocked by operators; send with force=1")
+    if own is None:
+        flagged = content.may_be_invalid(text)
+        first = 0 if flagged else None
+    else:
+        first = content.first_flagged([each_text for each_text, _seg, _number in checked])
+        flagged = first is not None
+    if flagged and not request.force:
+        number = checked[first][2]
+        whose = f"the text to {number}" if number else "the text"
+        raise ContentWarning(f"{whose} may be blocked by operators; send with force=1")
     notify_url = check_notify_url(request.notify_url)
     if len(request.user_flag) > 255:
         raise InvalidUserFlag("at most 255 characters")
