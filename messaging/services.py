@@ -807,6 +807,19 @@ def cancel(service_id: int, message_id) -> int:
     return len(transitions.cancel_pending(message))
 
 
+def cancel_refunding(service_id: int, message_id) -> tuple[int, Decimal]:
+    """``cancel``, with what came back to the balance: each recipient's own price."""
+    message = find_message(service_id, message_id)
+    changes = transitions.cancel_pending(message)
+    refunded = message.recipient_price * len(changes)
+    if message.personalised and changes:
+        own = Recipient.objects.filter(
+            pk__in=[c.recipient_id for c in changes], price__isnull=False
+        ).values_list("price", flat=True)
+        refunded = message.recipient_price * (len(changes) - len(own)) + sum(own, Decimal(0))
+    return len(changes), refunded
+
+
 def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None:
     """Delete recipients for their customer: each pair is (message id, number as stored),
     as SMSC's status.php ``del=1`` names one SMS (seed 003, "Deleting a message").
