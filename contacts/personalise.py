@@ -65,10 +65,9 @@ def fill(template: str, values: Mapping[str, str], skip_missing: bool = False) -
     return Template.parse(template).fill(values, skip_missing)
 
 
-class GroupNotFound(services.SendError):
-    """Not a group of the service's customer (another customer's is reported the same)."""
-
-    field = "group"
+class GroupNotFound(LookupError):
+    """Not a group of the service's customer (another customer's is reported the same).
+    Not a refusal of the send pipeline: no door but the panel's group send meets it."""
 
 
 @dataclass
