@@ -30,12 +30,19 @@ class LedgerReason(models.TextChoices):
     UNDELIVERED = "undelivered", _("recipients not delivered or cancelled")
 
 
-def message_charge(message_id: int, count: int, recipient_price: Decimal) -> dict:
-    """The params of a message's charge: ``count`` recipients at ``recipient_price``.
+def message_charge(
+    message_id: int, count: int, recipient_price: Decimal, total: Decimal | None = None
+) -> dict:
+    """The params of a message's charge: ``count`` recipients at ``recipient_price``;
+    a personalised send, whose recipients are priced each by their own text, gives
+    its ``total`` instead (the price is then that of the message's own text).
 
-    The price is kept as its decimal string ("0.0700"), exact, as the ledger keeps it.
+    Prices are kept as decimal strings ("0.0700"), exact, as the ledger keeps them.
     """
-    return {"message": message_id, "count": count, "price": str(recipient_price)}
+    params = {"message": message_id, "count": count, "price": str(recipient_price)}
+    if total is not None:
+        params["total"] = str(total)
+    return params
 
 
 def undelivered_refund(count: int, message_ids: Sequence[int]) -> dict:
@@ -52,6 +59,16 @@ def describe(reason: str, params: dict, note: str = "") -> str:
 
 def _message(params: dict) -> str:
     count = int(params["count"])
+    if "total" in params:
+        return ngettext(
+            "Message %(message)s: %(count)s personalised recipient, %(total)s in total",
+            "Message %(message)s: %(count)s personalised recipients, %(total)s in total",
+            count,
+        ) % {
+            "message": params["message"],
+            "count": count,
+            "total": l10n.money(Decimal(params["total"]), 4),
+        }
     return ngettext(
         "Message %(message)s: %(count)s recipient × %(price)s",
         "Message %(message)s: %(count)s recipients × %(price)s",

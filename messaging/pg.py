@@ -117,12 +117,84 @@ SELECT message.id, charged.recipient, charged.total,
 """  # noqa: S608 - the interpolated fragments are constants of accounts, not input
 
 
-def charge_and_store(message: Message, numbers: Sequence[str]) -> bool:
+# _SEND for a personalised send (messaging.services.OwnTexts): each recipient with its
+# own text (NULL: the message's) and parts, priced by the same rule, the charge their
+# sum; the recipients with their own text store it with its parts and price.
+_OWN_PRICE_SQL = pricing.RECIPIENT_PRICE_SQL.replace("%(parts)s", "coalesce(own.parts, %(parts)s)")
+_SEND_PERSONALISED = f"""
+WITH own AS (
+    SELECT n.number, n.text, n.parts, n.position
+      FROM unnest(%(numbers)s::varchar[], %(texts)s::text[], %(part_counts)s::smallint[])
+           WITH ORDINALITY AS n(number, text, parts, position)
+), price AS (
+    SELECT {pricing.RECIPIENT_PRICE_SQL} AS recipient,
+           (SELECT sum({_OWN_PRICE_SQL}) FROM own) AS total
+      FROM accounts_service s JOIN accounts_tariff t ON t.id = s.tariff_id
+     WHERE s.id = %(service)s
+), charged AS (
+    UPDATE accounts_service s
+       SET balance = s.balance - price.total
+      FROM price
+     WHERE s.id = %(service)s AND {Service.may_send_after_sql("price.total")}
+    RETURNING s.balance, price.recipient, price.total AS total,
+        s.low_balance_threshold, s.low_balance_alerted
+), message AS (
+    INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
+        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
+        recipient_price, price, created_at, personalised)
+    SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
+        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
+        %(count)s, charged.recipient, charged.total, %(now)s, true
+      FROM charged
+    RETURNING id
+), entry AS (
+    INSERT INTO accounts_ledgerentry (service_id, kind, amount, balance_after, reference,
+        reason, params, note, created_at)
+    SELECT %(service)s, 'charge', -charged.total, charged.balance,
+        'charge:message:' || message.id,
+        'message',
+        jsonb_build_object('message', message.id, 'count', %(count)s::integer,
+                           'price', charged.recipient::text, 'total', charged.total::text),
+        '', %(now)s
+      FROM charged, message
+     WHERE charged.total > 0
+), recipients AS (
+    INSERT INTO messaging_recipient (message_id, number, status, status_at, send_at, refunded,
+        express, delivered_parts, gateway_ref, text, parts, price)
+    SELECT message.id, own.number, 'PENDING', %(now)s, %(send_at)s, false, %(express)s, 0, '',
+        own.text, own.parts, CASE WHEN own.text IS NOT NULL THEN {_OWN_PRICE_SQL} END
+      FROM message, own, accounts_tariff t
+     WHERE t.id = (SELECT tariff_id FROM accounts_service WHERE id = %(service)s)
+     ORDER BY own.position
+)
+SELECT message.id, charged.recipient, charged.total,
+    charged.balance, charged.low_balance_threshold, charged.low_balance_alerted
+  FROM message, charged
+"""  # noqa: S608 - the interpolated fragments are constants of accounts, not input
+
+
+def nullable_texts(values: Iterable[str | None]) -> str:
+    """``texts`` with None as an SQL NULL element."""
+    return "{" + ",".join(["NULL" if v is None else _quoted(v) for v in values]) + "}"
+
+
+def nullable_ints(values: Iterable[int | None]) -> str:
+    return "{" + ",".join(["NULL" if v is None else "%d" % v for v in values]) + "}"  # noqa: UP031
+
+
+def charge_and_store(
+    message: Message,
+    numbers: Sequence[str],
+    own_texts: Sequence[str | None] | None = None,
+    own_parts: Sequence[int | None] | None = None,
+) -> bool:
     """Charge for ``message`` and store it, its ledger entry and its recipients at once.
 
     ORM twin: messaging.services._charge_and_store. False, having written
     nothing, when the service may not send or cannot pay (the caller finds out
-    which); True when stored, with ``message``'s id and prices set.
+    which); True when stored, with ``message``'s id and prices set. ``own_texts``
+    and ``own_parts`` (parallel to ``numbers``, None for the message's text) make
+    it a personalised send.
     """
     params = {
         "service": message.service_id,
@@ -143,8 +215,13 @@ def charge_and_store(message: Message, numbers: Sequence[str]) -> bool:
         "now": message.created_at,
         "numbers": texts(numbers),
     }
+    statement = _SEND
+    if own_texts is not None:
+        statement = _SEND_PERSONALISED
+        params["texts"] = nullable_texts(own_texts)
+        params["part_counts"] = nullable_ints(own_parts)
     with connection.cursor() as cursor:
-        cursor.execute(_SEND, params)
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -157,12 +234,18 @@ def charge_and_store(message: Message, numbers: Sequence[str]) -> bool:
     return True
 
 
-def copy_recipients(message: Message, numbers: Sequence[str]) -> None:
+def copy_recipients(
+    message: Message, numbers: Sequence[str], own: Sequence[tuple | None] | None = None
+) -> None:
     """Insert the recipients of a stored message with one COPY stream.
 
     ORM twin: the bulk_create in messaging.services._insert_recipients. A large
-    list then costs one round trip, not one per batch of rows.
+    list then costs one round trip, not one per batch of rows. ``own``, parallel to
+    ``numbers``: each recipient's (text, parts, price), None for the message's.
     """
+    if own is not None:
+        _copy_personalised(message, numbers, own)
+        return
     suffix = (
         f"\t{Status.PENDING.value}\t{message.created_at.isoformat()}"
         f"\t{message.send_at.isoformat()}\tf\t{'t' if message.express else 'f'}\t0\t\n"
@@ -176,6 +259,33 @@ def copy_recipients(message: Message, numbers: Sequence[str]) -> None:
         copy_sql = (
             f"COPY {table} (message_id, number, status, status_at, send_at, refunded, express,"
             " delivered_parts, gateway_ref) FROM STDIN"
+        )
+        with cursor.cursor.copy(copy_sql) as copy:
+            copy.write(buffer.getvalue())
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_personalised(message: Message, numbers: Sequence[str], own: Sequence) -> None:
+    """copy_recipients with each recipient's own text, parts and price (\\N: the message's)."""
+    suffix = (
+        f"\t{Status.PENDING.value}\t{message.created_at.isoformat()}"
+        f"\t{message.send_at.isoformat()}\tf\t{'t' if message.express else 'f'}\t0\t\t"
+    )
+    prefix = f"{message.pk}\t"
+    buffer = io.StringIO()
+    for number, mine in zip(numbers, own, strict=True):
+        if mine is None:
+            tail = "\\N\t\\N\t\\N\n"
+        else:
+            tail = f"{mine[0].translate(_COPY_ESCAPES)}\t{mine[1]}\t{mine[2]}\n"
+        buffer.write(prefix + number + suffix + tail)
+    table = Recipient._meta.db_table
+    with connection.cursor() as cursor:
+        copy_sql = (
+            f"COPY {table} (message_id, number, status, status_at, send_at, refunded, express,"
+            " delivered_parts, gateway_ref, text, parts, price) FROM STDIN"
         )
         with cursor.cursor.copy(copy_sql) as copy:
             copy.write(buffer.getvalue())
@@ -197,8 +307,8 @@ UPDATE messaging_recipient r
    SET claimed_until = %(until)s
   FROM due, messaging_message m
  WHERE r.id = due.id AND m.id = r.message_id
-RETURNING r.id, r.message_id, m.service_id, r.number, m.text, m.sender, m.route, m.flash,
-          m.parts, due.previous IS NOT NULL
+RETURNING r.id, r.message_id, m.service_id, r.number, coalesce(r.text, m.text), m.sender,
+          m.route, m.flash, coalesce(r.parts, m.parts), due.previous IS NOT NULL
 """
 
 

@@ -12,7 +12,8 @@ name message ids and counts).
 
 Where texts and numbers live, and what happens to each:
 
-- ``Message.text``: erased, ``text_archived_at`` set;
+- ``Message.text``: erased, ``text_archived_at`` set; with it a personalised
+  send's own texts (``Recipient.text``);
 - ``Recipient.number``: masked, ``Message.numbers_archived_at`` set; the
   message's delivery-report callbacks (``Callback.body``, ``status[]``
   records) get the masked numbers;
@@ -205,6 +206,11 @@ def message_texts(run: Run) -> dict[str, int]:
 
     def archive(rows) -> int:
         ids = [pk for _at, pk in rows]
+        # A personalised send's own texts go with its text (Recipient.text).
+        personalised = Message.objects.filter(pk__in=ids, personalised=True)
+        Recipient.objects.filter(
+            message_id__in=personalised.values("pk"), text__isnull=False
+        ).update(text="")
         return Message.objects.filter(pk__in=ids).update(text="", text_archived_at=run.now)
 
     return {"message texts": batches(run, due, "created_at", archive)}

@@ -97,18 +97,21 @@ class EmptyText(SendError):
 
 
 class MessageTooLong(SendError):
-    """The text takes ``parts`` parts; the sender's route sends at most ``max_parts``."""
+    """The text takes ``parts`` parts; the sender's route sends at most ``max_parts``.
+    In a personalised send ``number`` names the first recipient whose own text is too long."""
 
     field = "message"
 
-    def __init__(self, parts: int, max_parts: int):
-        super().__init__(f"{parts} parts; this route takes {max_parts}")
+    def __init__(self, parts: int, max_parts: int, number: str = ""):
+        whose = f"the text to {number}: " if number else ""
+        super().__init__(f"{whose}{parts} parts; this route takes {max_parts}")
         self.parts = parts
         self.max_parts = max_parts
+        self.number = number
 
     def __reduce__(self):
         # Rebuilt from its figures, not its text, when pickled or copied.
-        return type(self), (self.parts, self.max_parts)
+        return type(self), (self.parts, self.max_parts, self.number)
 
 
 class ContentWarning(SendError):
@@ -159,6 +162,20 @@ class MessageInFlight(SendError):
 
 @dataclass
 class SendRequest:
+    """One send as an edge read it.
+
+    ``texts``, when given, makes it a personalised send: one text per recipient,
+    parallel to ``recipients`` (the i-th text goes to the i-th number; the two must
+    be of one length, else ValueError). ``text`` is then not sent (an edge may keep
+    the template there). Each text goes through the rules a message's text does
+    (``remove_special_characters``, GSM-7/UCS-2 segmentation, the route's part
+    limit, content rules, not empty): one text refused refuses the whole send, and
+    the refusal names its number. Each recipient is priced by its own parts and
+    the charge is their sum. A number given twice keeps its first text. The message
+    keeps the most common text; only recipients whose text differs store their own
+    (``Recipient.text``, ``parts``, ``price``).
+    """
+
     recipients: Iterable[str]
     text: str
     sender: str = ""
@@ -172,6 +189,7 @@ class SendRequest:
     source: str = Source.API
     # to_file lines: every non-digit is dropped before a number is read.
     recipients_digits_only: bool = False
+    texts: Sequence[str] | None = None
 
 
 @dataclass
@@ -182,6 +200,7 @@ class Accepted:
     segmentation: gsm7.Segmentation = field(repr=False)
     # Valid numbers left out as on the stoplist (messaging.stoplist).
     stopped: int = 0
+    part_total: int = 0  # SMS parts of every recipient together (SMSC send.php's count)
 
 
 @dataclass(frozen=True)
@@ -311,6 +330,12 @@ class Estimate:
     balance_after: Decimal
     problem: SendError | None = None
     stopped: int = 0
+    # A personalised send's range (for another, each equals characters / parts).
+    shortest: int = 0
+    longest: int = 0
+    parts_min: int = 0
+    parts_max: int = 0
+    part_total: int = 0  # SMS parts of every recipient together
 
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
@@ -330,6 +355,12 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         service.tariff, draft.route.route, segmentation.parts, draft.express
     )
     price = each * len(draft.found)
+    lengths, part_counts = [len(draft.text)], [segmentation.parts]
+    if draft.own is not None:
+        prices = draft.own.prices(service.tariff, draft.route.route, draft.express)
+        price = draft.own.total(prices, each)
+        lengths = [len(text) for text in draft.own.segmentations]
+        part_counts = [seg.parts for seg in draft.own.segmentations.values()]
     if problem is None:
         try:
             _check_may_pay(service, price)
@@ -350,6 +381,11 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         balance_after=service.balance - price,
         problem=problem,
         stopped=draft.stopped,
+        shortest=min(lengths),
+        longest=max(lengths),
+        parts_min=min(part_counts),
+        parts_max=max(part_counts),
+        part_total=_part_total(draft),
     )
 
 
@@ -364,9 +400,9 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     message = _prepare(service_id, request, draft)
     found = draft.found
     if pg.in_use() and len(found) <= COPY_THRESHOLD:
-        _charge_and_store_in_one_statement(message, found)
+        _charge_and_store_in_one_statement(message, found, draft.own)
     else:
-        _charge_and_store(message, found)
+        _charge_and_store(message, found, draft.own)
     if message.send_at <= message.created_at:
         # Sent now, not left for the dispatcher's next tick.
         taskqueue.kick_after_commit(DISPATCH_TASK)
@@ -376,6 +412,17 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
         dropped=draft.dropped,
         segmentation=draft.segmentation,
         stopped=draft.stopped,
+        part_total=_part_total(draft),
+    )
+
+
+def _part_total(draft: "_Draft") -> int:
+    """SMS parts of every recipient together."""
+    if draft.own is None:
+        return len(draft.found) * draft.segmentation.parts
+    return sum(
+        draft.segmentation.parts if t is None else draft.own.segmentations[t].parts
+        for t in draft.own.texts
     )
 
 
@@ -392,24 +439,120 @@ class _Draft:
     sender_refused: SendError | None
     express: bool
     stopped: int = 0
+    own: "OwnTexts | None" = None
+
+
+@dataclass
+class OwnTexts:
+    """The recipients' own texts of a personalised send, parallel to the numbers found:
+    ``texts[i]`` is the i-th number's text as it goes out, or None for the message's."""
+
+    texts: list[str | None]
+    segmentations: dict[str, gsm7.Segmentation]  # every distinct text, the message's too
+    numbers: list[str]
+
+    def prices(self, tariff, route: str, express: bool) -> dict[int, Decimal]:
+        """The price of one recipient by its part count (the rule: accounts.pricing)."""
+        return {
+            parts: pricing.recipient_price(tariff, route, parts, express)
+            for parts in {seg.parts for seg in self.segmentations.values()}
+        }
+
+    def parts(self) -> list[int | None]:
+        return [None if t is None else self.segmentations[t].parts for t in self.texts]
+
+    def total(self, prices: dict[int, Decimal], each: Decimal) -> Decimal:
+        """The charge: the sum of every recipient's price (``each`` for the message's text)."""
+        counts = defaultdict(int)
+        for text in self.texts:
+            counts[text] += 1
+        return sum(
+            (
+                n * (each if text is None else prices[self.segmentations[text].parts])
+                for text, n in counts.items()
+            ),
+            Decimal(0),
+        )
+
+    def first_number_of(self) -> dict[str | None, str]:
+        """Each distinct text's first number (the one a refusal names); None: the message's."""
+        first: dict[str | None, str] = {}
+        for number, text in zip(self.numbers, self.texts, strict=True):
+            first.setdefault(text, number)  # None: the message's text
+        return first
+
+
+def _leave_out_stopped(
+    service_id: int, request: SendRequest, found: list[str]
+) -> tuple[list[str], int]:
+    """``found`` without the numbers on a stoplist, and how many those were."""
+    if request.source == Source.STOP_REPLY:  # the confirmation of a STOP reaches its sender
+        return found, 0
+    return stoplist.split(service_id, found)
+
+
+def _read_personal(
+    service_id: int, request: SendRequest
+) -> tuple[list[str], int, str, OwnTexts, int]:
+    """The numbers of a personalised send not on a stoplist, each with its text as it
+    goes out; the most common text becomes the message's and the others are kept per
+    recipient. The last figure counts the numbers left out as on a stoplist."""
+    recipients, texts = list(request.recipients), list(request.texts or ())
+    if len(recipients) != len(texts):
+        raise ValueError("texts must be parallel to recipients")
+    chosen: dict[str, str] = {}
+    dropped = 0
+    digits_only = request.recipients_digits_only
+    for raw, text in zip(recipients, texts, strict=True):
+        if not raw.strip():
+            continue
+        number = numbers.normalise_msisdn(raw, digits_only=digits_only)
+        if number is None:
+            dropped += 1
+        elif number not in chosen:
+            chosen[number] = text
+    kept, stopped = _leave_out_stopped(service_id, request, list(chosen))
+    if stopped:
+        chosen = {number: chosen[number] for number in kept}
+    prepared: dict[str, str] = {}
+    segmentations: dict[str, gsm7.Segmentation] = {}
+    counts: dict[str, int] = defaultdict(int)
+    out = []
+    for raw_text in chosen.values():
+        text = prepared.get(raw_text)
+        if text is None:
+            text, segmentation = prepare_text(raw_text or "", request.remove_special_characters)
+            prepared[raw_text] = text
+            segmentations.setdefault(text, segmentation)
+        counts[text] += 1
+        out.append(text)
+    # The most common text is the message's (first seen wins a tie): its recipients
+    # store nothing of their own.
+    common = max(counts, key=counts.__getitem__) if counts else ""
+    segmentations.setdefault(common, gsm7.count_parts(common))
+    own = OwnTexts([None if t == common else t for t in out], segmentations, list(chosen))
+    return list(chosen), dropped, common, own, stopped
 
 
 def _read(service_id: int, request: SendRequest) -> _Draft:
     """The numbers, the text and the sender's route of ``request``; refuses nothing."""
-    found, dropped = numbers.normalise_many(
-        request.recipients, digits_only=request.recipients_digits_only
-    )
-    stopped = 0
-    if request.source != Source.STOP_REPLY:  # the confirmation of a STOP reaches its sender
-        found, stopped = stoplist.split(service_id, found)
-    text, segmentation = prepare_text(request.text or "", request.remove_special_characters)
+    own = None
+    if request.texts is not None:
+        found, dropped, text, own, stopped = _read_personal(service_id, request)
+        segmentation = own.segmentations[text]
+    else:
+        found, dropped = numbers.normalise_many(
+            request.recipients, digits_only=request.recipients_digits_only
+        )
+        found, stopped = _leave_out_stopped(service_id, request, found)
+        text, segmentation = prepare_text(request.text or "", request.remove_special_characters)
     try:
         route, sender_refused = resolve_sender(service_id, request.sender), None
     except SendError as exc:
         route, sender_refused = SenderRoute(Route.STANDARD, ""), exc
     # seed 001 §4: express as accounts.pricing allows it.
     express = request.express and pricing.express_applies(len(found), route.route)
-    return _Draft(found, dropped, text, segmentation, route, sender_refused, express, stopped)
+    return _Draft(found, dropped, text, segmentation, route, sender_refused, express, stopped, own)
 
 
 def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
@@ -421,22 +564,39 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
         raise RecipientListEmpty("no valid Polish mobile number")
     if len(found) > settings.MAX_RECIPIENTS_PER_MESSAGE:
         raise TooManyRecipients(f"at most {settings.MAX_RECIPIENTS_PER_MESSAGE} numbers")
-    if not text.strip():
-        raise EmptyText("the message is empty")
+    own = draft.own
+    first_number = own.first_number_of() if own is not None else {}
+    # A personalised send: each distinct text checked as the message's is, the
+    # message's own first; a refusal names the first recipient of the text at fault.
+    checked = [(text, segmentation, first_number.get(None, ""))]
+    if own is not None:
+        checked += [(t, seg, first_number[t]) for t, seg in own.segmentations.items() if t != text]
+    for each_text, _seg, number in checked:
+        if not each_text.strip():
+            whose = f"the message to {number}" if number else "the message"
+            raise EmptyText(f"{whose} is empty")
     now = timezone.now()
     send_at = schedule(request.send_at, now)
     if draft.sender_refused is not None:
         raise draft.sender_refused
-    if segmentation.parts > route.max_parts:
-        raise MessageTooLong(segmentation.parts, route.max_parts)
-    flagged = content.may_be_invalid(text)
+    for _text, each_seg, number in checked:
+        if each_seg.parts > route.max_parts:
+            raise MessageTooLong(each_seg.parts, route.max_parts, number=number)
+    if own is None:
+        flagged = content.may_be_invalid(text)
+        first = 0 if flagged else None
+    else:
+        first = content.first_flagged([each_text for each_text, _seg, _number in checked])
+        flagged = first is not None
     if flagged and not request.force:
-        raise ContentWarning("the text may be blocked by operators; send with force=1")
+        number = checked[first][2]
+        whose = f"the text to {number}" if number else "the text"
+        raise ContentWarning(f"{whose} may be blocked by operators; send with force=1")
     notify_url = check_notify_url(request.notify_url)
     if len(request.user_flag) > 255:
         raise InvalidUserFlag("at most 255 characters")
-    # seed 001 §4e: flash needs GSM-7.
-    flash = request.flash and segmentation.encoding == gsm7.GSM7
+    # seed 001 §4e: flash needs GSM-7 (every recipient's text, in a personalised send).
+    flash = request.flash and all(seg.encoding == gsm7.GSM7 for _t, seg, _n in checked)
 
     return Message(
         service_id=service_id,
@@ -454,6 +614,7 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
         user_flag=request.user_flag,
         recipient_count=len(found),
         created_at=now,
+        personalised=own is not None and any(t is not None for t in own.texts),
     )
 
 
@@ -466,7 +627,7 @@ def _check_may_pay(service: Service, price: Decimal) -> None:
         raise InsufficientFunds(needed=price, available=service.available_funds)
 
 
-def _charge_and_store(message: Message, found: Sequence[str]) -> None:
+def _charge_and_store(message: Message, found: Sequence[str], own: OwnTexts | None = None) -> None:
     """Lock the service row, check state and funds, write message, charge and recipients.
 
     PostgreSQL twin for small sends: ``pg.charge_and_store``.
@@ -477,6 +638,10 @@ def _charge_and_store(message: Message, found: Sequence[str]) -> None:
             service.tariff, message.route, message.parts, message.express
         )
         message.price = message.recipient_price * len(found)
+        prices = None
+        if message.personalised:
+            prices = own.prices(service.tariff, message.route, message.express)
+            message.price = own.total(prices, message.recipient_price)
         _check_may_pay(service, message.price)
         message.save(force_insert=True)
         if message.price:
@@ -489,20 +654,36 @@ def _charge_and_store(message: Message, found: Sequence[str]) -> None:
                 reason=LedgerReason.MESSAGE,
                 params=charge_params(message),
             )
-        _insert_recipients(message, found)
+        _insert_recipients(message, found, _own_rows(message, own, prices))
 
 
 def charge_params(message: Message) -> dict:
     """What a message's charge entry records (pg.charge_and_store writes the same)."""
     return ledger_reasons.message_charge(
-        message.pk, message.recipient_count, message.recipient_price
+        message.pk,
+        message.recipient_count,
+        message.recipient_price,
+        total=message.price if message.personalised else None,
     )
 
 
-def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -> None:
+def _own_rows(message: Message, own: OwnTexts | None, prices) -> list[tuple] | None:
+    """(text, parts, price) of each recipient, None for one that has the message's."""
+    if not message.personalised:
+        return None
+    segs = own.segmentations
+    return [None if t is None else (t, segs[t].parts, prices[segs[t].parts]) for t in own.texts]
+
+
+def _charge_and_store_in_one_statement(
+    message: Message, found: Sequence[str], own: OwnTexts | None = None
+) -> None:
     """``pg.charge_and_store``, and when it wrote nothing, the refusal that says why."""
+    own_texts = own_parts = None
+    if message.personalised:
+        own_texts, own_parts = own.texts, own.parts()
     for _attempt in range(2):
-        if pg.charge_and_store(message, found):
+        if pg.charge_and_store(message, found, own_texts, own_parts):
             return
         # If the service may pay by now (a top-up or an unblock landed in
         # between), the statement is tried once more.
@@ -511,15 +692,20 @@ def _charge_and_store_in_one_statement(message: Message, found: Sequence[str]) -
             service.tariff, message.route, message.parts, message.express
         )
         price = each * len(found)
+        if message.personalised:
+            price = own.total(own.prices(service.tariff, message.route, message.express), each)
         _check_may_pay(service, price)
     raise InsufficientFunds(needed=price, available=service.available_funds)
 
 
-def _insert_recipients(message: Message, found: Sequence[str]) -> None:
+def _insert_recipients(
+    message: Message, found: Sequence[str], own: Sequence[tuple | None] | None = None
+) -> None:
     if pg.in_use() and len(found) > COPY_THRESHOLD:
-        pg.copy_recipients(message, found)
+        pg.copy_recipients(message, found, own)
         keep_accepted(message.pk, found)
         return
+    own = own or [None] * len(found)
     Recipient.objects.bulk_create(
         [
             Recipient(
@@ -528,8 +714,11 @@ def _insert_recipients(message: Message, found: Sequence[str]) -> None:
                 status_at=message.created_at,
                 send_at=message.send_at,
                 express=message.express,
+                text=mine[0] if mine else None,
+                parts=mine[1] if mine else None,
+                price=mine[2] if mine else None,
             )
-            for n in found
+            for n, mine in zip(found, own, strict=True)
         ],
         batch_size=1000,
     )
@@ -600,6 +789,35 @@ def _match_pairs(wanted: set[tuple[int, str]], rows: Iterable[tuple], archived: 
     return found
 
 
+@dataclass(frozen=True)
+class AsSent:
+    text: str
+    parts: int
+    price: Decimal
+
+
+def as_sent(recipient: Recipient) -> AsSent:
+    """What one recipient was sent and charged: its own text, parts and price in a
+    personalised send, else its message's (``recipient.message`` loaded)."""
+    message = recipient.message
+    if recipient.text is None:
+        return AsSent(message.text, message.parts, message.recipient_price)
+    return AsSent(recipient.text, recipient.parts, recipient.price)
+
+
+def own_texts(message: Message) -> list[tuple[str, str, int]]:
+    """(number, text, parts) of each shown recipient of ``message`` whose text is its own
+    (a personalised send), in instance order; none for any other message."""
+    if not message.personalised:
+        return []
+    return list(
+        Recipient.objects.shown()
+        .filter(message_id=message.pk, text__isnull=False)
+        .order_by("id")
+        .values_list("number", "text", "parts")
+    )
+
+
 def progress(service_id: int, message_id) -> Progress:
     """The service's own message with its recipients' statuses (getProgress)."""
     message = find_message(service_id, message_id)
@@ -615,6 +833,19 @@ def cancel(service_id: int, message_id) -> int:
     """
     message = find_message(service_id, message_id)
     return len(transitions.cancel_pending(message))
+
+
+def cancel_refunding(service_id: int, message_id) -> tuple[int, Decimal]:
+    """``cancel``, with what came back to the balance: each recipient's own price."""
+    message = find_message(service_id, message_id)
+    changes = transitions.cancel_pending(message)
+    refunded = message.recipient_price * len(changes)
+    if message.personalised and changes:
+        own = Recipient.objects.filter(
+            pk__in=[c.recipient_id for c in changes], price__isnull=False
+        ).values_list("price", flat=True)
+        refunded = message.recipient_price * (len(changes) - len(own)) + sum(own, Decimal(0))
+    return len(changes), refunded
 
 
 def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None:

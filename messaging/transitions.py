@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import ledger, ledger_reasons
@@ -97,16 +98,21 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
             Recipient.objects.filter(status=Status.PENDING, send_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .order_by("-express", "send_at", "id")
+            # A personalised send's recipient goes with its own text and parts.
+            .annotate(
+                sent_text=Coalesce("text", "message__text"),
+                sent_parts=Coalesce("parts", "message__parts"),
+            )
             .values_list(
                 "id",
                 "message_id",
                 "message__service_id",
                 "number",
-                "message__text",
+                "sent_text",
                 "message__sender",
                 "message__route",
                 "message__flash",
-                "message__parts",
+                "sent_parts",
                 "claimed_until",
             )[:limit]
         )
@@ -287,6 +293,7 @@ def apply_reports(reports: Iterable[Report], now: datetime | None = None) -> lis
                 "service_id",
                 "source",
                 "recipient_price",
+                "personalised",
                 "notify_url",
                 "service__callback_url",
             )
@@ -407,13 +414,15 @@ def _update_statuses(whole: dict[int, Report], now) -> list[Change]:
 
 
 def _refund(changes: Sequence[Change], messages: dict, locked: dict[int, Service]) -> None:
-    """One refund entry per service for the failed recipients among ``changes``."""
+    """One refund entry per service for the failed recipients among ``changes``: each
+    its own price (a personalised send's recipient with its own text, Recipient.price)."""
     by_service = defaultdict(lambda: [0, []])
+    own_prices = _own_prices(changes, messages)
     for change in changes:
         if change.status in REFUNDED_STATUSES:
             message = messages[change.message_id]
             total = by_service[message.service_id]
-            total[0] += message.recipient_price
+            total[0] += own_prices.get(change.recipient_id, message.recipient_price)
             total[1].append(change.recipient_id)
     for service_id, (amount, ids) in sorted(by_service.items()):
         if not amount:
@@ -427,6 +436,21 @@ def _refund(changes: Sequence[Change], messages: dict, locked: dict[int, Service
             reason=LedgerReason.UNDELIVERED,
             params=_refund_params(ids, changes),
         )
+
+
+def _own_prices(changes: Sequence[Change], messages: dict) -> dict:
+    """The own price of each refunded recipient of a personalised message that has one;
+    no query when none of ``changes`` is of a personalised message."""
+    ids = [
+        c.recipient_id
+        for c in changes
+        if c.status in REFUNDED_STATUSES and messages[c.message_id].personalised
+    ]
+    if not ids:
+        return {}
+    return dict(
+        Recipient.objects.filter(id__in=ids, price__isnull=False).values_list("id", "price")
+    )
 
 
 def _refund_params(ids: list[int], changes: Sequence[Change]) -> dict:

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -240,11 +240,13 @@ def outcomes(messages) -> dict[int, Outcome]:
         .values_list("message_id", "status")
         .annotate(
             shown=Count("id", filter=Q(deleted_at=None)),
-            refunded=Count("id", filter=Q(refunded=True)),
+            # A personalised send's recipient with its own text is refunded its own price.
+            refunds=Count("id", filter=Q(refunded=True, price=None)),
+            refunds_own=Sum("price", filter=Q(refunded=True)),
         )
     )
-    for message_id, status, shown, refunds in rows:
-        refunded[message_id] += refunds
+    for message_id, status, shown, refunds, own in rows:
+        refunded[message_id] += refunds * by_id[message_id].recipient_price + (own or 0)
         if status == Status.DELIVERED:
             kind = "delivered"
         elif status in FAILURE_STATUSES:
@@ -254,9 +256,7 @@ def outcomes(messages) -> dict[int, Outcome]:
         else:
             kind = "waiting"
         counts[message_id][kind] += shown
-    return {
-        pk: Outcome(**counts[pk], refunded=refunded[pk] * by_id[pk].recipient_price) for pk in by_id
-    }
+    return {pk: Outcome(**counts[pk], refunded=Decimal(refunded[pk])) for pk in by_id}
 
 
 def with_outcomes(messages) -> list[tuple[Message, Outcome]]:
@@ -323,7 +323,17 @@ def messages_csv(service, form: MessageFilterForm, dialect: CsvDialect = PLAIN):
 
 def recipients_csv(message: Message, dialect: CsvDialect = PLAIN):
     # The status by its API name, as before, and after the columns there were, in
-    # the reader's words.
+    # the reader's words. A personalised send adds each recipient's text, parts and
+    # price (its own, or the message's).
+    personalised = message.personalised
+
+    def own(r) -> list:
+        if not personalised:
+            return []
+        if r.text is None:
+            return [cell(message.text), message.parts, dialect.number(message.recipient_price, 4)]
+        return [cell(r.text), r.parts, dialect.number(r.price, 4)]
+
     rows = (
         [
             r.pk,
@@ -332,10 +342,11 @@ def recipients_csv(message: Message, dialect: CsvDialect = PLAIN):
             _when(r.status_at),
             _when(r.delivered_at),
             Status(r.status).label,
+            *own(r),
         ]
         for r in message.recipients.shown()
         .order_by("id")
-        .only("pk", "number", "status", "status_at", "delivered_at")
+        .only("pk", "number", "status", "status_at", "delivered_at", "text", "parts", "price")
         .iterator(chunk_size=5000)
     )
     header = [
@@ -346,6 +357,8 @@ def recipients_csv(message: Message, dialect: CsvDialect = PLAIN):
         pgettext_lazy("CSV header", "Delivered at"),
         _("Status"),
     ]
+    if personalised:
+        header += [_("Text"), _("Parts"), pgettext_lazy("CSV header", "Price (PLN)")]
     return csv_response(f"message-{message.pk}", header, rows, dialect)
 
 

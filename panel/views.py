@@ -643,9 +643,8 @@ def message_cancel(request, service_id, message_id):
             yes=_("Yes, cancel the send"),
             back=reverse("message_detail", args=[service.pk, message.pk]),
         )
-    cancelled = messaging_services.cancel(service.pk, message.pk)
-    # Each cancelled recipient is refunded once, its price (messaging.transitions).
-    refunded = message.recipient_price * cancelled
+    # Each cancelled recipient is refunded once, its own price (messaging.transitions).
+    cancelled, refunded = messaging_services.cancel_refunding(service.pk, message.pk)
     if cancelled:
         done = ngettext(
             "%(n)d recipient cancelled; %(amount)s returned to the balance.",

@@ -116,10 +116,15 @@ def endpoints(base: str) -> list[Endpoint]:
             success=format_html(
                 "<code>message_id, recipient_count, recipient_list [{{number, status}}], "
                 "success_count (DELIVERED), failure_count (REJECTED, EXPIRED, REMOTE_ERROR), "
-                "user_flag, message_parts</code> {}",
+                "user_flag, message_parts</code> {} {}",
                 _(
                     "Extension: archived, a list naming what data retention archived (text, "
                     "numbers), present only then; archived numbers are masked (48******123)."
+                ),
+                _(
+                    "Extension: recipient_texts [{number, text, message_parts}], only for a "
+                    "personalised send (SMSC send.php list=): the recipients whose text is "
+                    "their own; the others got the message's text."
                 ),
             ),
             curl=f"curl {base}getProgress/1000/ {creds}",

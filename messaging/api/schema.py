@@ -92,6 +92,12 @@ class GatewayResponse(ErrorFields):
     message_parts = serializers.IntegerField(required=False)
 
 
+class OwnText(serializers.Serializer):
+    number = serializers.CharField()
+    text = serializers.CharField()
+    message_parts = serializers.IntegerField()
+
+
 class ProgressResponse(GatewayResponse):
     success_count = serializers.IntegerField(required=False)
     failure_count = serializers.IntegerField(required=False)
@@ -100,6 +106,12 @@ class ProgressResponse(GatewayResponse):
         child=serializers.ChoiceField(["text", "numbers"]),
         required=False,
         help_text="Extension: what data retention archived; numbers are then masked.",
+    )
+    recipient_texts = OwnText(
+        many=True,
+        required=False,
+        help_text="Extension, only for a personalised send (SMSC send.php list=): the "
+        "recipients whose text is their own, with its parts; the others got the message's.",
     )
 
 

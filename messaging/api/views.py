@@ -338,6 +338,13 @@ class ProgressView(SmsApiView):
             # Extension: what retention archived ("text", "numbers": the list's
             # numbers are masked); absent until then, so the seed's answer is unchanged.
             answer["archived"] = message.archived
+        if message.personalised:
+            # Extension: a personalised send's recipients whose text is their own, with
+            # its parts; absent for any other message, so the seed's answer is unchanged.
+            answer["recipient_texts"] = [
+                {"number": number, "text": text, "message_parts": parts}
+                for number, text, parts in services.own_texts(message)
+            ]
         return Response(answer)
 
 

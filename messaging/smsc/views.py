@@ -163,14 +163,15 @@ def _row(id_text: str, recipient, detail: int, number: str) -> wire.StatusRow:
     kind = 1 if message.flash else 0
     extra = {}
     if detail >= 1:
+        own = services.as_sent(recipient)
         extra = {
             "sent": timezone.localtime(message.send_at),
-            "cost": wire.money(Decimal(0) if recipient.refunded else message.recipient_price),
+            "cost": wire.money(Decimal(0) if recipient.refunded else own.price),
             "sender": message.sender,
             "status_name": codes.STATUS_NAMES[code],
-            "message": message.text,
+            "message": own.text,
             "comment": message.user_flag,
-            "sms_cnt": message.parts,
+            "sms_cnt": own.parts,
         }
     if detail == 2:
         mccmnc, country, operator, region = numbers.network_of(number)
@@ -343,7 +344,8 @@ def _list_senders(service_id: int, fields, fmt) -> str:
 
 @endpoint
 def send(fields, identity, fmt) -> str:
-    """Send one text to a list of numbers; ``cost=1`` prices it only (SPEC §6)."""
+    """Send one text to a list of numbers, or (``list``) a text per number; ``cost=1``
+    prices it only (SPEC §6)."""
     client_id = (fields.get("id") or "").strip()
     if client_id == "0":
         # The official clients send id=0 when the caller gave none: not a key, or
@@ -354,10 +356,17 @@ def send(fields, identity, fmt) -> str:
     phones, text = fields.get("phones") or "", fields.get("mes") or ""
     try:
         cost_mode = wire.choice(fields, "cost", (0, 1, 2, 3))
-        if not phones.strip() or not text.strip():
+        texts = None
+        if (fields.get("list") or "").strip():
+            # A text per number (SMSC's list=): the personalised path of the pipeline.
+            recipients, texts = wire.send_list(fields["list"])
+        elif not phones.strip() or not text.strip():
             raise _error(codes.PARAMETERS)
+        else:
+            recipients = phones.replace(";", ",").split(",")
         request = services.SendRequest(
-            recipients=phones.replace(";", ",").split(","),
+            recipients=recipients,
+            texts=texts,
             text=text,
             sender=fields.get("sender") or "",
             send_at=wire.send_time(fields.get("time"), timezone.localtime()),
@@ -373,7 +382,7 @@ def send(fields, identity, fmt) -> str:
             priced = services.estimate(identity.service_id, request)
             if priced.problem is not None:
                 raise priced.problem
-            count = priced.numbers * priced.parts
+            count = priced.part_total
             return wire.sent(wire.Sent(id=0, count=count, cost=wire.money(priced.price)), fmt, 1)
         if client_id:
             answer, _repeated = services.submit_once(
@@ -393,7 +402,7 @@ def _answer(accepted: services.Accepted, with_balance: bool = True) -> dict:
     message = accepted.message
     answer = {
         "id": message.pk,
-        "count": message.recipient_count * message.parts,
+        "count": accepted.part_total,
         "cost": wire.money(message.price),
         "balance": "",
     }

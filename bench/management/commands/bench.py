@@ -18,6 +18,8 @@ LOAD 50 locust clients (a process of their own) for 60 s against gunicorn, qclus
     worker's peak memory taking a 20 MB upload (bench/load.py, bench/locustfile.py)
 C1  the address book's import of a 100,000-row CSV (windows-1250, semicolons), new then
     again as updates (bench/contacts.py)
+C2  a personalised send to a 100,000-contact group, against the P1 raw COPY floor
+    measured in the same run (bench/personal.py)
 
 Run it on a throwaway database: ``make bench`` makes one.
 """
@@ -41,7 +43,7 @@ from django.utils import timezone
 
 from accounts import apiauth, ledger
 from accounts.models import AllowedAddress, Customer, Service, ServiceKind, ServiceState
-from bench import contacts, load, mail, usage, workers
+from bench import contacts, load, mail, personal, usage, workers
 from bench.web import Server, multipart, peak_rss_kb
 from messaging import services, transitions
 from messaging.models import Recipient, Status
@@ -73,6 +75,7 @@ class Command(BaseCommand):
             choices=[
                 *("p1", "p2", "p2e", "p3", "p4", "callbacks", "usage", "smsc", "load"),
                 "contacts",
+                "personal",
             ],
             help="run one part alone (p1 runs P1 and P5)",
         )
@@ -83,7 +86,7 @@ class Command(BaseCommand):
         self.callback_count = options["callbacks"]
         if connection.vendor != "postgresql":
             raise CommandError("the benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-        without_wrk = ("p3", "p4", "callbacks", "usage", "load", "contacts")
+        without_wrk = ("p3", "p4", "callbacks", "usage", "load", "contacts", "personal")
         if only not in without_wrk and not shutil.which("wrk"):
             raise CommandError("wrk is missing (apt-get install wrk)")
         self.password = "bench-" + uuid.uuid4().hex
@@ -106,6 +109,9 @@ class Command(BaseCommand):
             return
         if only == "contacts":
             contacts.run(self)
+            return
+        if only == "personal":
+            personal.run(self, recipients, rounds)
             return
         load_duration, duration = duration or 60, duration or 10
         if only == "p2e":
@@ -135,6 +141,7 @@ class Command(BaseCommand):
             load.run(self, load_duration, options["clients"])
             usage.run(self)
             contacts.run(self)
+            personal.run(self, recipients, rounds)
 
     def out(self, text: str):
         self.stdout.write(text)

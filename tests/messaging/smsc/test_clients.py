@@ -31,7 +31,7 @@ class OfficialClient:
         self.charset = "utf-8"  # SMSC_CHARSET
         self.requests = []
 
-    def send_sms(self, phones, message, translit=0, time="", id=0, sender=False):
+    def send_sms(self, phones, message, translit=0, time="", id=0, sender=False, query=""):
         return self._smsc_send_cmd(
             "send",
             "cost=3&phones="
@@ -43,7 +43,8 @@ class OfficialClient:
             + "&id="
             + str(id)
             + ("" if sender is False else "&sender=" + quote(str(sender)))
-            + ("&time=" + quote(time) if time else ""),
+            + ("&time=" + quote(time) if time else "")
+            + (query and "&" + query or ""),
         )  # (id, cnt, cost, balance) or (id, -error)
 
     def get_sms_cost(self, phones, message, translit=0, sender=False):
