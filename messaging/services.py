@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts import ledger, ledger_reasons, pricing, senders
+from accounts import ledger, ledger_reasons, pricing, quiet_hours, senders
 from accounts.models import (
     LedgerKind,
     LedgerReason,
@@ -304,6 +304,7 @@ class Estimate:
     price: Decimal
     balance_after: Decimal
     problem: SendError | None = None
+    send_at: datetime | None = None  # when it would leave (None when refused)
 
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
@@ -313,9 +314,9 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
     what ``_read`` read whether or not a check refused."""
     service = Service.objects.select_related("tariff").get(pk=service_id)
     draft = _read(service_id, request)
-    problem = None
+    problem, send_at = None, None
     try:
-        _prepare(service_id, request, draft)
+        send_at = _prepare(service_id, request, draft).send_at
     except SendError as exc:
         problem = exc
     segmentation = draft.segmentation
@@ -342,6 +343,7 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         price=price,
         balance_after=service.balance - price,
         problem=problem,
+        send_at=send_at,
     )
 
 
@@ -407,6 +409,11 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
         raise EmptyText("the message is empty")
     now = timezone.now()
     send_at = schedule(request.send_at, now)
+    if not (draft.express or request.source == Source.CODE):
+        # Quiet hours (README): a send due outside the service's window waits for its
+        # next opening. Express is paid for to leave at once, and a sender's code is
+        # awaited by the person who asked for it: both leave when accepted.
+        send_at = quiet_hours.send_time(service_id, send_at)
     if draft.sender_refused is not None:
         raise draft.sender_refused
     if segmentation.parts > route.max_parts:

@@ -334,6 +334,8 @@ PROGRESS_CACHE_SECONDS = env.int("PROGRESS_CACHE_SECONDS", default=300)
 PROGRESS_KEEP_RECIPIENTS = env.int("PROGRESS_KEEP_RECIPIENTS", default=1_000_000)
 # Content-policy rules are compiled once per process and re-read this often.
 CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
+# A service's quiet hours are kept per process this long (accounts.quiet_hours).
+QUIET_HOURS_CACHE_SECONDS = env.float("QUIET_HOURS_CACHE_SECONDS", default=10.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
