@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accounts import quiet_hours
-from accounts.models import QuietHours
+from accounts.models import AuditAction, AuditEntry, QuietHours
 from accounts.sending_window import (
     WARSAW,
     NeverOpens,
@@ -19,6 +20,7 @@ from accounts.sending_window import (
     in_window,
     next_opening,
 )
+from tests.accounts.test_audit import change_form_data
 from tests.conftest import examples
 
 # 2026: the clocks go forward on 29 March (02:00 CET → 03:00 CEST, at 01:00 UTC) and
@@ -318,3 +320,46 @@ def test_the_window_is_read_once_while_cached(service, django_assert_num_queries
     with django_assert_num_queries(1):
         quiet_hours.window_of(service.pk)
         quiet_hours.window_of(service.pk)
+
+
+# -- admin ----------------------------------------------------------------------------
+
+
+def test_staff_set_quiet_hours_on_the_services_page_and_it_is_recorded(
+    admin_client, admin_user, service
+):
+    url = reverse("admin:accounts_service_change", args=[service.pk])
+    data = change_form_data(admin_client, url)
+    data.update(
+        {
+            "quiet_hours-0-enabled": "on",
+            "quiet_hours-0-monday_from": "08:00",
+            "quiet_hours-0-monday_until": "20:00",
+        }
+    )
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert quiet_hours.window_of(service.pk).days[0] == span("08:00", "20:00")
+    entry = AuditEntry.objects.get(object_type="accounts.quiethours")
+    assert (entry.action, entry.actor_id, entry.service_id) == (
+        AuditAction.SERVICE_CHANGED,
+        admin_user.pk,
+        service.pk,
+    )
+    assert entry.changes == {
+        "enabled": [None, True],
+        "monday_from": [None, "08:00"],
+        "monday_until": [None, "20:00"],
+    }
+
+
+def test_admin_refuses_an_end_before_the_start(admin_client, service):
+    url = reverse("admin:accounts_service_change", args=[service.pk])
+    data = change_form_data(admin_client, url)
+    data.update({"quiet_hours-0-sunday_from": "20:00", "quiet_hours-0-sunday_until": "08:00"})
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Sunday: the end must be later than the start." in response.content.decode()
+    assert not QuietHours.objects.exists()

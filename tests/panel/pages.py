@@ -38,6 +38,7 @@ from mailbridge.models import (
 from mailbridge.senders import set_authorised
 from messaging import services
 from messaging.models import Callback, CallbackAttempt, Message, Recipient, Source
+from tests.quiet_hours import switch_on
 
 USERNAME = "kwiaciarnia"
 PASSWORD = "pw-kwiaciarnia"
@@ -78,6 +79,7 @@ PAGES: dict[str, Page] = {
     "service": Page(_service),
     "send_sms": Page(_service),
     "sms_settings": Page(_service),
+    "quiet_hours": Page(_service),
     # The question a destructive action asks first (panel.confirm): its GET.
     "regenerate_api_password": Page(_service),
     "regenerate_sms_hash": Page(_service),
@@ -298,6 +300,9 @@ def build_showcase(simulator) -> Showcase:
             state=state,
             sent_at=timezone.now() if state == "sent" else None,
         )
+
+    # Quiet hours on, after every send above: Mon–Fri 08:00–20:00, Sat 10:00–16:00.
+    switch_on(service)
 
     return Showcase(
         service=service,
