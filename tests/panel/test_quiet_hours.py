@@ -243,3 +243,9 @@ def test_a_send_that_does_not_wait_is_simply_accepted(alice_client, evening):
     page = alice_client.get(response["Location"]).content.decode()
     assert "Message accepted." in page
     assert "quiet hours" not in page
+
+
+def test_the_api_docs_say_what_quiet_hours_do(client):
+    page = client.get(reverse("api_docs")).content.decode()
+    assert "Quiet hours: while a service has them on" in page
+    assert "getProgress shows its recipients PENDING" in page
