@@ -14,6 +14,7 @@ repeated hour is open in both of its occurrences.
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -80,16 +81,20 @@ def next_opening(window: Window, moment: datetime) -> datetime:
     first_day = moment.astimezone(window.zone).date()
     # Where being outside the window can turn into being inside it: the wall clock
     # reaching a span's start (either occurrence of a repeated time), or jumping at a
-    # change of offset. The earliest such instant inside the window is the opening.
-    found = [
-        candidate
-        for offset in range(SEARCH_DAYS)
-        for candidate in _turning_points(window, first_day + timedelta(days=offset))
-        if candidate > moment and in_window(window, candidate)
-    ]
-    if not found:  # pragma: no cover - SEARCH_DAYS meets every day with hours
-        raise NeverOpens("no opening found")
-    return min(found)
+    # change of offset. The earliest such instant inside the window is the opening;
+    # days are looked at in order, each one's instants all earlier than the next's.
+    for offset in range(SEARCH_DAYS):
+        day = first_day + timedelta(days=offset)
+        found = [
+            candidate
+            for candidate in _turning_points(window, day)
+            if candidate > moment
+            and candidate.astimezone(window.zone).date() == day
+            and in_window(window, candidate)
+        ]
+        if found:
+            return min(found)
+    raise NeverOpens("no opening found")  # pragma: no cover - SEARCH_DAYS meets every day
 
 
 def _aware(moment: datetime) -> datetime:
@@ -112,6 +117,7 @@ def _turning_points(window: Window, day: date) -> list[datetime]:
     return points
 
 
+@lru_cache(maxsize=1024)  # a few years of days: the same ones are asked on every send
 def _offset_change(day: date, zone: ZoneInfo) -> datetime | None:
     """The instant on ``day`` when ``zone``'s offset changes, if it does (to the second)."""
     start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)

@@ -248,4 +248,4 @@ def test_a_send_that_does_not_wait_is_simply_accepted(alice_client, evening):
 def test_the_api_docs_say_what_quiet_hours_do(client):
     page = client.get(reverse("api_docs")).content.decode()
     assert "Quiet hours: while a service has them on" in page
-    assert "getProgress shows its recipients PENDING" in page
+    assert "getProgress shows its recipients <code>PENDING</code>" in page
