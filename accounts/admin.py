@@ -202,15 +202,23 @@ class QuietHoursInline(admin.StackedInline):
     model = QuietHours
     can_delete = False
     max_num = 1
-    fields = [
-        "enabled",
-        ("monday_from", "monday_until"),
-        ("tuesday_from", "tuesday_until"),
-        ("wednesday_from", "wednesday_until"),
-        ("thursday_from", "thursday_until"),
-        ("friday_from", "friday_until"),
-        ("saturday_from", "saturday_until"),
-        ("sunday_from", "sunday_until"),
+    # A day's two times on one line (fieldsets: get_fields then lists them one by one).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "enabled",
+                    ("monday_from", "monday_until"),
+                    ("tuesday_from", "tuesday_until"),
+                    ("wednesday_from", "wednesday_until"),
+                    ("thursday_from", "thursday_until"),
+                    ("friday_from", "friday_until"),
+                    ("saturday_from", "saturday_until"),
+                    ("sunday_from", "sunday_until"),
+                ]
+            },
+        )
     ]
 
 
@@ -659,7 +667,7 @@ class QuietHoursAdmin(AuditedAdmin, admin.ModelAdmin):
     search_fields = ["service__name", "service__customer__name"]
     list_select_related = ["service"]
     autocomplete_fields = ["service"]
-    fields = ["service", *QuietHoursInline.fields]
+    fieldsets = [(None, {"fields": ["service", *QuietHoursInline.fieldsets[0][1]["fields"]]})]
 
     def audit_service(self, obj):
         return obj.service
