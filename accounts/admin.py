@@ -23,6 +23,7 @@ from .models import (
     Customer,
     LedgerEntry,
     LedgerKind,
+    QuietHours,
     SenderId,
     SenderOperatorStatus,
     SenderStatus,
@@ -195,6 +196,32 @@ class SenderIdInline(admin.TabularInline):
     show_change_link = True
 
 
+class QuietHoursInline(admin.StackedInline):
+    """A service's sending window (README "Quiet hours"); its rules are the model's."""
+
+    model = QuietHours
+    can_delete = False
+    max_num = 1
+    # A day's two times on one line (fieldsets: get_fields then lists them one by one).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "enabled",
+                    ("monday_from", "monday_until"),
+                    ("tuesday_from", "tuesday_until"),
+                    ("wednesday_from", "wednesday_until"),
+                    ("thursday_from", "thursday_until"),
+                    ("friday_from", "friday_until"),
+                    ("saturday_from", "saturday_until"),
+                    ("sunday_from", "sunday_until"),
+                ]
+            },
+        )
+    ]
+
+
 class MoneyForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("operation"),
@@ -260,7 +287,7 @@ class ServiceAdmin(AuditedAdmin, admin.ModelAdmin):
         ),
         (_("Dates"), {"fields": ["created_at", "activated_at"]}),
     ]
-    inlines = [AllowedAddressInline, SenderIdInline]
+    inlines = [AllowedAddressInline, SenderIdInline, QuietHoursInline]
     actions = ["activate", "block_by_staff", "unblock_by_staff"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -275,6 +302,8 @@ class ServiceAdmin(AuditedAdmin, admin.ModelAdmin):
                 lambda s: s.service,
                 deleted=(AuditAction.SENDER_DELETED, SenderIdAdmin.audit_deleted_fields),
             )
+        elif formset.model is QuietHours:
+            save_audited_formset(formset, AuditAction.SERVICE_CHANGED, lambda q: q.service)
         else:
             super().save_formset(request, form, formset, change)  # the allowlist: signals
 
@@ -626,3 +655,22 @@ class SenderIdAdmin(AuditedAdmin, admin.ModelAdmin):
 
 admin.site.site_header = _("SMS platform administration")
 admin.site.site_title = _("SMS platform")
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Every service's quiet hours in one list; each is edited on its service's page too."""
+
+    audit_created = audit_changed = AuditAction.SERVICE_CHANGED
+    list_display = ["service", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    search_fields = ["service__name", "service__customer__name"]
+    list_select_related = ["service"]
+    autocomplete_fields = ["service"]
+    fieldsets = [(None, {"fields": ["service", *QuietHoursInline.fieldsets[0][1]["fields"]]})]
+
+    def audit_service(self, obj):
+        return obj.service
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switched off, not deleted: the audit log keeps each change

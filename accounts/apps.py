@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # The cache-clearing signals; the audit log's receivers; checks.
-        from . import apiauth, audit, checks  # noqa: F401
+        from . import apiauth, audit, checks, quiet_hours  # noqa: F401

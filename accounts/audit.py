@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -137,6 +137,8 @@ def plain(value):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, time):  # quiet hours' times, as typed: 08:00
+        return value.isoformat("minutes" if not value.second and not value.microsecond else "auto")
     if isinstance(value, models.Model):
         return str(value)
     return str(value)

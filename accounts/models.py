@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import ipallow, secrets
+from . import ipallow, secrets, sending_window
 from .choices import ServiceState
 from .ledger_reasons import LedgerReason, describe
 
@@ -744,3 +744,85 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("Audit entries are append-only.")
+
+
+# -- quiet hours ---------------------------------------------------------------------------
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_NAMES = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
+
+
+class QuietHours(models.Model):
+    """A service's sending window (README "Quiet hours"): with ``enabled``, a send
+    accepted outside it waits for its next opening (``accounts.sending_window``),
+    read per weekday in Europe/Warsaw. A day with neither time has no sending."""
+
+    service = models.OneToOneField(
+        Service,
+        on_delete=models.CASCADE,
+        related_name="quiet_hours",
+        verbose_name=_("service"),
+    )
+    enabled = models.BooleanField(_("quiet hours on"), default=False)
+    monday_from = models.TimeField(_("Monday from"), null=True, blank=True)
+    monday_until = models.TimeField(_("Monday until"), null=True, blank=True)
+    tuesday_from = models.TimeField(_("Tuesday from"), null=True, blank=True)
+    tuesday_until = models.TimeField(_("Tuesday until"), null=True, blank=True)
+    wednesday_from = models.TimeField(_("Wednesday from"), null=True, blank=True)
+    wednesday_until = models.TimeField(_("Wednesday until"), null=True, blank=True)
+    thursday_from = models.TimeField(_("Thursday from"), null=True, blank=True)
+    thursday_until = models.TimeField(_("Thursday until"), null=True, blank=True)
+    friday_from = models.TimeField(_("Friday from"), null=True, blank=True)
+    friday_until = models.TimeField(_("Friday until"), null=True, blank=True)
+    saturday_from = models.TimeField(_("Saturday from"), null=True, blank=True)
+    saturday_until = models.TimeField(_("Saturday until"), null=True, blank=True)
+    sunday_from = models.TimeField(_("Sunday from"), null=True, blank=True)
+    sunday_until = models.TimeField(_("Sunday until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+
+    def __str__(self):
+        return str(_("Quiet hours of %(service)s") % {"service": self.service})
+
+    def times(self, day: str) -> tuple:
+        return getattr(self, f"{day}_from"), getattr(self, f"{day}_until")
+
+    def clean(self):
+        errors = {}
+        for day, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
+            start, end = self.times(day)
+            if (start is None) != (end is None):
+                missing = f"{day}_until" if end is None else f"{day}_from"
+                errors[missing] = _(
+                    "%(day)s: give both times, or leave both empty for no sending that day."
+                ) % {"day": name}
+            elif start is not None and not start < end:
+                errors[f"{day}_until"] = _("%(day)s: the end must be later than the start.") % {
+                    "day": name
+                }
+        if errors:
+            raise ValidationError(errors)
+        if self.enabled and self.window().never_opens:
+            raise ValidationError(
+                _("Give sending hours for at least one day, or switch quiet hours off.")
+            )
+
+    def window(self) -> sending_window.Window:
+        """The window the times describe (after ``clean``: each day both or neither)."""
+        spans = []
+        for day in WEEKDAYS:
+            start, end = self.times(day)
+            whole = start is not None and end is not None and start < end
+            spans.append(sending_window.Span(start, end) if whole else None)
+        return sending_window.Window(tuple(spans))

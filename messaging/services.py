@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts import ledger, ledger_reasons, pricing, senders
+from accounts import ledger, ledger_reasons, pricing, quiet_hours, senders
 from accounts.models import (
     LedgerKind,
     LedgerReason,
@@ -336,6 +336,7 @@ class Estimate:
     parts_min: int = 0
     parts_max: int = 0
     part_total: int = 0  # SMS parts of every recipient together
+    send_at: datetime | None = None  # when it would leave (None when refused)
 
 
 def estimate(service_id: int, request: SendRequest) -> Estimate:
@@ -345,9 +346,9 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
     what ``_read`` read whether or not a check refused."""
     service = Service.objects.select_related("tariff").get(pk=service_id)
     draft = _read(service_id, request)
-    problem = None
+    problem, send_at = None, None
     try:
-        _prepare(service_id, request, draft)
+        send_at = _prepare(service_id, request, draft).send_at
     except SendError as exc:
         problem = exc
     segmentation = draft.segmentation
@@ -386,6 +387,7 @@ def estimate(service_id: int, request: SendRequest) -> Estimate:
         parts_min=min(part_counts),
         parts_max=max(part_counts),
         part_total=_part_total(draft),
+        send_at=send_at,
     )
 
 
@@ -577,6 +579,11 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
             raise EmptyText(f"{whose} is empty")
     now = timezone.now()
     send_at = schedule(request.send_at, now)
+    if not (draft.express or request.source == Source.CODE):
+        # Quiet hours (README): a send due outside the service's window waits for its
+        # next opening. Express is paid for to leave at once, and a sender's code is
+        # awaited by the person who asked for it: both leave when accepted.
+        send_at = quiet_hours.send_time(service_id, send_at)
     if draft.sender_refused is not None:
         raise draft.sender_refused
     for _text, each_seg, number in checked:

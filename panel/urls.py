@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import contacts_import, language, message_templates, stoplist, views
+from . import contacts_import, language, message_templates, quiet_hours, stoplist, views
 from .forms import ThrottledLoginForm
 
 
@@ -27,6 +27,7 @@ service_patterns = [
     private("sms/", views.sms_settings, name="sms_settings"),
     private("sms/api-password/", views.regenerate_api_password, name="regenerate_api_password"),
     private("sms/sms-hash/", views.regenerate_sms_hash, name="regenerate_sms_hash"),
+    private("quiet-hours/", quiet_hours.quiet_hours_settings, name="quiet_hours"),
     private("api/ip/", views.ip_addresses, name="ip_addresses"),
     private("api/ip/<int:entry_id>/delete/", views.ip_address_delete, name="ip_address_delete"),
     private("api/callback/", views.callback_url, name="callback_url"),

@@ -28,7 +28,7 @@ from messaging import services as messaging_services
 from messaging.forms import IncomingSmsForm
 from messaging.models import FINAL_STATUSES, Callback, Message, Status
 
-from . import charts, confirm, history, message_templates, overview, sending
+from . import charts, confirm, history, message_templates, overview, quiet_notes, sending
 from .forms import (
     AllowedAddressForm,
     CallbackUrlForm,
@@ -550,7 +550,7 @@ def send_sms(request, service_id):
                 service.pk,
                 f"panel:{token}"[:64],
                 send_request,
-                lambda a: {"id": a.message.pk, "stopped": a.stopped},
+                lambda a: quiet_notes.accepted_answer(send_request, a) | {"stopped": a.stopped},
             )
         except messaging_services.SendError as exc:
             form.refuse(exc)
@@ -559,7 +559,7 @@ def send_sms(request, service_id):
             counter = sending.counter_words(estimate, send_request)
             content_warning = isinstance(exc, messaging_services.ContentWarning)
         else:
-            messages.success(request, _("Message accepted."))
+            messages.success(request, quiet_notes.accepted_words(answer))
             if answer.get("stopped"):
                 messages.warning(request, sending.left_out(answer["stopped"]))
             return redirect("message_detail", service.pk, answer["id"])
@@ -573,6 +573,7 @@ def send_sms(request, service_id):
         counter=counter,
         # The "send anyway" box appears once the text was warned about.
         show_force=content_warning or bool(form.data.get("force")),
+        quiet_note=quiet_notes.send_note(service.pk),
     )
 
 
@@ -607,6 +608,7 @@ def send_estimate(request, service_id):
             "dropped_entries": [{"entry": entry, "why": why} for entry, why in words.dropped],
             "dropped_more": words.more,
             "express": result.express,
+            "quiet_hours": quiet_notes.estimate_note(result, send_request),
             "recipient_price": f"{result.recipient_price:.4f}",
             "price": f"{result.price:.4f}",
             "balance_after": f"{result.balance_after:.4f}",

@@ -344,6 +344,8 @@ CONTENT_RULES_CACHE_SECONDS = env.int("CONTENT_RULES_CACHE_SECONDS", default=30)
 CONTACT_IMPORT_TASK_ROWS = env.int("CONTACT_IMPORT_TASK_ROWS", default=2000)
 # How long an uploaded import (its file, then its report) is kept.
 CONTACT_IMPORT_KEEP_HOURS = env.int("CONTACT_IMPORT_KEEP_HOURS", default=24)
+# A service's quiet hours are kept per process this long (accounts.quiet_hours).
+QUIET_HOURS_CACHE_SECONDS = env.float("QUIET_HOURS_CACHE_SECONDS", default=10.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -8,6 +8,7 @@
   var counter = document.getElementById("counter");
   var texts = document.getElementById("counter-texts");
   var dropped = document.getElementById("dropped");
+  var quiet = document.getElementById("quiet-note");
   if (!form || !counter || !texts || !window.fetch) return;
   var timer = null;
   var asked = 0;
@@ -31,6 +32,11 @@
     var problem = data.problem && (!data.problem_field || touched[data.problem_field]);
     counter.textContent = parts.join(" · ") + (problem ? " — " + data.problem : "");
     showDropped(data);
+    // Quiet hours: null while a check refuses the send (the note stays as it was).
+    if (quiet && data.quiet_hours !== null && data.quiet_hours !== undefined) {
+      quiet.textContent = data.quiet_hours;
+      quiet.hidden = !data.quiet_hours;
+    }
     counter.dataset.parts = data.parts;
     counter.dataset.maxParts = data.max_parts;
     counter.dataset.encoding = data.encoding;

@@ -1,3 +1,4 @@
+from datetime import time
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from accounts.models import (
     AllowedAddress,
     LedgerKind,
     OperatorStatus,
+    QuietHours,
     SenderId,
     SenderOperatorStatus,
     SenderStatus,
@@ -31,6 +33,7 @@ def populated(service):
     SenderOperatorStatus.objects.create(
         sender=shop, operator="play", status=OperatorStatus.ACCEPTED
     )
+    QuietHours.objects.create(service=service, monday_from=time(8), monday_until=time(20))
     return service
 
 
@@ -142,6 +145,8 @@ def test_staff_adds_a_service_with_generated_credentials(admin_client, service):
             "allowed_addresses-0-network": "192.0.2.5/24",
             "sender_ids-TOTAL_FORMS": "0",
             "sender_ids-INITIAL_FORMS": "0",
+            "quiet_hours-TOTAL_FORMS": "0",
+            "quiet_hours-INITIAL_FORMS": "0",
         },
     )
     # The malformed range is refused with the same hint the panel gives.

@@ -49,6 +49,7 @@ from messaging.models import (
     StopSettings,
     StopVia,
 )
+from tests.quiet_hours import switch_on
 
 USERNAME = "kwiaciarnia"
 PASSWORD = "pw-kwiaciarnia"
@@ -89,6 +90,7 @@ PAGES: dict[str, Page] = {
     "service": Page(_service),
     "send_sms": Page(_service),
     "sms_settings": Page(_service),
+    "quiet_hours": Page(_service),
     # The question a destructive action asks first (panel.confirm): its GET.
     "regenerate_api_password": Page(_service),
     "regenerate_sms_hash": Page(_service),
@@ -370,6 +372,8 @@ def build_showcase(simulator) -> Showcase:
     stoplist.add(customer.pk, ["48603100302"], StopVia.IMPORT, user=user)
     services.store_incoming(service.pk, "48605100400", "48500100100", "Rezygnuję", None)
     stop_entry = StopEntry.objects.filter(customer=customer).order_by("id").first()
+    # Quiet hours on, after every send above: Mon–Fri 08:00–20:00, Sat 10:00–16:00.
+    switch_on(service)
 
     return Showcase(
         service=service,
