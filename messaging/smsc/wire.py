@@ -135,25 +135,30 @@ def is_list(value: str) -> bool:
 
 
 def send_list(value: str) -> tuple[list[str], list[str]]:
-    """send.php ``list``: one ``phones:text`` a line, as SMSC's clients send it (the
-    phones one number or several, comma- or semicolon-separated; each gets the line's
-    text). A line break inside a text is written ``\\n``. Blank lines are skipped; a
-    line without ``:`` is error 1. Returns the numbers and, parallel, their texts."""
+    """send.php ``list``: one ``phones:text`` a line, as SMSC's clients send it. SMSC
+    separates the phones from the text by a colon or a semicolon, whichever comes first
+    (the text may hold either after it); the phones are one number or several,
+    comma-separated, and each gets the line's text. A line break inside a text is
+    written ``\\n``. Blank lines are skipped; a line without a separator is error 1.
+    Returns the numbers and, parallel, their texts."""
     phones, texts = [], []
     for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.strip():
             continue
-        numbers, colon, text = line.partition(":")
-        if not colon or not numbers.strip():
+        found = _LIST_SEPARATOR.search(line)
+        if found is None or not line[: found.start()].strip():
             raise WireError(*PARAMETERS)
-        text = text.replace("\\n", "\n")
-        for number in numbers.replace(";", ",").split(","):
+        numbers, text = line[: found.start()], line[found.end() :].replace("\\n", "\n")
+        for number in numbers.split(","):
             if number.strip():
                 phones.append(number)
                 texts.append(text)
     if not phones:
         raise WireError(*PARAMETERS)
     return phones, texts
+
+
+_LIST_SEPARATOR = re.compile("[:;]")
 
 
 # -- encoding an answer ---------------------------------------------------------------------

@@ -22,10 +22,16 @@ LIST = "48600100123:Dzień dobry Jan, wizyta jutro o 10\n600100124:Hi Bob\\nsee 
 
 def test_the_list_is_read_a_line_a_number_with_its_text():
     phones, texts = wire.send_list(
-        "48600100123:Hi: Jan\r\n\n600100124,600100125:Hej\\nwam\n600100126;600100127:Yo"
+        "48600100123:Hi: Jan\r\n\n600100124,600100125:Hej\\nwam\n600100126;Yo; o 10:30"
     )
-    assert phones == ["48600100123", "600100124", "600100125", "600100126", "600100127"]
-    assert texts == ["Hi: Jan", "Hej\nwam", "Hej\nwam", "Yo", "Yo"]
+    assert phones == ["48600100123", "600100124", "600100125", "600100126"]
+    assert texts == ["Hi: Jan", "Hej\nwam", "Hej\nwam", "Yo; o 10:30"]
+
+
+def test_a_semicolon_separates_the_phones_from_a_text_holding_a_colon():
+    # SMSC takes ":" or ";", whichever comes first, between the phones and the text.
+    phones, texts = wire.send_list("48600100200;Spotkanie jutro o 10:30")
+    assert (phones, texts) == (["48600100200"], ["Spotkanie jutro o 10:30"])
 
 
 @pytest.mark.parametrize("value", ["48600100123 no colon", ":text without a number", "\n \n"])
