@@ -15,7 +15,9 @@ asked not to update), invalid, or empty (a row with no value at all).
 
 import csv
 import io
+import itertools
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -42,6 +44,13 @@ SAMPLE_BYTES = 256 * 1024
 CHUNK = 5000
 # The report lists this many problem rows; the counts keep the rest.
 MAX_LISTED = 1000
+# What a file may hold, so that reading it cannot take a web process's memory or time:
+# the columns of a row (the mapping form has a field for each), the characters of a cell
+# (a contact's longest field is 1,000; a longer value is reported invalid, not read
+# whole) and what an Excel file unpacks to (a zip of repeated text packs a thousandfold).
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 2000
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
 
 # Header spellings (lower case, without diacritics, only letters and digits kept) → target.
 HEADERS = {
@@ -177,7 +186,10 @@ def detect_delimiter(text: str) -> str:
         lines = lines[:-1]  # the sample may end mid-line
     best, best_key = ";", (0, 0)
     for delimiter in DELIMITERS:
-        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        try:
+            widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        except csv.Error:  # a field longer than the csv module reads: not this delimiter
+            continue
         if not widths:
             continue
         common = max(set(widths), key=lambda w: (widths.count(w), w))
@@ -194,7 +206,43 @@ def _cell(value) -> str:
         value = int(value)  # a number typed into a cell: 600100200, not 600100200.0
     elif hasattr(value, "isoformat"):
         value = value.isoformat()
-    return str(value).replace("\x00", "").strip()
+    return _trimmed(str(value))
+
+
+def _trimmed(value: str) -> str:
+    return value[: MAX_CELL_CHARS * 2].replace("\x00", "").strip()[:MAX_CELL_CHARS]
+
+
+def _row(values) -> list[str]:
+    """A row's first MAX_COLUMNS cells (``preview`` refuses a wider file)."""
+    return list(itertools.islice(values, MAX_COLUMNS + 1))
+
+
+def _sheet_row(values: tuple) -> list[str]:
+    """A sheet's row as ``_row`` cuts it: empty cells past MAX_COLUMNS (a sheet's rows
+    are as wide as its widest) do not make the file too wide."""
+    cells = [_cell(value) for value in values]
+    while len(cells) > MAX_COLUMNS and not cells[-1]:
+        cells.pop()
+    return cells[: MAX_COLUMNS + 1]
+
+
+def _check_unpacked_size(file: IO[bytes]) -> None:
+    """Refuse an Excel file that unpacks to more than MAX_XLSX_UNPACKED_BYTES."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportFileError(gettext("The Excel file cannot be read.")) from exc
+    finally:
+        file.seek(0)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportFileError(
+            gettext(
+                "The Excel file holds more than %(mb)d MB of data: save it as CSV, or split it."
+            )
+            % {"mb": MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)}
+        )
 
 
 @dataclass
@@ -212,12 +260,13 @@ def _open(file: IO[bytes]) -> _Source:
     if _is_xlsx(file):
         import openpyxl  # a second of import time, for Excel files only
 
+        _check_unpacked_size(file)
         try:
             book = openpyxl.load_workbook(file, read_only=True, data_only=True)
         except Exception as exc:  # a corrupt zip or workbook, whichever layer finds it
             raise ImportFileError(gettext("The Excel file cannot be read.")) from exc
         sheet = book.active
-        rows = ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        rows = (_sheet_row(row) for row in sheet.iter_rows(values_only=True))
         return _Source("xlsx", None, None, rows, book.close)
     file.seek(0)
     sample = file.read(SAMPLE_BYTES)
@@ -232,7 +281,7 @@ def _open(file: IO[bytes]) -> _Source:
     def rows():
         try:
             for row in csv.reader(text, delimiter=delimiter):
-                yield [value.replace("\x00", "").strip() for value in row]
+                yield [_trimmed(value) for value in _row(row)]
         except UnicodeDecodeError as exc:
             raise ImportFileError(
                 gettext("The file is not in one character set (UTF-8 in part only).")
@@ -302,6 +351,11 @@ def preview(file: IO[bytes], rows: int = 5, *, field_names: dict[str, str] | Non
                 break
     finally:
         source.close()
+    if any(len(row) > MAX_COLUMNS for row in first):
+        raise ImportFileError(
+            gettext("The file has more than %(n)d columns: keep only the ones to import.")
+            % {"n": MAX_COLUMNS}
+        )
     header = _has_header(first)
     first = first[: rows + 1] if header else first[:rows]
     mapping = guess_mapping(first, header, field_names)
