@@ -368,7 +368,9 @@ def _combine_parts(reports: list[Report], now) -> dict[int, Report]:
     rows = (
         Recipient.objects.select_for_update(of=("self",))
         .filter(id__in=pending, status__in=OPEN_STATUSES)
-        .values_list("id", "delivered_parts", "message__parts")
+        # A personalised recipient's own text has its own part count.
+        .annotate(whole_parts=Coalesce("parts", "message__parts"))
+        .values_list("id", "delivered_parts", "whole_parts")
     )
     for rid, mask, parts in rows:
         for report in partial[rid]:

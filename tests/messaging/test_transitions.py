@@ -48,6 +48,24 @@ def test_a_multipart_recipient_is_delivered_when_every_part_is(api_service):
     assert [(c.recipient_id, c.status) for c in changes] == [(second.pk, Status.EXPIRED)]
 
 
+def test_a_personalised_recipient_counts_its_own_parts(api_service):
+    """A recipient's own text has its own part count: the message's does not decide."""
+    message = send(api_service, numbers=["48600100123", "48600100124"])
+    message.parts = 1
+    message.save(update_fields=["parts"])
+    longer, shorter = message.recipients.order_by("id")
+    longer.text, longer.parts = "own text of two parts", 2
+    longer.save(update_fields=["text", "parts"])
+    message.parts, shorter.text, shorter.parts = 2, "own text of one part", 1
+    message.save(update_fields=["parts"])
+    shorter.save(update_fields=["text", "parts"])
+    # Own 2 parts (the message's 2 too, here): one part delivered is not the whole.
+    assert transitions.apply_reports([Report(longer.pk, Status.DELIVERED, part=1)]) == []
+    # Own 1 part under a message of 2: its one part is the whole recipient.
+    changes = transitions.apply_reports([Report(shorter.pk, Status.DELIVERED, part=1)])
+    assert [(c.recipient_id, c.status) for c in changes] == [(shorter.pk, Status.DELIVERED)]
+
+
 def test_a_report_that_lands_before_the_acceptance_is_recorded_wins(api_service, simulator):
     """SPEC §7: a fast device may report before we record that it took the SMS."""
     message = send(api_service, numbers=["48600100000"])
