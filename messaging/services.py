@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
 from accounts import ledger, ledger_reasons, pricing, quiet_hours, senders
@@ -918,12 +918,21 @@ def delete_recipients(service_id: int, pairs: Iterable[tuple[int, str]]) -> None
         if any(status not in FINAL_STATUSES for _pk, status in found.values()):
             raise MessageInFlight("some recipients are not final yet; cancel them first")
         now = timezone.now()
+        # A personalised recipient's own text goes with it, as the message's text goes
+        # with its last recipient.
         Recipient.objects.filter(pk__in=[pk for pk, _status in found.values()]).update(
-            deleted_at=now
+            deleted_at=now,
+            text=Case(When(text__isnull=False, then=Value("")), default=None),
         )
         Message.objects.filter(pk__in=message_ids).update(recipients_deleted=True)
         shown = Recipient.objects.shown().filter(message_id=OuterRef("pk"))
         Message.objects.filter(~Exists(shown), pk__in=message_ids).update(deleted_at=now, text="")
+        # A personalised message's text is one recipient's own (the most common): once no
+        # recipient left shown sends it, it is erased as theirs would be.
+        sent_as_message = shown.filter(text__isnull=True)
+        Message.objects.filter(
+            ~Exists(sent_as_message), pk__in=message_ids, personalised=True
+        ).update(text="")
 
 
 # -- a client's own send ids ------------------------------------------------------------

@@ -210,6 +210,21 @@ def test_cancel_refunds_each_its_own_price(service):
     assert ledger.ledger_balance(service.pk) == before + 6 * PART == before + message.price
 
 
+def test_deleting_a_recipient_erases_its_own_text(service):
+    """SMSC status.php del=1: a deleted recipient's own text goes with it; the others'
+    texts and what was charged stay."""
+    message = send(service, ["Hej Ania", "Hej Bartek", "Hej Celina"]).message
+    ids = Recipient.objects.filter(message=message).order_by("id").values_list("pk", flat=True)
+    transitions.apply_reports([Report(pk, Status.DELIVERED) for pk in ids])
+    first = Recipient.objects.get(pk=ids[0])
+    services.delete_recipients(service.pk, [(message.pk, first.number)])
+
+    texts = dict(Recipient.objects.filter(message=message).values_list("number", "text"))
+    assert texts[first.number] in ("", None)
+    assert "Hej Bartek" in {message.text, *texts.values()}
+    assert "Hej Ania" not in {Message.objects.get(pk=message.pk).text, *texts.values()}
+
+
 # -- the dispatcher ----------------------------------------------------------------------
 
 
