@@ -13,8 +13,8 @@ import pages and the worker.
    transaction is still open. SQLite takes one writer at a time, so there the page shows
    "importing" without the count until the import ends.
 4. The report is stored on the row and the file's bytes are dropped; rows are deleted
-   ``CONTACT_IMPORT_KEEP_HOURS`` after their upload (``clean_up``, on every upload and
-   every task).
+   ``CONTACT_IMPORT_KEEP_HOURS`` after their upload (``clean_up``, on every upload, every
+   task and hourly by a schedule, so an upload nobody finished goes too).
 """
 
 import io

@@ -420,6 +420,20 @@ def test_old_imports_are_deleted(service, settings):
     assert list(ContactImport.objects.all()) == [new]
 
 
+def test_an_abandoned_upload_is_deleted_hourly_without_another_upload(service, settings):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="contacts.clean_up_imports")
+    assert (schedule.func, schedule.schedule_type) == ("contacts.imports.clean_up", "H")
+    abandoned = imports.upload(service.customer, "a.csv", b"600100200\r\n")
+    ContactImport.objects.filter(pk=abandoned.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.CONTACT_IMPORT_KEEP_HOURS, minutes=1)
+    )
+    module, _, name = schedule.func.rpartition(".")
+    assert getattr(__import__(module, fromlist=[name]), name)() == 1
+    assert not ContactImport.objects.exists()
+
+
 # -- who may see what ------------------------------------------------------------------------
 
 
