@@ -226,17 +226,18 @@ def apply_incoming(incoming: IncomingMessage) -> Reply | None:
         changed, _invalid = add(customer_id, [number], StopVia.STOP_WORD, incoming=incoming)
     else:
         changed = remove(customer_id, [number], StopVia.START_WORD, incoming=incoming)
+    # A repeated STOP (or START) changes nothing and is not answered: each answer is
+    # charged to the customer, and a sender texting STOP over and over must not run
+    # up their bill. The first one was answered.
+    if not changed:
+        return None
     choice = StopSettings.objects.filter(customer_id=customer_id, confirm=True).first()
     if choice is None:
         return None
     text = choice.stop_text if action == StopAction.ADDED else choice.start_text
     if not text.strip():
         return None
-    # Logged on the change this SMS made; a repeated STOP changes nothing and is logged
-    # nowhere, but is still answered: its sender wants to know it was heard.
-    change = (
-        StopChange.objects.filter(incoming=incoming).order_by("-id").first() if changed else None
-    )
+    change = StopChange.objects.filter(incoming=incoming).order_by("-id").first()
     return Reply(incoming.service_id, number, text, change.pk if change else 0)
 
 

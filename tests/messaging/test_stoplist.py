@@ -252,6 +252,19 @@ def test_the_confirmation_is_one_charged_sms_to_the_stopped_number(service):
         send(service, "600100200")
 
 
+def test_a_repeated_stop_is_not_answered_again(service):
+    """Each answer is charged: texting STOP over and over must not run up the bill."""
+    StopSettings.objects.create(customer=service.customer, confirm=True, stop_text="Wypisano.")
+    for _ in range(3):
+        incoming(service, "STOP")
+    assert Message.objects.count() == 1
+    assert StopChange.objects.count() == 1
+    # START changes the list again, so it is answered (with its own text, if any).
+    incoming(service, "START")
+    incoming(service, "STOP")
+    assert Message.objects.filter(text="Wypisano.").count() == 2
+
+
 def test_a_customer_who_cannot_pay_gets_no_confirmation_but_the_stop_counts(make_service):
     poor = make_service(balance=Decimal("0"))
     StopSettings.objects.create(customer=poor.customer, confirm=True, stop_text="Wypisano.")
