@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import MONEY, Customer, Route, Service
 
+from . import gsm7
 from .choices import Source, Status
 
 FINAL_STATUSES = frozenset(
@@ -689,3 +690,17 @@ class StopSettings(models.Model):
 
     def __str__(self):
         return str(self.customer)
+
+    def clean(self):
+        # Charged as one SMS (README "Opt-out"): in the panel's form and in admin alike.
+        for field in ("stop_text", "start_text"):
+            text = getattr(self, field).strip()
+            if text and gsm7.count_parts(text).parts > 1:
+                raise ValidationError(
+                    {
+                        field: _(
+                            "The answer must fit in one SMS (160 characters, 70 with Polish "
+                            "letters)."
+                        )
+                    }
+                )

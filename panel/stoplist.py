@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
 from contacts.importer import detect_charset, detect_delimiter
-from messaging import gsm7, numbers, stoplist
+from messaging import numbers, stoplist
 from messaging.models import StopChange, StopEntry, StopSettings, StopVia
 
 from . import confirm, history
@@ -64,13 +64,6 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _one_sms(text: str) -> None:
-    if text and gsm7.count_parts(text).parts > 1:
-        raise forms.ValidationError(
-            _("The answer must fit in one SMS (160 characters, 70 with Polish letters).")
-        )
-
-
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = StopSettings
@@ -82,15 +75,12 @@ class SettingsForm(forms.ModelForm):
             ),
         }
 
+    # One SMS each: StopSettings.clean, which admin's form runs too.
     def clean_stop_text(self):
-        text = self.cleaned_data["stop_text"].strip()
-        _one_sms(text)
-        return text
+        return self.cleaned_data["stop_text"].strip()
 
     def clean_start_text(self):
-        text = self.cleaned_data["start_text"].strip()
-        _one_sms(text)
-        return text
+        return self.cleaned_data["start_text"].strip()
 
     def clean(self):
         data = super().clean()

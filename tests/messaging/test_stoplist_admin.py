@@ -3,7 +3,7 @@
 import pytest
 
 from messaging import stoplist
-from messaging.models import StopChange, StopEntry, StopVia
+from messaging.models import StopChange, StopEntry, StopSettings, StopVia
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,19 @@ def test_the_log_is_read_only(admin_client, service):
     assert admin_client.get("/admin/messaging/stopchange/add/").status_code == 403
     admin_client.post(f"/admin/messaging/stopchange/{change.pk}/delete/", {"post": "yes"})
     assert StopChange.objects.filter(pk=change.pk).exists()
+
+
+def test_admin_refuses_an_answer_longer_than_one_sms(admin_client, service):
+    """The answer is charged as one SMS: admin checks it as the panel does."""
+    response = admin_client.post(
+        "/admin/messaging/stopsettings/add/",
+        {"customer": service.customer_id, "confirm": "on", "stop_text": "ą" * 71},
+    )
+    assert response.status_code == 200
+    assert "must fit in one SMS" in response.content.decode()
+    assert not StopSettings.objects.exists()
+    admin_client.post(
+        "/admin/messaging/stopsettings/add/",
+        {"customer": service.customer_id, "confirm": "on", "stop_text": "ą" * 70},
+    )
+    assert StopSettings.objects.get().stop_text == "ą" * 70
