@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import language, views
+from . import addressbook, language, views
 from .forms import ThrottledLoginForm
 
 
@@ -84,5 +84,6 @@ urlpatterns = [
     ),
     private("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
+    path("contacts/", include(addressbook.urlpatterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
 ]

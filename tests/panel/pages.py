@@ -26,6 +26,7 @@ from accounts.models import (
     ServiceKind,
     ServiceState,
 )
+from contacts.models import Contact, ContactFields, ContactGroup
 from mailbridge import settings_ops
 from mailbridge.models import (
     InboundMail,
@@ -98,10 +99,26 @@ PAGES: dict[str, Page] = {
     "sender_ids": Page(_service),
     "sms2email_settings": Page(_service),
     "sms2email_log": Page(_service),
+    # The address book: the customer's, not a service's.
+    "contact_list": Page(),
+    "contact_add": Page(),
+    "contact_edit": Page(lambda s: {"contact_id": s.ids["contact_id"]}),
+    "contact_delete": Page(lambda s: {"contact_id": s.ids["contact_id"]}),
+    "contact_groups": Page(),
+    "contact_group_edit": Page(lambda s: {"group_id": s.ids["group_id"]}),
+    "contact_group_delete": Page(lambda s: {"group_id": s.ids["group_id"]}),
+    "contact_fields": Page(),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
-DOWNLOADS = {"balance_csv", "incoming_csv", "message_list_csv", "message_recipients_csv"}
+DOWNLOADS = {
+    "balance_csv",
+    "incoming_csv",
+    "message_list_csv",
+    "message_recipients_csv",
+    "contacts_csv",
+    "contacts_xlsx",
+}
 
 # POST only: each changes something and sends the browser back to a page of the list
 # (or, send_estimate, answers the send form's counter in JSON); a GET is refused (405).
@@ -116,6 +133,8 @@ ACTIONS = {
     "sms2email_on",
     "sms2email_off",
     "sms2email_recipient_ask",
+    # The list's buttons for the ticked contacts (deleting them asks first, in its answer).
+    "contact_bulk",
 }
 
 
@@ -299,6 +318,39 @@ def build_showcase(simulator) -> Showcase:
             sent_at=timezone.now() if state == "sent" else None,
         )
 
+    regulars, wholesale = (
+        ContactGroup.objects.create(customer=customer, name=name)
+        for name in ("Stali klienci", "Hurtownie i kwiaciarnie partnerskie")
+    )
+    ContactFields.objects.create(customer=customer, name1="Miasto", name2="Rabat")
+    first_contact = None
+    for number, first, last, email, city, discount, groups in [
+        ("48601100200", "Anna", "Nowak", "anna.nowak@example.pl", "Kraków", "10%", [regulars]),
+        ("48602300400", "Józef", "Wiśniewski-Dąbrowski", "", "Wieliczka", "", [regulars]),
+        ("48605111222", "Zofia", "Łukasiewicz", "zofia@example.pl", "", "5%", []),
+        (
+            "48601100201",
+            "",
+            "Hurtownia Kwiatów Storczyk",
+            "zamowienia@storczyk.example.pl",
+            "Skawina",
+            "15%",
+            [regulars, wholesale],
+        ),
+        ("48512300400", "", "", "", "", "", []),
+    ]:
+        contact = Contact.objects.create(
+            customer=customer,
+            number=number,
+            first_name=first,
+            last_name=last,
+            email=email,
+            field1=city,
+            field2=discount,
+        )
+        contact.groups.set(groups)
+        first_contact = first_contact or contact
+
     return Showcase(
         service=service,
         message=message,
@@ -308,6 +360,8 @@ def build_showcase(simulator) -> Showcase:
             "entry_id": service.allowed_addresses.first().pk,
             "sender_id": phone.pk,
             "address_id": confirmed.pk,
+            "contact_id": first_contact.pk,
+            "group_id": wholesale.pk,
             "interface": "http-api",
             "state": "on",
         },
