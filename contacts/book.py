@@ -26,6 +26,7 @@ from .models import CUSTOM_FIELDS, Contact, ContactFields, ContactGroup
 # What a contact holds besides its number, as the forms and the export name it.
 VALUE_FIELDS = ("first_name", "last_name", "email", "note", *CUSTOM_FIELDS)
 EXPORT_CHUNK = 2000
+DELETE_CHUNK = 5000
 
 
 class BookError(Exception):
@@ -101,22 +102,27 @@ _TEXT_FIELDS = ("first_name", "last_name", "email", "note", *CUSTOM_FIELDS)
 
 
 def _words_q(query: str) -> Q:
-    """Every word somewhere among the text fields: "Jan Kowalski" and "kowalski jan"
-    both find Jan Kowalski."""
+    """Every word somewhere among the text fields, or a word of digits in the number:
+    "Jan Kowalski", "kowalski jan" and "Jan 600" all find Jan Kowalski of 600 100 200."""
     match = Q()
     for word in query.split():
         any_field = Q()
         for name in _TEXT_FIELDS:
             any_field |= Q(**{f"{name}__icontains": word})
+        if (digits := _number_q(word)) is not None:
+            any_field |= digits
         match &= any_field
     return match
 
 
 def search_q(query: str) -> Q:
+    """A query of digits and separators only is a number, or a part of one; anything
+    else is words."""
     query = query.strip()
-    match = _words_q(query)
-    by_number = _number_q(query)
-    return match | by_number if by_number is not None else match
+    if _NUMBER_SEPARATORS.sub("", query).isdigit():
+        by_number = _number_q(query)
+        return by_number if by_number is not None else _words_q(query)
+    return _words_q(query)
 
 
 def contacts_of(customer, found: Filter = Filter()) -> QuerySet:
@@ -199,12 +205,22 @@ def _refuse_taken(customer, number: str, contact: Contact | None) -> None:
 
 
 def delete_contacts(customer, contacts: QuerySet) -> int:
-    """Delete ``contacts`` (only ``customer``'s among them); how many went."""
+    """Delete ``contacts`` (only ``customer``'s among them), with their places in groups;
+    how many went. Through the ORM (whatever else points at a contact is handled as its
+    model says), DELETE_CHUNK at a time: a statement holds at most 65,535 parameters."""
+    ids = list(
+        Contact.objects.filter(customer=customer, pk__in=contacts.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    deleted = 0
     with transaction.atomic():
-        deleted, by_model = Contact.objects.filter(
-            customer=customer, pk__in=contacts.values("pk")
-        ).delete()
-    return by_model.get(Contact._meta.label, 0)
+        for start in range(0, len(ids), DELETE_CHUNK):
+            _count, by_model = Contact.objects.filter(
+                pk__in=ids[start : start + DELETE_CHUNK]
+            ).delete()
+            deleted += by_model.get(Contact._meta.label, 0)
+    return deleted
 
 
 # -- groups ------------------------------------------------------------------------------

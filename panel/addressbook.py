@@ -311,6 +311,10 @@ def contact_bulk(request):
         return redirect(back)
     everything = request.POST.get("scope") == "all"
     ids = request.POST.getlist("contact")
+    if everything and form.is_bound and not form.is_valid():
+        # Never "all" for a search that filters nothing because it is wrong.
+        messages.error(request, _("Correct the search first."))
+        return redirect(back)
     if everything:
         chosen = book.contacts_of(customer, form.found())
     else:
@@ -426,8 +430,12 @@ def contacts_xlsx(request):
     sheet = workbook.create_sheet(_("Contacts"))
 
     def text(value):
-        # Every value is text: a name starting with "=" is not a formula, a number
-        # keeps its digits.
+        # Every value is text: a name starting with "=" is not a formula (openpyxl would
+        # write it as one), a number keeps its digits.
+        if not value:
+            return None  # no cell at all: a third of the time an empty one costs
+        if not value.startswith("="):
+            return value
         written = WriteOnlyCell(sheet, value=value)
         written.data_type = "s"
         return written

@@ -302,3 +302,32 @@ def test_export_reads_in_chunks(customer, monkeypatch):
     assert len(rows) == 25
     group_reads = [q for q in queries if "contacts_contact_groups" in q["sql"]]
     assert len(group_reads) == 3  # one per chunk of 10, not one per contact
+
+
+@pytest.mark.postgres
+def test_polish_capitals_are_found_in_lower_case_on_postgresql(customer):
+    # SQLite's LIKE folds ASCII letters only; PostgreSQL folds Ł and Ż too.
+    add(customer, "48600100200", "Żaneta", "Łukasiewicz")
+
+    assert numbers_of(book.contacts_of(customer, book.Filter(q="żaneta łukasiewicz"))) == [
+        "48600100200"
+    ]
+
+
+def test_deleting_many_goes_in_chunks_and_counts_them_all(customer, monkeypatch):
+    monkeypatch.setattr(book, "DELETE_CHUNK", 2)
+    vip = ContactGroup.objects.create(customer=customer, name="VIP")
+    for n in range(5):
+        add(customer, f"4860010020{n}").groups.add(vip)
+
+    assert book.delete_contacts(customer, book.contacts_of(customer)) == 5
+
+    assert not Contact.objects.exists() and not vip.contacts.exists()
+
+
+def test_a_name_and_digits_of_the_number_together(customer):
+    add(customer, "48600100200", "Jan", "Kowalski")
+    add(customer, "48511222333", "Jan", "Nowak")
+    add(customer, "48600100201", "Ewa", "Kowalska")
+
+    assert numbers_of(book.contacts_of(customer, book.Filter(q="Jan 600"))) == ["48600100200"]

@@ -299,7 +299,7 @@ def test_creating_a_group_and_its_count(alice_client, customer):
     page = text(alice_client.get(reverse("contact_groups")))
     taken = text(alice_client.post(reverse("contact_groups"), {"name": "stali KLIENCI"}))
 
-    assert re.search(r"Stali klienci</a></td> <td class=\"num\">2</td>", page)
+    assert 'Stali klienci</a></td> <td class="num" data-label="Contacts">2</td>' in page
     assert "You have a group named Stali klienci already" in taken
     assert ContactGroup.objects.count() == 1
 
@@ -454,3 +454,14 @@ def test_bulk_actions_never_reach_another_customers_contacts(alice_client, custo
 def test_a_number_in_another_customers_book_is_free_here(alice_client, customer, mallory):
     alice_client.post(reverse("contact_add"), {"number": "600999888"})
     assert Contact.objects.filter(customer=customer, number="48600999888").exists()
+
+
+def test_all_matching_a_wrong_search_is_never_everything(alice_client, customer):
+    add(customer, "48600100200")
+    response = alice_client.post(
+        reverse("contact_bulk"),
+        {"action": "delete", "scope": "all", "q": "x" * 201, "confirm": "yes"},
+        follow=True,
+    )
+    assert "Correct the search first." in text(response)
+    assert Contact.objects.count() == 1
