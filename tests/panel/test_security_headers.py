@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AllowedAddress, SenderId
+from contacts.models import Contact, ContactGroup
 from mailbridge.models import RecipientAddress, Sms2EmailSettings
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
 from tests.sending import send
@@ -82,6 +83,8 @@ def objects(service, simulator):
             settings=Sms2EmailSettings.objects.create(service=service, enabled=True),
             address="anna@firma.pl",
         ).pk,
+        "contact_id": Contact.objects.create(customer=service.customer, number="48600100123").pk,
+        "group_id": ContactGroup.objects.create(customer=service.customer, name="VIP").pk,
     }
 
 
