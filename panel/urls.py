@@ -5,7 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
-from . import contacts_import, language, message_templates, quiet_hours, stoplist, views
+from . import (
+    addressbook,
+    contacts_import,
+    language,
+    message_templates,
+    quiet_hours,
+    stoplist,
+    views,
+)
 from .forms import ThrottledLoginForm
 
 
@@ -85,6 +93,7 @@ urlpatterns = [
     ),
     private("services/order/", views.order_service, name="order_service"),
     path("services/<int:service_id>/", include(service_patterns)),
+    path("contacts/", include(addressbook.urlpatterns)),
     path("docs/api/", views.api_docs, name="api_docs"),
     # The address book's import and the message templates (per customer).
     private("contacts/import/", contacts_import.import_upload, name="contacts_import"),

@@ -27,7 +27,7 @@ from accounts.models import (
     ServiceState,
 )
 from contacts import imports
-from contacts.models import ContactFields, ContactGroup, MessageTemplate
+from contacts.models import Contact, ContactFields, ContactGroup, MessageTemplate
 from mailbridge import settings_ops
 from mailbridge.models import (
     InboundMail,
@@ -122,6 +122,15 @@ PAGES: dict[str, Page] = {
     "stoplist": Page(),
     "stoplist_log": Page(),
     "stoplist_remove": Page(lambda s: {"stop_id": s.ids["stop_id"]}),
+    # The address book: the customer's, not a service's.
+    "contact_list": Page(),
+    "contact_add": Page(),
+    "contact_edit": Page(lambda s: {"contact_id": s.ids["contact_id"]}),
+    "contact_delete": Page(lambda s: {"contact_id": s.ids["contact_id"]}),
+    "contact_groups": Page(),
+    "contact_group_edit": Page(lambda s: {"group_id": s.ids["group_id"]}),
+    "contact_group_delete": Page(lambda s: {"group_id": s.ids["group_id"]}),
+    "contact_fields": Page(),
 }
 
 # Files, not pages: they open in a spreadsheet, not in the browser.
@@ -132,6 +141,8 @@ DOWNLOADS = {
     "message_recipients_csv",
     "contacts_import_problems_csv",
     "stoplist_csv",
+    "contacts_csv",
+    "contacts_xlsx",
 }
 
 # POST only: each changes something and sends the browser back to a page of the list
@@ -150,6 +161,8 @@ ACTIONS = {
     "stoplist_add",
     "stoplist_import",
     "stoplist_settings",
+    # The list's buttons for the ticked contacts (deleting them asks first, in its answer).
+    "contact_bulk",
 }
 
 
@@ -333,10 +346,39 @@ def build_showcase(simulator) -> Showcase:
             sent_at=timezone.now() if state == "sent" else None,
         )
 
-    # The address book: field names, a group, templates, an import waiting for its
-    # columns and one done, with rows left out.
-    ContactFields.objects.create(customer=customer, name1="Miasto", name2="Ulubione kwiaty")
-    ContactGroup.objects.create(customer=customer, name="Stali klienci")
+    regulars, wholesale = (
+        ContactGroup.objects.create(customer=customer, name=name)
+        for name in ("Stali klienci", "Hurtownie i kwiaciarnie partnerskie")
+    )
+    ContactFields.objects.create(customer=customer, name1="Miasto", name2="Rabat")
+    first_contact = None
+    for number, first, last, email, city, discount, groups in [
+        ("48601100200", "Anna", "Nowak", "anna.nowak@example.pl", "Kraków", "10%", [regulars]),
+        ("48602300400", "Józef", "Wiśniewski-Dąbrowski", "", "Wieliczka", "", [regulars]),
+        ("48605111222", "Zofia", "Łukasiewicz", "zofia@example.pl", "", "5%", []),
+        (
+            "48601100201",
+            "",
+            "Hurtownia Kwiatów Storczyk",
+            "zamowienia@storczyk.example.pl",
+            "Skawina",
+            "15%",
+            [regulars, wholesale],
+        ),
+        ("48512300400", "", "", "", "", "", []),
+    ]:
+        contact = Contact.objects.create(
+            customer=customer,
+            number=number,
+            first_name=first,
+            last_name=last,
+            email=email,
+            field1=city,
+            field2=discount,
+        )
+        contact.groups.set(groups)
+        first_contact = first_contact or contact
+    # Templates, an import waiting for its columns and one done, with rows left out.
     template = MessageTemplate.objects.create(
         customer=customer,
         name="Zamówienie gotowe do odbioru",
@@ -346,9 +388,9 @@ def build_showcase(simulator) -> Showcase:
         customer=customer, name="Walentynki", text="Zamów bukiet na 14 lutego z rabatem 10%!"
     )
     rows = [
-        "Telefon;Imię;Nazwisko;E-mail;Miasto;Ulubione kwiaty;Uwagi",
-        "600 100 200;Zażółć;Gęślą-Jaźń;anna@example.pl;Łódź;róże;stała klientka od 2019",
-        "601 200 300;Łukasz;Świątek;;Gdańsk;tulipany;",
+        "Telefon;Imię;Nazwisko;E-mail;Miasto;Rabat;Uwagi",
+        "600 100 200;Zażółć;Gęślą-Jaźń;anna@example.pl;Łódź;10%;stała klientka od 2019",
+        "601 200 300;Łukasz;Świątek;;Gdańsk;5%;",
         "12345;Błędny;Numer;;;;",
     ]
     data = ("\r\n".join(rows) + "\r\n").encode("windows-1250")
@@ -388,6 +430,8 @@ def build_showcase(simulator) -> Showcase:
             "sender_id": phone.pk,
             "stop_id": stop_entry.pk,
             "address_id": confirmed.pk,
+            "contact_id": first_contact.pk,
+            "group_id": wholesale.pk,
             "interface": "http-api",
             "state": "on",
         },

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AllowedAddress, SenderId
 from contacts import imports
-from contacts.models import MessageTemplate
+from contacts.models import Contact, ContactGroup, MessageTemplate
 from mailbridge.models import RecipientAddress, Sms2EmailSettings
 from messaging.models import StopEntry
 from tests.conftest import SEED_PASSWORD, SEED_USERNAME
@@ -90,6 +90,8 @@ def objects(service, simulator):
             customer=service.customer, name="Szablon", text="Tekst"
         ).pk,
         "key": imported(service.customer).key,
+        "contact_id": Contact.objects.create(customer=service.customer, number="48600100123").pk,
+        "group_id": ContactGroup.objects.create(customer=service.customer, name="VIP").pk,
     }
 
 
