@@ -68,5 +68,5 @@ def quiet_hours_settings(request, service_id):
         "quiet_hours",
         "panel/quiet_hours.html",
         form=form,
-        now_note=quiet_notes.send_note(service.pk),
+        now_note=quiet_notes.settings_note(service.pk),
     )

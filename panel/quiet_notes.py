@@ -26,6 +26,17 @@ def send_note(service_id: int) -> str:
     return _wait_words(opening) if opening else ""
 
 
+def settings_note(service_id: int) -> str:
+    """For the quiet hours page: "" unless a message sent now would wait."""
+    now = timezone.now()
+    opening = _held_until(quiet_hours.send_time(service_id, now), None, now)
+    if not opening:
+        return ""
+    return _("Outside these hours now: a message sent now waits until %(time)s.") % {
+        "time": l10n.moment(opening)
+    }
+
+
 def estimate_note(estimate: services.Estimate, request: services.SendRequest) -> str | None:
     """For the live counter: "" unless the send as typed would wait (``estimate``);
     None when a check refused it, so that nothing is known of its time."""

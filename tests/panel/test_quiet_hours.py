@@ -204,6 +204,12 @@ def test_the_send_form_says_a_message_sent_now_would_wait(alice_client, evening)
     assert NOTE in page
 
 
+def test_the_settings_page_says_what_a_message_sent_now_would_do(alice_client, evening):
+    page = alice_client.get(reverse("quiet_hours", args=[evening.pk])).content.decode()
+    assert "Outside these hours now: a message sent now waits until 8 Dec 2026, 08:00." in page
+    assert "this message" not in page
+
+
 def test_the_send_form_has_no_note_while_the_window_is_open(alice_client, monkeypatch, service):
     switch_on(service)
     freeze(monkeypatch, warsaw(2026, 12, 7, 12, 0))
