@@ -156,7 +156,9 @@ def refusal(
             "Every contact of the group lacks a value for a field the text uses, so all "
             "were skipped: fill in their fields or untick “Skip contacts without a value”."
         )
-    if isinstance(exc, services.EmptyText) and (whose := _NUMBER.search(exc.detail or "")):
+    whose = _NUMBER.search(exc.detail or "")
+    # An empty text for one contact, the text typed not being empty (then: "type it").
+    if isinstance(exc, services.EmptyText) and whose and built.request.text.strip():
         return "text", _(
             "The text to %(number)s is empty (the fields it uses have no value for that "
             "contact): add some words, or tick “Skip contacts without a value”."

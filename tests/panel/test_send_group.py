@@ -287,6 +287,11 @@ def test_an_empty_text_for_a_contact_names_the_number(alice_client, service, gro
     assert "The text to 48600100002 is empty" in html
 
 
+def test_no_text_at_all_asks_for_one(alice_client, service, group):
+    html = refused(alice_client, service, group=group.pk, text="  ")
+    assert "Type the text of the message." in html and "is empty" not in html
+
+
 def test_every_contact_on_the_stop_list_is_refused_in_words(alice_client, service, group):
     stoplist.add(service.customer_id, ["48600100001", "48600100002", "48600100003"], "panel")
     html = refused(alice_client, service, group=group.pk, text=TEMPLATE)
