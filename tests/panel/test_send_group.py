@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import ledger
 from contacts.models import Contact, ContactFields, ContactGroup
-from messaging import stoplist
+from messaging import gsm7, stoplist
 from messaging.models import Message, Recipient, StopVia
+from tests.panel.test_send import BOUNDARIES
 
 pytestmark = pytest.mark.django_db
 
@@ -325,3 +326,33 @@ def test_another_customers_group_is_a_form_error(alice_client, service, group, m
     assert counted["numbers"] == 0 and counted["preview"] == []
     assert "Obcy" not in str(counted) and "Sekret" not in str(counted)
     assert not Recipient.objects.filter(number="48600100009").exists()
+
+
+# -- the counter agrees with the charge, on the part boundaries -----------------------------
+
+
+# Those whose longer text still fits the six parts the standard route takes.
+FITTING = [t for t in BOUNDARIES if gsm7.count_parts(t + "y").parts <= 6]
+
+
+@pytest.mark.parametrize("text", FITTING, ids=lambda t: f"{t[0]}x{len(t)}")
+def test_the_group_counter_agrees_with_the_message_sent(alice_client, service, text):
+    # Two contacts: one gets the boundary text itself, the other one character more
+    # (the next part, or the next encoding, for some).
+    ledger.top_up(service.pk, Decimal("100"), note="test")
+    group = make_group(
+        service.customer, "Granica", [("48600100001", "", ""), ("48600100002", "y", "")]
+    )
+    template = "{imie}" + text
+    counted = estimate(alice_client, service, group=group.pk, text=template)
+    post(alice_client, service, group=group.pk, text=template, token="agree")
+    message = Message.objects.get()
+    recipients = list(Recipient.objects.filter(message=message))
+    parts = [r.parts or message.parts for r in recipients]
+    prices = [message.recipient_price if r.price is None else r.price for r in recipients]
+    assert (counted["parts_min"], counted["parts_max"]) == (min(parts), max(parts))
+    assert (counted["shortest"], counted["longest"]) == (len(text), len(text) + 1)
+    assert Decimal(counted["price"]) == message.price == sum(prices)
+    assert counted["numbers"] == message.recipient_count == 2
+    service.refresh_from_db()
+    assert Decimal(counted["balance_after"]) == service.balance
