@@ -23,7 +23,11 @@ from lib import classtable, l10n
 from messaging import numbers, services
 from messaging.models import Source
 
+from . import group_send
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# The button that counts and previews without sending (panel.group_send).
+RECOUNT = group_send.RECOUNT
 
 
 def split_recipients(typed: str) -> list[str]:
@@ -63,6 +67,13 @@ class SendForm(forms.Form):
         required=False,
         help_text=_("A text file, one number per line."),
     )
+    # A personalised send to one of the customer's groups (panel.group_send).
+    group = forms.ChoiceField(label=_("To a group"), required=False)
+    skip_missing = forms.BooleanField(
+        label=_("Skip contacts without a value for a field used in the text"),
+        required=False,
+        help_text=_("Otherwise such a field is left empty in their text."),
+    )
     sender = forms.ChoiceField(label=_("Sender"), required=False)
     text = forms.CharField(
         label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 5})
@@ -96,6 +107,9 @@ class SendForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service = service
         self.fields["sender"].choices = sender_choices(service)
+        self.groups = group_send.groups(service)
+        self.fields["group"].choices = group_send.choices(self.groups)
+        self.group_built = None  # the group send's request, once built
         if not self.is_bound:
             self.initial["token"] = uuid.uuid4().hex
 
@@ -112,7 +126,19 @@ class SendForm(forms.Form):
         data = super().clean()
         if data.get("send_time") and not data.get("send_date"):
             self.add_error("send_date", _("Give the date as well as the time."))
+        if data.get("group") and (
+            (data.get("recipients") or "").strip() or data.get("recipients_file")
+        ):
+            self.add_error("group", group_send.BOTH)
         return data
+
+    def placeholders(self) -> list[tuple[str, str]]:
+        """The fields a group send's text may use, for the help beside the text."""
+        return group_send.placeholders(self.service)
+
+    def group_id(self) -> int | None:
+        chosen = self.cleaned_data.get("group") if hasattr(self, "cleaned_data") else None
+        return int(chosen) if chosen else None
 
     def send_at(self) -> datetime | None:
         day, moment = self.cleaned_data.get("send_date"), self.cleaned_data.get("send_time")
@@ -124,6 +150,23 @@ class SendForm(forms.Form):
 
     def request(self) -> services.SendRequest:
         data = self.cleaned_data
+        group_id = self.group_id()
+        if group_id is not None and self.group_built is None:
+            self.group_built = group_send.build(
+                self.service,
+                group_id,
+                data.get("text") or "",
+                skip_missing=bool(data.get("skip_missing")),
+                sender=data.get("sender") or "",
+                send_at=self.send_at(),
+                flash=bool(data.get("flash")),
+                express=bool(data.get("express")),
+                remove_special_characters=bool(data.get("remove_special")),
+                force=bool(data.get("force")),
+                source=Source.PANEL,
+            )
+        if self.group_built is not None:
+            return self.group_built.request
         upload = data.get("recipients_file")
         if upload is not None:
             lines, digits_only = upload.read().decode("latin-1").splitlines(), True
@@ -144,8 +187,52 @@ class SendForm(forms.Form):
 
     def refuse(self, exc: services.SendError) -> None:
         """Put the pipeline's refusal on the field at fault, in words that say what to fix."""
-        field, text = refusal(exc)
+        field, text = self.refusal(exc)
         self.add_error(field, text)
+
+    def refusal(self, exc: services.SendError) -> tuple[str | None, str]:
+        """(form field, message) for a refusal, worded for a group send when it is one."""
+        if self.group_built is not None:
+            name = next((n for pk, n, _size in self.groups if pk == self.group_id()), "")
+            worded = group_send.refusal(exc, self.group_built, name)
+            if worded is not None:
+                return worded
+        return refusal(exc)
+
+    def counter_problem(self, problem: services.SendError | None) -> tuple[str, str]:
+        """The live counter's problem: the form's own about the group first (both a
+        group and numbers), then the pipeline's refusal; ("", "") for none."""
+        if self.errors.get("group"):
+            return "group", str(self.errors["group"][0])
+        if problem is None:
+            return "", ""
+        field, text = self.refusal(problem)
+        return field or "", str(text)
+
+    def count(
+        self, request: services.SendRequest | None = None
+    ) -> tuple[services.Estimate, "CounterWords"]:
+        """The counter as the form stands (the page without JavaScript); ``request``
+        when already made (a file of numbers is read once)."""
+        request = request or self.request()
+        estimate = services.estimate(self.service.pk, request)
+        return estimate, self.counter_words(estimate, request)
+
+    def counter_words(
+        self, estimate: services.Estimate, request: services.SendRequest
+    ) -> "CounterWords":
+        """The counter's words; for a group send its range and the first texts."""
+        if self.group_built is None:
+            return counter_words(estimate, request)
+        built = self.group_built
+        return CounterWords(
+            group_send.size_words(estimate),
+            group_send.recipient_words(estimate, built),
+            [],
+            "",
+            # As they go out (Polish characters removed when asked).
+            [services.prepare_text(t, request.remove_special_characters)[0] for t in built.preview],
+        )
 
 
 # The entries the counter lists as left out; the rest are counted ("and 3 more").
@@ -165,6 +252,7 @@ class CounterWords(NamedTuple):
     recipients: str  # "2 valid recipients, 1 dropped"
     dropped: list[tuple[str, str]]  # the first DROPPED_SHOWN entries left out, with why
     more: str  # "and 3 more", or ""
+    preview: list[str] = []  # a group send's first personalised texts
 
 
 def counter_words(estimate: services.Estimate, request: services.SendRequest) -> CounterWords:

@@ -542,7 +542,12 @@ def send_sms(request, service_id):
     # With a template's text inserted, when asked (panel.message_templates).
     form = message_templates.send_form(request, service)
     estimate, counter, content_warning = None, None, False
-    if request.method == "POST" and form.is_valid():
+    recount = request.method == "POST" and sending.RECOUNT in request.POST
+    if recount and form.is_valid():  # "Przelicz": the counter and preview, nothing sent
+        estimate, counter = form.count()
+        if estimate.problem is not None:
+            form.refuse(estimate.problem)
+    elif request.method == "POST" and form.is_valid():
         send_request = form.request()
         token = form.cleaned_data.get("token") or uuid.uuid4().hex
         try:
@@ -555,8 +560,7 @@ def send_sms(request, service_id):
         except messaging_services.SendError as exc:
             form.refuse(exc)
             # The counter as it stood, for a page read without JavaScript.
-            estimate = messaging_services.estimate(service.pk, send_request)
-            counter = sending.counter_words(estimate, send_request)
+            estimate, counter = form.count(send_request)
             content_warning = isinstance(exc, messaging_services.ContentWarning)
         else:
             messages.success(request, quiet_notes.accepted_words(answer))
@@ -587,10 +591,8 @@ def send_estimate(request, service_id):
     form.cleaned_data.setdefault("sender", request.POST.get("sender", ""))
     send_request = form.request()
     result = messaging_services.estimate(service.pk, send_request)
-    words = sending.counter_words(result, send_request)
-    problem, problem_field = None, None
-    if result.problem is not None:
-        problem_field, problem = sending.refusal(result.problem)
+    words = form.counter_words(result, send_request)
+    problem_field, problem = form.counter_problem(result.problem)
     return JsonResponse(
         {
             "characters": result.characters,
@@ -616,9 +618,16 @@ def send_estimate(request, service_id):
             # in the page's language, as the page without JavaScript shows them.
             "price_shown": l10n.money(result.price, 4),
             "balance_after_shown": l10n.money(result.balance_after),
-            "problem": str(problem) if problem else "",
+            "problem": problem,
             # The field at fault: the counter names a problem once that field is touched.
-            "problem_field": problem_field or "",
+            "problem_field": problem_field,
+            # A group send's range and its first personalised texts (panel.group_send).
+            "shortest": result.shortest,
+            "longest": result.longest,
+            "parts_min": result.parts_min,
+            "parts_max": result.parts_max,
+            "skipped": form.group_built.skipped if form.group_built else 0,
+            "preview": words.preview,
         }
     )
 

@@ -9,6 +9,7 @@
   var texts = document.getElementById("counter-texts");
   var dropped = document.getElementById("dropped");
   var quiet = document.getElementById("quiet-note");
+  var preview = document.getElementById("group-preview");
   if (!form || !counter || !texts || !window.fetch) return;
   var timer = null;
   var asked = 0;
@@ -32,6 +33,7 @@
     var problem = data.problem && (!data.problem_field || touched[data.problem_field]);
     counter.textContent = parts.join(" · ") + (problem ? " — " + data.problem : "");
     showDropped(data);
+    showPreview(data);
     // Quiet hours: null while a check refuses the send (the note stays as it was).
     if (quiet && data.quiet_hours !== null && data.quiet_hours !== undefined) {
       quiet.textContent = data.quiet_hours;
@@ -64,6 +66,19 @@
     dropped.hidden = data.dropped_entries.length === 0;
   }
 
+  // A group send's first personalised texts, as text (a contact's name may hold "<").
+  function showPreview(data) {
+    if (!preview) return;
+    var list = preview.querySelector("ol");
+    list.textContent = "";
+    (data.preview || []).forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.append(item);
+    });
+    preview.hidden = !(data.preview && data.preview.length);
+  }
+
   function ask() {
     var body = new FormData(form);
     body.delete("recipients_file");
@@ -81,7 +96,7 @@
   }
 
   function typed() {
-    return ["recipients", "text"].some(function (name) {
+    return ["recipients", "text", "group"].some(function (name) {
       return form.elements[name] && form.elements[name].value.trim() !== "";
     });
   }
