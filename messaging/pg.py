@@ -305,17 +305,24 @@ WITH due AS (
 )
 UPDATE messaging_recipient r
    SET claimed_until = %(until)s
-  FROM due, messaging_message m
- WHERE r.id = due.id AND m.id = r.message_id
+  FROM due, messaging_message m, accounts_service s
+ WHERE r.id = due.id AND m.id = r.message_id AND s.id = m.service_id
 RETURNING r.id, r.message_id, m.service_id, r.number, coalesce(r.text, m.text), m.sender,
-          m.route, m.flash, coalesce(r.parts, m.parts), due.previous IS NOT NULL
+          m.route, m.flash, coalesce(r.parts, m.parts), due.previous IS NOT NULL,
+          -- On a STOP list now (transitions.claim_due cancels it): each list's own index.
+          due.previous IS NULL AND m.source <> 'stop' AND (
+              EXISTS (SELECT FROM messaging_stopentry e
+                       WHERE e.customer_id = s.customer_id AND e.number = r.number)
+              OR EXISTS (SELECT FROM messaging_stopentry e
+                          WHERE e.customer_id IS NULL AND e.number = r.number))
 """
 
 
 def claim_due(now: datetime, limit: int, until: datetime) -> list[tuple]:
     """PostgreSQL twin of transitions.claim_due's ORM path: one statement, SKIP LOCKED.
 
-    Rows in the order of transitions.Claimed's fields, up to ``reclaimed``.
+    Rows in the order of transitions.Claimed's fields, up to ``reclaimed``, then
+    whether the number is on a STOP list (``stopped``).
     """
     params = {"now": now, "limit": limit, "until": until}
     with transaction.atomic(), connection.cursor() as cursor:

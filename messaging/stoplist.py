@@ -17,6 +17,8 @@ What a STOP racing a send guarantees: a send honours the list as it stood when t
 send read it, just before it charged. A STOP committed after that read leaves the
 number in that send, sent and charged; one committed before takes it out, neither
 sent nor charged. The numbers charged for are always exactly the recipients stored.
+The dispatcher reads the list again when it claims recipients (``transitions.claim_due``):
+a STOP committed before that claim cancels the recipient and refunds it.
 """
 
 import unicodedata
