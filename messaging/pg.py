@@ -86,11 +86,11 @@ WITH price AS (
         s.low_balance_threshold, s.low_balance_alerted
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
-        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
+        flash, express, forced, send_at, held_from, notify_url, user_flag, recipient_count,
         recipient_price, price, created_at)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
-        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s
+        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(held_from)s, %(notify_url)s,
+        %(user_flag)s, %(count)s, charged.recipient, charged.total, %(now)s
       FROM charged
     RETURNING id
 ), entry AS (
@@ -140,11 +140,11 @@ WITH own AS (
         s.low_balance_threshold, s.low_balance_alerted
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
-        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
+        flash, express, forced, send_at, held_from, notify_url, user_flag, recipient_count,
         recipient_price, price, created_at, personalised)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
-        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s, true
+        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(held_from)s, %(notify_url)s,
+        %(user_flag)s, %(count)s, charged.recipient, charged.total, %(now)s, true
       FROM charged
     RETURNING id
 ), entry AS (
@@ -210,6 +210,7 @@ def charge_and_store(
         "express": message.express,
         "forced": message.forced,
         "send_at": message.send_at,
+        "held_from": message.held_from,
         "notify_url": message.notify_url,
         "user_flag": message.user_flag,
         "now": message.created_at,

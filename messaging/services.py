@@ -578,7 +578,7 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
             whose = f"the message to {number}" if number else "the message"
             raise EmptyText(f"{whose} is empty")
     now = timezone.now()
-    send_at = schedule(request.send_at, now)
+    send_at = held_from = schedule(request.send_at, now)
     if not (draft.express or request.source == Source.CODE):
         # Quiet hours (README): a send due outside the service's window waits for its
         # next opening. Express is paid for to leave at once, and a sender's code is
@@ -617,6 +617,7 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
         express=draft.express,
         forced=flagged,
         send_at=send_at,
+        held_from=held_from if send_at != held_from else None,  # messaging.windowed
         notify_url=notify_url,
         user_flag=request.user_flag,
         recipient_count=len(found),

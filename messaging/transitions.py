@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts import ledger, ledger_reasons
 from accounts.models import LedgerKind, LedgerReason, Service
 
-from . import callbacks, pg, signals
+from . import callbacks, pg, signals, windowed
 from .models import REFUNDED_STATUSES, Message, Recipient, Source, Status, StopEntry
 
 # Statuses a report may still change (a final status is final).
@@ -188,14 +188,15 @@ def release_claims(
     """Give back recipients this worker did not send (no gateway, gateway down).
 
     The claim is cleared, so they can be cancelled again at once; a retry
-    time moves their dispatch time instead of holding a claim.
+    time moves their dispatch time instead of holding a claim, to the next
+    opening of their service's quiet hours when it falls outside (windowed).
     """
-    fields = {"claimed_until": None}
     if retry_at is not None:
-        fields["send_at"] = retry_at
+        windowed.retry(recipient_ids, until, retry_at)
+        return
     Recipient.objects.filter(
         id__in=list(recipient_ids), status=Status.PENDING, claimed_until=until
-    ).update(**fields)
+    ).update(claimed_until=None)
 
 
 def next_scheduled(after: datetime, before: datetime) -> datetime | None:
@@ -261,19 +262,23 @@ def services_on_hold(service_ids: Iterable[int]) -> set[int]:
 
 
 def release_held(now=None) -> int:
-    """ON_HOLD → PENDING for every service that may send again (a top-up, an unblock)."""
+    """ON_HOLD → PENDING for every service that may send again (a top-up, an unblock):
+    at once, or at the next opening of the service's quiet hours (windowed)."""
     now = now or timezone.now()
     held = set(Recipient.objects.filter(status=Status.ON_HOLD).values_list("message_id", flat=True))
     if not held:
         return 0
-    services = dict(Message.objects.filter(id__in=held).values_list("id", "service_id"))
-    blocked = services_on_hold(set(services.values()))
-    ready = [mid for mid, sid in services.items() if sid not in blocked]
+    messages = {
+        mid: (sid, express, source)
+        for mid, sid, express, source in Message.objects.filter(id__in=held).values_list(
+            "id", "service_id", "express", "source"
+        )
+    }
+    blocked = services_on_hold({sid for sid, _express, _source in messages.values()})
+    ready = {mid: about for mid, about in messages.items() if about[0] not in blocked}
     if not ready:
         return 0
-    return Recipient.objects.filter(message_id__in=ready, status=Status.ON_HOLD).update(
-        status=Status.PENDING, status_at=now, claimed_until=None
-    )
+    return windowed.release(ready, now)
 
 
 def expire_queued(older_than: timedelta, now=None) -> list[Change]:
