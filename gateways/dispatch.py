@@ -50,6 +50,9 @@ def dispatch_batch(limit: int | None = None, now=None) -> int:
     if not claimed:
         return 0
     count = len(claimed)
+    claimed = [c for c in claimed if not c.stopped]  # on a STOP list: cancelled, refunded
+    if not claimed:
+        return count
     held = transitions.services_on_hold({c.service_id for c in claimed})
     if held:
         transitions.hold([c.recipient_id for c in claimed if c.service_id in held])

@@ -17,7 +17,9 @@ class MessagingConfig(AppConfig):
 
         post_save.connect(rules_changed, sender=ContentRule, weak=False)
 
-        from . import services, signals
+        from . import services, signals, windowed
+
+        windowed.connect(services.DISPATCH_TASK)  # a change of quiet hours times held sends again
 
         signals.recipients_changed.connect(services.code_not_delivered, weak=False)
         post_delete.connect(rules_changed, sender=ContentRule, weak=False)

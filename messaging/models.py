@@ -90,6 +90,11 @@ class Message(models.Model):
         help_text=_("The text matched a content rule and was sent with force=1."),
     )
     send_at = models.DateTimeField(_("send at"))
+    # Set when the service's quiet hours chose ``send_at`` (messaging.windowed): the time
+    # the send was due otherwise (accepted, asked for, retried or released). A change of
+    # the quiet hours times its waiting recipients again from it; empty for a time the
+    # customer chose inside the window, which a change leaves as it is.
+    held_from = models.DateTimeField(_("held by quiet hours from"), null=True, blank=True)
     notify_url = models.URLField(_("report URL"), max_length=500, blank=True)
     user_flag = models.CharField(_("user flag"), max_length=255, blank=True)
     recipient_count = models.PositiveIntegerField(_("recipients"))

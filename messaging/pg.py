@@ -86,11 +86,11 @@ WITH price AS (
         s.low_balance_threshold, s.low_balance_alerted
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
-        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
+        flash, express, forced, send_at, held_from, notify_url, user_flag, recipient_count,
         recipient_price, price, created_at)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
-        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s
+        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(held_from)s, %(notify_url)s,
+        %(user_flag)s, %(count)s, charged.recipient, charged.total, %(now)s
       FROM charged
     RETURNING id
 ), entry AS (
@@ -140,11 +140,11 @@ WITH own AS (
         s.low_balance_threshold, s.low_balance_alerted
 ), message AS (
     INSERT INTO messaging_message (service_id, source, text, encoding, parts, sender, route,
-        flash, express, forced, send_at, notify_url, user_flag, recipient_count,
+        flash, express, forced, send_at, held_from, notify_url, user_flag, recipient_count,
         recipient_price, price, created_at, personalised)
     SELECT %(service)s, %(source)s, %(text)s, %(encoding)s, %(parts)s, %(sender)s, %(route)s,
-        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(notify_url)s, %(user_flag)s,
-        %(count)s, charged.recipient, charged.total, %(now)s, true
+        %(flash)s, %(express)s, %(forced)s, %(send_at)s, %(held_from)s, %(notify_url)s,
+        %(user_flag)s, %(count)s, charged.recipient, charged.total, %(now)s, true
       FROM charged
     RETURNING id
 ), entry AS (
@@ -210,6 +210,7 @@ def charge_and_store(
         "express": message.express,
         "forced": message.forced,
         "send_at": message.send_at,
+        "held_from": message.held_from,
         "notify_url": message.notify_url,
         "user_flag": message.user_flag,
         "now": message.created_at,
@@ -305,17 +306,24 @@ WITH due AS (
 )
 UPDATE messaging_recipient r
    SET claimed_until = %(until)s
-  FROM due, messaging_message m
- WHERE r.id = due.id AND m.id = r.message_id
+  FROM due, messaging_message m, accounts_service s
+ WHERE r.id = due.id AND m.id = r.message_id AND s.id = m.service_id
 RETURNING r.id, r.message_id, m.service_id, r.number, coalesce(r.text, m.text), m.sender,
-          m.route, m.flash, coalesce(r.parts, m.parts), due.previous IS NOT NULL
+          m.route, m.flash, coalesce(r.parts, m.parts), due.previous IS NOT NULL,
+          -- On a STOP list now (transitions.claim_due cancels it): each list's own index.
+          due.previous IS NULL AND m.source <> 'stop' AND (
+              EXISTS (SELECT FROM messaging_stopentry e
+                       WHERE e.customer_id = s.customer_id AND e.number = r.number)
+              OR EXISTS (SELECT FROM messaging_stopentry e
+                          WHERE e.customer_id IS NULL AND e.number = r.number))
 """
 
 
 def claim_due(now: datetime, limit: int, until: datetime) -> list[tuple]:
     """PostgreSQL twin of transitions.claim_due's ORM path: one statement, SKIP LOCKED.
 
-    Rows in the order of transitions.Claimed's fields, up to ``reclaimed``.
+    Rows in the order of transitions.Claimed's fields, up to ``reclaimed``, then
+    whether the number is on a STOP list (``stopped``).
     """
     params = {"now": now, "limit": limit, "until": until}
     with transaction.atomic(), connection.cursor() as cursor:

@@ -43,7 +43,7 @@ from accounts.models import (
 from gateways.models import GatewayPort
 from lib import taskqueue
 
-from . import callbacks, content, gsm7, numbers, pg, stoplist, transitions
+from . import callbacks, content, gsm7, numbers, pg, stoplist, transitions, windowed
 from .models import (
     FAILURE_STATUSES,
     FINAL_STATUSES,
@@ -488,8 +488,10 @@ def _leave_out_stopped(
     service_id: int, request: SendRequest, found: list[str]
 ) -> tuple[list[str], int]:
     """``found`` without the numbers on a stoplist, and how many those were."""
-    if request.source == Source.STOP_REPLY:  # the confirmation of a STOP reaches its sender
-        return found, 0
+    if request.source == Source.STOP_REPLY:
+        # The confirmation of a STOP reaches its sender, who is on the customer's list by
+        # now; the platform's list still holds.
+        return stoplist.split_platform(found)
     return stoplist.split(service_id, found)
 
 
@@ -578,11 +580,12 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
             whose = f"the message to {number}" if number else "the message"
             raise EmptyText(f"{whose} is empty")
     now = timezone.now()
-    send_at = schedule(request.send_at, now)
-    if not (draft.express or request.source == Source.CODE):
+    send_at = held_from = schedule(request.send_at, now)
+    if not windowed.exempt(draft.express, request.source):
         # Quiet hours (README): a send due outside the service's window waits for its
-        # next opening. Express is paid for to leave at once, and a sender's code is
-        # awaited by the person who asked for it: both leave when accepted.
+        # next opening. Express is paid for to leave at once, a sender's code is awaited
+        # by the person who asked for it, and the answer to a STOP replies to the SMS
+        # its recipient just sent: those leave when accepted.
         send_at = quiet_hours.send_time(service_id, send_at)
     if draft.sender_refused is not None:
         raise draft.sender_refused
@@ -617,6 +620,7 @@ def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
         express=draft.express,
         forced=flagged,
         send_at=send_at,
+        held_from=held_from if send_at != held_from else None,  # messaging.windowed
         notify_url=notify_url,
         user_flag=request.user_flag,
         recipient_count=len(found),

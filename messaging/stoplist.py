@@ -17,6 +17,8 @@ What a STOP racing a send guarantees: a send honours the list as it stood when t
 send read it, just before it charged. A STOP committed after that read leaves the
 number in that send, sent and charged; one committed before takes it out, neither
 sent nor charged. The numbers charged for are always exactly the recipients stored.
+The dispatcher reads the list again when it claims recipients (``transitions.claim_due``):
+a STOP committed before that claim cancels the recipient and refunds it.
 """
 
 import unicodedata
@@ -95,6 +97,14 @@ def split(service_id: int, found: list[str]) -> tuple[list[str], int]:
     if not found:
         return found, 0
     hits = stopped(None, found, service_id=service_id)
+    if not hits:
+        return found, 0
+    return [n for n in found if n not in hits], len(hits)
+
+
+def split_platform(found: list[str]) -> tuple[list[str], int]:
+    """``split`` by the platform's list alone (the answer to a STOP: README "Opt-out")."""
+    hits = stopped(None, found, platform=True)
     if not hits:
         return found, 0
     return [n for n in found if n not in hits], len(hits)

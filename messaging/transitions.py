@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import ledger, ledger_reasons
 from accounts.models import LedgerKind, LedgerReason, Service
 
-from . import callbacks, pg, signals
-from .models import REFUNDED_STATUSES, Message, Recipient, Status
+from . import callbacks, pg, signals, windowed
+from .models import REFUNDED_STATUSES, Message, Recipient, Source, Status, StopEntry
 
 # Statuses a report may still change (a final status is final).
 OPEN_STATUSES = (Status.PENDING, Status.QUEUED)
@@ -66,6 +66,9 @@ class Claimed:
     reclaimed: bool = False
     # The claim's end: also its fencing token (renew_claims, release_claims).
     until: datetime | None = None
+    # Its number was on its customer's or the platform's STOP list when claimed: not
+    # to be sent; claim_due has cancelled it (refunded), the batch only counts it.
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,40 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
 
     Rows another worker holds are skipped (SKIP LOCKED), so workers never wait
     on each other; a claim whose lease has passed (its worker died) is due again.
+
+    A recipient whose number is now on its customer's or the platform's STOP list
+    (read in the claiming statement, for the whole batch) is not sent: it is
+    CANCELLED and refunded its own price, once, through ``apply_reports``, and comes
+    back with ``stopped`` set so the batch counts it. A STOP committed before the
+    claim therefore stops a send accepted earlier (quiet hours, a scheduled send).
+    Exempt: the STOP confirmation itself, and a reclaimed recipient (a gateway may
+    have it already).
     """
     now = now or timezone.now()
-    if pg.in_use():
-        until = now + lease
-        claimed = (Claimed(*row, until=until) for row in pg.claim_due(now, limit, until))
-        return sorted(claimed, key=lambda c: c.recipient_id)
+    until = now + lease
+    claim = pg.claim_due if pg.in_use() else _claim_due_orm
+    rows = claim(now, limit, until)
+    claimed = sorted(
+        (
+            Claimed(*row[:-2], reclaimed=bool(row[-2]), until=until, stopped=bool(row[-1]))
+            for row in rows
+        ),
+        key=lambda c: c.recipient_id,
+    )
+    stopped = [Report(c.recipient_id, Status.CANCELLED) for c in claimed if c.stopped]
+    if stopped:
+        # After the claim's commit: the refund takes service locks first, as every
+        # balance change does, never while this claim's row locks are held.
+        apply_reports(stopped, now)
+    return claimed
+
+
+def _claim_due_orm(now: datetime, limit: int, until: datetime) -> list[tuple]:
+    """The ORM twin of pg.claim_due: the same rows, a claim's previous end for
+    ``reclaimed``, and whether the number is on a STOP list."""
+    on_list = StopEntry.objects.filter(number=OuterRef("number")).filter(
+        Q(customer__isnull=True) | Q(customer_id=OuterRef("message__service__customer_id"))
+    )
     with transaction.atomic():
         rows = list(
             Recipient.objects.filter(status=Status.PENDING, send_at__lte=now)
@@ -102,6 +133,7 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
             .annotate(
                 sent_text=Coalesce("text", "message__text"),
                 sent_parts=Coalesce("parts", "message__parts"),
+                on_list=Exists(on_list),
             )
             .values_list(
                 "id",
@@ -114,13 +146,20 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
                 "message__flash",
                 "sent_parts",
                 "claimed_until",
+                "on_list",
+                "message__source",
             )[:limit]
         )
         if rows:
-            Recipient.objects.filter(id__in=[row[0] for row in rows]).update(
-                claimed_until=now + lease
-            )
-    return [Claimed(*row[:-1], reclaimed=row[-1] is not None, until=now + lease) for row in rows]
+            Recipient.objects.filter(id__in=[row[0] for row in rows]).update(claimed_until=until)
+    return [
+        (
+            *row[:9],
+            row[9] is not None,
+            row[9] is None and row[10] and row[11] != Source.STOP_REPLY,
+        )
+        for row in rows
+    ]
 
 
 def renew_claims(recipient_ids: Sequence[int], until: datetime, new_until: datetime) -> list[int]:
@@ -149,14 +188,15 @@ def release_claims(
     """Give back recipients this worker did not send (no gateway, gateway down).
 
     The claim is cleared, so they can be cancelled again at once; a retry
-    time moves their dispatch time instead of holding a claim.
+    time moves their dispatch time instead of holding a claim, to the next
+    opening of their service's quiet hours when it falls outside (windowed).
     """
-    fields = {"claimed_until": None}
     if retry_at is not None:
-        fields["send_at"] = retry_at
+        windowed.retry(recipient_ids, until, retry_at)
+        return
     Recipient.objects.filter(
         id__in=list(recipient_ids), status=Status.PENDING, claimed_until=until
-    ).update(**fields)
+    ).update(claimed_until=None)
 
 
 def next_scheduled(after: datetime, before: datetime) -> datetime | None:
@@ -222,19 +262,23 @@ def services_on_hold(service_ids: Iterable[int]) -> set[int]:
 
 
 def release_held(now=None) -> int:
-    """ON_HOLD → PENDING for every service that may send again (a top-up, an unblock)."""
+    """ON_HOLD → PENDING for every service that may send again (a top-up, an unblock):
+    at once, or at the next opening of the service's quiet hours (windowed)."""
     now = now or timezone.now()
     held = set(Recipient.objects.filter(status=Status.ON_HOLD).values_list("message_id", flat=True))
     if not held:
         return 0
-    services = dict(Message.objects.filter(id__in=held).values_list("id", "service_id"))
-    blocked = services_on_hold(set(services.values()))
-    ready = [mid for mid, sid in services.items() if sid not in blocked]
+    messages = {
+        mid: (sid, express, source)
+        for mid, sid, express, source in Message.objects.filter(id__in=held).values_list(
+            "id", "service_id", "express", "source"
+        )
+    }
+    blocked = services_on_hold({sid for sid, _express, _source in messages.values()})
+    ready = {mid: about for mid, about in messages.items() if about[0] not in blocked}
     if not ready:
         return 0
-    return Recipient.objects.filter(message_id__in=ready, status=Status.ON_HOLD).update(
-        status=Status.PENDING, status_at=now, claimed_until=None
-    )
+    return windowed.release(ready, now)
 
 
 def expire_queued(older_than: timedelta, now=None) -> list[Change]:

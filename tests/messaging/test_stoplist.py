@@ -292,3 +292,21 @@ def test_start_is_confirmed_with_its_own_text(service):
 def test_a_stop_from_a_number_no_send_can_reach_is_ignored(service):
     incoming(service, "STOP", number="ORANGE")
     assert not StopEntry.objects.exists()
+
+
+def test_the_answer_to_a_stop_leaves_at_night_and_keeps_to_the_platform_list(service, monkeypatch):
+    """The answer replies to the SMS its recipient just sent: quiet hours do not hold it.
+    The customer's list cannot stop it (its recipient is on it by now); the platform's can."""
+    from tests.quiet_hours import MONDAY_EVENING, freeze, switch_on
+
+    StopSettings.objects.create(customer=service.customer, confirm=True, stop_text="Wypisano.")
+    switch_on(service)
+    freeze(monkeypatch, MONDAY_EVENING)
+    incoming(service, "STOP")
+    answer = Message.objects.get(source=Source.STOP_REPLY)
+    assert answer.send_at == MONDAY_EVENING
+
+    stoplist.add(None, ["48600100201"], StopVia.ADMIN)
+    incoming(service, "STOP", number="48600100201")
+    assert Message.objects.filter(source=Source.STOP_REPLY).count() == 1
+    assert StopEntry.objects.filter(customer=service.customer, number="48600100201").exists()
