@@ -28,7 +28,16 @@ def test_texts_read_back_as_written():
 
 
 @settings(max_examples=examples(50))
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=20)))
+# Lone surrogates (category Cs) are no text a request can carry: every door decodes
+# UTF-8, which has none, and the driver cannot encode one.
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+            max_size=20,
+        )
+    )
+)
 def test_any_text_reads_back(values):
     assert read(pg.texts(values), "text[]") == values
 
