@@ -268,6 +268,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        # Pico's own icons are data: URIs; panel.css swaps them for files, but a browser
+        # may fetch one before panel.css has loaded (a CSP report, an icon missing). An
+        # image runs no script, so data: images are allowed; nothing else from data:.
+        "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [NONE],
         "form-action": [SELF],

@@ -57,6 +57,7 @@ def assert_everywhere_headers(response):
     csp = directives(response)
     assert csp["default-src"] == ["'self'"]
     assert csp["script-src"] == ["'self'"]  # no inline script, no eval
+    assert csp["img-src"] == ["'self'", "data:"]  # images only: no script from data:
     assert csp["object-src"] == ["'none'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["base-uri"] == ["'none'"]
