@@ -1,10 +1,11 @@
 """A STOP arriving while a large send to that number is being accepted, on PostgreSQL.
 
-What is guaranteed (messaging.stoplist): a send honours the list as it stood when the send
-read it, just before charging. A STOP committed after that read leaves the number in that
-send, sent and charged; one committed before takes it out, neither sent nor charged. Never
-charged without a recipient row that will be sent: the charge is always the price of exactly
-the recipients stored.
+What is guaranteed (messaging.stoplist): a send this large honours the list as it stood
+when the send read it, just before charging (a small one reads it in its charging
+statement: tests/messaging/test_stoplist_statement.py). A STOP committed after that read
+leaves the number in that send, sent and charged; one committed before takes it out,
+neither sent nor charged. Never charged without a recipient row that will be sent: the
+charge is always the price of exactly the recipients stored.
 """
 
 import threading
