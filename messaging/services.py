@@ -20,7 +20,7 @@ import calendar
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -398,13 +398,21 @@ def submit(service_id: int, request: SendRequest) -> Accepted:
     its state and funds checked, the message, its charge and its recipients
     written. A refusal writes nothing and charges nothing.
     """
-    draft = _read(service_id, request)
-    message = _prepare(service_id, request, draft)
-    found = draft.found
-    if pg.in_use() and len(found) <= COPY_THRESHOLD:
-        _charge_and_store_in_one_statement(message, found, draft.own)
+    draft = _read(service_id, request, may_defer_stops=True)
+    try:
+        message = _prepare(service_id, request, draft)
+    except SendError:
+        if not draft.stops_deferred:
+            raise
+        # Refused before the STOP lists were read: read them first, as always, so that
+        # a send to stopped numbers only is refused as such whatever else is amiss.
+        draft = _read(service_id, request)
+        message = _prepare(service_id, request, draft)
+    if pg.in_use() and len(draft.found) <= COPY_THRESHOLD:
+        draft, message = _send_in_one_statement(service_id, request, draft, message)
     else:
-        _charge_and_store(message, found, draft.own)
+        _charge_and_store(message, draft.found, draft.own)
+    found = draft.found
     if message.send_at <= message.created_at:
         # Sent now, not left for the dispatcher's next tick.
         taskqueue.kick_after_commit(DISPATCH_TASK)
@@ -442,6 +450,8 @@ class _Draft:
     express: bool
     stopped: int = 0
     own: "OwnTexts | None" = None
+    # The STOP lists not read yet: the send's one statement reads them (_stops_deferred).
+    stops_deferred: bool = False
 
 
 @dataclass
@@ -485,22 +495,44 @@ class OwnTexts:
 
 
 def _leave_out_stopped(
-    service_id: int, request: SendRequest, found: list[str]
-) -> tuple[list[str], int]:
-    """``found`` without the numbers on a stoplist, and how many those were."""
+    service_id: int,
+    request: SendRequest,
+    found: list[str],
+    may_defer: bool = False,
+    known: frozenset[str] | None = None,
+) -> tuple[list[str], int, bool]:
+    """``found`` without the numbers on a stoplist, how many those were, and whether
+    the look-up is left to the send's one statement (then nothing is left out yet).
+    ``known``: the numbers that statement found on a list (it looks again)."""
     if request.source == Source.STOP_REPLY:
         # The confirmation of a STOP reaches its sender, who is on the customer's list by
         # now; the platform's list still holds.
-        return stoplist.split_platform(found)
-    return stoplist.split(service_id, found)
+        return (*stoplist.split_platform(found), False)
+    if known is not None:
+        kept = [n for n in found if n not in known]
+        return kept, len(found) - len(kept), False
+    if may_defer and _stops_deferred(request, found):
+        return found, 0, True
+    return (*stoplist.split(service_id, found), False)
+
+
+def _stops_deferred(request: SendRequest, found: list[str]) -> bool:
+    """Whether the STOP lists may be left to the send's one statement (pg.charge_and_store):
+    on PostgreSQL, for a send it takes, when leaving numbers out cannot change what is
+    decided before it. Express applies to one number only, so an express send to more
+    reads the lists first (its express may depend on how many are kept)."""
+    if not pg.in_use() or len(found) > COPY_THRESHOLD:
+        return False
+    return not (request.express and len(found) > 1)
 
 
 def _read_personal(
-    service_id: int, request: SendRequest
-) -> tuple[list[str], int, str, OwnTexts, int]:
+    service_id: int, request: SendRequest, may_defer: bool, known: frozenset[str] | None
+) -> tuple[list[str], int, str, OwnTexts, int, bool]:
     """The numbers of a personalised send not on a stoplist, each with its text as it
     goes out; the most common text becomes the message's and the others are kept per
-    recipient. The last figure counts the numbers left out as on a stoplist."""
+    recipient. The last figures: how many were left out as on a stoplist, and whether
+    the look-up is left to the send's one statement (``_leave_out_stopped``)."""
     recipients, texts = list(request.recipients), list(request.texts or ())
     if len(recipients) != len(texts):
         raise ValueError("texts must be parallel to recipients")
@@ -515,7 +547,9 @@ def _read_personal(
             dropped += 1
         elif number not in chosen:
             chosen[number] = text
-    kept, stopped = _leave_out_stopped(service_id, request, list(chosen))
+    kept, stopped, deferred = _leave_out_stopped(
+        service_id, request, list(chosen), may_defer, known
+    )
     if stopped:
         chosen = {number: chosen[number] for number in kept}
     prepared: dict[str, str] = {}
@@ -535,20 +569,34 @@ def _read_personal(
     common = max(counts, key=counts.__getitem__) if counts else ""
     segmentations.setdefault(common, gsm7.count_parts(common))
     own = OwnTexts([None if t == common else t for t in out], segmentations, list(chosen))
-    return list(chosen), dropped, common, own, stopped
+    return list(chosen), dropped, common, own, stopped, deferred
 
 
-def _read(service_id: int, request: SendRequest) -> _Draft:
-    """The numbers, the text and the sender's route of ``request``; refuses nothing."""
+def _read(
+    service_id: int,
+    request: SendRequest,
+    *,
+    may_defer_stops: bool = False,
+    known_stops: frozenset[str] | None = None,
+) -> _Draft:
+    """The numbers, the text and the sender's route of ``request``; refuses nothing.
+
+    The numbers on a STOP list are left out (``_leave_out_stopped``): looked up here,
+    or with ``may_defer_stops`` left to the send's one statement where it takes the
+    send, or ``known_stops`` (that statement found them)."""
     own = None
     if request.texts is not None:
-        found, dropped, text, own, stopped = _read_personal(service_id, request)
+        found, dropped, text, own, stopped, deferred = _read_personal(
+            service_id, request, may_defer_stops, known_stops
+        )
         segmentation = own.segmentations[text]
     else:
         found, dropped = numbers.normalise_many(
             request.recipients, digits_only=request.recipients_digits_only
         )
-        found, stopped = _leave_out_stopped(service_id, request, found)
+        found, stopped, deferred = _leave_out_stopped(
+            service_id, request, found, may_defer_stops, known_stops
+        )
         text, segmentation = prepare_text(request.text or "", request.remove_special_characters)
     try:
         route, sender_refused = resolve_sender(service_id, request.sender), None
@@ -556,7 +604,9 @@ def _read(service_id: int, request: SendRequest) -> _Draft:
         route, sender_refused = SenderRoute(Route.STANDARD, ""), exc
     # seed 001 §4: express as accounts.pricing allows it.
     express = request.express and pricing.express_applies(len(found), route.route)
-    return _Draft(found, dropped, text, segmentation, route, sender_refused, express, stopped, own)
+    return _Draft(
+        found, dropped, text, segmentation, route, sender_refused, express, stopped, own, deferred
+    )
 
 
 def _prepare(service_id: int, request: SendRequest, draft: _Draft) -> Message:
@@ -686,23 +736,60 @@ def _own_rows(message: Message, own: OwnTexts | None, prices) -> list[tuple] | N
     return [None if t is None else (t, segs[t].parts, prices[segs[t].parts]) for t in own.texts]
 
 
+def _send_in_one_statement(
+    service_id: int, request: SendRequest, draft: _Draft, message: Message
+) -> tuple[_Draft, Message]:
+    """``pg.charge_and_store``, which reads the STOP lists too; the draft and message
+    as stored. A personalised send with numbers on a list is read again without them
+    (the statement wrote nothing): its message's text and its checks are of the
+    numbers kept. Another send's statement left them out itself."""
+    known: frozenset[str] = frozenset()
+    check_stops = request.source != Source.STOP_REPLY
+    while True:
+        stored, stopped = _charge_and_store_in_one_statement(
+            message, draft.found, draft.own, check_stops
+        )
+        if stored:
+            return (_without(draft, stopped) if stopped else draft), message
+        known |= frozenset(stopped)  # each round leaves out one number more at least
+        draft = _read(service_id, request, known_stops=known)
+        message = _prepare(service_id, request, draft)
+
+
+def _without(draft: _Draft, stopped: Sequence[str]) -> _Draft:
+    """``draft`` as the one statement stored it: without the numbers it left out."""
+    gone = set(stopped)
+    kept = [n for n in draft.found if n not in gone]
+    own = draft.own
+    if own is not None:  # every recipient has the message's text: only such are left out
+        own = OwnTexts([None] * len(kept), own.segmentations, kept)
+    return replace(draft, found=kept, stopped=draft.stopped + len(gone), own=own)
+
+
 def _charge_and_store_in_one_statement(
-    message: Message, found: Sequence[str], own: OwnTexts | None = None
-) -> None:
-    """``pg.charge_and_store``, and when it wrote nothing, the refusal that says why."""
+    message: Message, found: Sequence[str], own: OwnTexts | None = None, check_stops=True
+) -> tuple[bool, list[str]]:
+    """``pg.charge_and_store``: whether it stored the message, and the numbers it found
+    on a STOP list; when it wrote nothing for want of money or leave, the refusal
+    that says why."""
     own_texts = own_parts = None
     if message.personalised:
         own_texts, own_parts = own.texts, own.parts()
     for _attempt in range(2):
-        if pg.charge_and_store(message, found, own_texts, own_parts):
-            return
+        stored, stopped = pg.charge_and_store(
+            message, found, own_texts, own_parts, check_stops=check_stops
+        )
+        if stored or (stopped and own_texts is not None):
+            return stored, stopped
+        if len(stopped) == len(found):
+            raise AllStopped("every number is on the STOP list")
         # If the service may pay by now (a top-up or an unblock landed in
         # between), the statement is tried once more.
         service = Service.objects.select_related("tariff").get(pk=message.service_id)
         each = pricing.recipient_price(
             service.tariff, message.route, message.parts, message.express
         )
-        price = each * len(found)
+        price = each * (len(found) - len(stopped))
         if message.personalised:
             price = own.total(own.prices(service.tariff, message.route, message.express), each)
         _check_may_pay(service, price)

@@ -4,8 +4,9 @@ A stoplist entry is a number as ``messaging.numbers`` stores it. The send pipeli
 (``messaging.services._read``) asks ``split`` which of a send's numbers are on the
 customer's list or the platform's, in one statement however many numbers; those are
 left out of the send before it is priced, so they are never sent to and never
-charged. Each door reports them as it reports a number it cannot send to (README,
-"Opt-out").
+charged. On PostgreSQL a send of up to ``services.COPY_THRESHOLD`` numbers leaves that
+to its one statement instead (``pg.charge_and_store``, the same rule in SQL). Each door
+reports them as it reports a number it cannot send to (README, "Opt-out").
 
 An incoming SMS whose whole text is a stop word (``STOP_WORDS``) adds its sender to
 the customer's list; a start word (``START_WORDS``) takes it off. If the customer
@@ -13,10 +14,13 @@ asked for it, the sender gets a confirmation SMS through ``submit`` (charged as 
 SMS; one that cannot be paid for is not sent, and the opt-out counts all the same).
 Every change is logged (``StopChange``): when, which way, how, by whom, which SMS.
 
-What a STOP racing a send guarantees: a send honours the list as it stood when the
-send read it, just before it charged. A STOP committed after that read leaves the
-number in that send, sent and charged; one committed before takes it out, neither
-sent nor charged. The numbers charged for are always exactly the recipients stored.
+What a STOP racing a send guarantees: a send honours the list as it stood when it
+charged. One statement reads the list and charges on PostgreSQL for a send of up to
+``COPY_THRESHOLD`` numbers: a STOP committed before it began takes the number out. A
+larger send (and SQLite) reads the list just before the charge: a STOP committed after
+that read leaves the number in that send, sent and charged; one committed before takes
+it out, neither sent nor charged. The numbers charged for are always exactly the
+recipients stored.
 The dispatcher reads the list again when it claims recipients (``transitions.claim_due``):
 a STOP committed before that claim cancels the recipient and refunds it.
 """

@@ -1,6 +1,6 @@
 """The statements the hot paths cost, pinned so that they cannot creep back: a
 single-recipient API send (warm: the credentials and the allowlist cached; the STOP
-list's look-up and the send) and a
+lists read inside the send's one statement) and a
 dispatch batch whatever its size (an easy-mode mail: tests/mailbridge/
 test_mail_statements.py). On
 PostgreSQL, where the hot paths run their one-statement forms."""
@@ -24,12 +24,10 @@ def test_a_single_api_send_costs_one_statement_once_warm(api, api_service):
     with CaptureQueriesContext(connection) as queries:
         answer = api("gateway/", to_list="600123457", message="Hej").json()
     assert answer["error"] == "OK"
-    # The send itself: the look-up of the STOP lists (messaging.stoplist, one statement
-    # however many numbers), then one statement charging and storing the message, its
-    # ledger entry and its recipient; credentials and allowlist come from the cache.
-    assert statements(queries) == ["SELECT", "WITH"], [
-        q["sql"][:80] for q in queries.captured_queries
-    ]
+    # The send itself: one statement reading the STOP lists, charging and storing the
+    # message, its ledger entry and its recipient; credentials and allowlist come from
+    # the cache.
+    assert statements(queries) == ["WITH"], [q["sql"][:80] for q in queries.captured_queries]
 
 
 def test_a_dispatch_batch_costs_the_same_for_one_or_many(api_service, simulator):

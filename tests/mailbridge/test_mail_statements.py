@@ -17,8 +17,9 @@ def test_an_easy_mode_mail_costs_a_handful_of_statements(mail_service, simulator
         [request] = intake.handle(raw, envelope_sender=SENDER, recipients=[f"box@{domain()}"])
     assert request.message is not None
     # The sender; the mail's lock and, in one query, whether it was handled before and
-    # what its other deliveries sent; the content rules; the STOP lists' look-up; the send
-    # (one statement); the log row: savepoints of the test's transaction included.
+    # what its other deliveries sent; the service's quiet hours; the content rules; the
+    # send (one statement, the STOP lists read in it); the log row: savepoints of the
+    # test's transaction included.
     assert len(queries) <= 9, [q["sql"][:60] for q in queries.captured_queries]
     work = [
         q["sql"].split(None, 1)[0].upper()
