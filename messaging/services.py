@@ -507,7 +507,7 @@ def _leave_out_stopped(
     if request.source == Source.STOP_REPLY:
         # The confirmation of a STOP reaches its sender, who is on the customer's list by
         # now; the platform's list still holds.
-        return (*stoplist.split_platform(found), False)
+        return (*stoplist.split(None, found), False)
     if known is not None:
         kept = [n for n in found if n not in known]
         return kept, len(found) - len(kept), False

@@ -95,20 +95,13 @@ def stopped(
     return hits
 
 
-def split(service_id: int, found: list[str]) -> tuple[list[str], int]:
+def split(service_id: int | None, found: list[str]) -> tuple[list[str], int]:
     """``found`` without the numbers on the service's customer's or the platform's
-    list, in its order, and how many were left out."""
+    list (``service_id`` None: the platform's alone, for the answer to a STOP, README
+    "Opt-out"), in its order, and how many were left out."""
     if not found:
         return found, 0
     hits = stopped(None, found, service_id=service_id)
-    if not hits:
-        return found, 0
-    return [n for n in found if n not in hits], len(hits)
-
-
-def split_platform(found: list[str]) -> tuple[list[str], int]:
-    """``split`` by the platform's list alone (the answer to a STOP: README "Opt-out")."""
-    hits = stopped(None, found, platform=True)
     if not hits:
         return found, 0
     return [n for n in found if n not in hits], len(hits)
